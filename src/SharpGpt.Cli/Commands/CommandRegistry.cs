@@ -1,0 +1,9 @@
+using System.CommandLine;
+
+namespace SharpGpt.Cli.Commands;
+
+/// <summary>Every subcommand of the tool; each lives in its own file.</summary>
+internal static class CommandRegistry
+{
+    public static IEnumerable<Command> All() => [];
+}
