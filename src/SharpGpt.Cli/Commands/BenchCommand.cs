@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SharpGpt.Kernels;
+using SharpGpt.Model;
+using SharpGpt.Training;
+using Spectre.Console;
+
+namespace SharpGpt.Cli.Commands;
+
+/// <summary><c>sharpgpt bench</c>: times full training steps (forward, backward, clip, AdamW) on random tokens.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var preset = new Option<string>("--preset") { Description = "Model size: gpt2-124m, gpt2-350m, gpt2-774m, gpt2-1558m", DefaultValueFactory = _ => "gpt2-124m" };
+        var layers = new Option<int>("--layers") { Description = "Override the number of layers" };
+        var heads = new Option<int>("--heads") { Description = "Override the number of heads" };
+        var embd = new Option<int>("--embd") { Description = "Override the embedding width" };
+        var batch = new Option<int>("--batch") { Description = "Micro-batch size B", DefaultValueFactory = _ => 4 };
+        var seq = new Option<int>("--seq") { Description = "Sequence length T", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps", DefaultValueFactory = _ => 2 };
+        var dtype = new Option<string>("--dtype") { Description = "Precision: fp32", DefaultValueFactory = _ => "fp32" };
+        var profile = new Option<bool>("--profile") { Description = "Print the time spent in each kernel" };
+        var peak = new Option<double>("--peak-gflops") { Description = "fp32 peak for MFU (default: measured now with an FMA loop)" };
+        var threads = CommonOptions.Threads();
+        var command = new Command("bench", "Time GPT-2 training steps on random tokens and report ms/step, tokens/s and MFU.")
+        {
+            preset, layers, heads, embd, batch, seq, steps, warmup, dtype, profile, peak, threads,
+        };
+        command.SetAction(r =>
+        {
+            var config = GptConfig.FromPreset(r.GetValue(preset)!);
+            config = config with
+            {
+                NumLayers = r.GetValue(layers) > 0 ? r.GetValue(layers) : config.NumLayers,
+                NumHeads = r.GetValue(heads) > 0 ? r.GetValue(heads) : config.NumHeads,
+                Channels = r.GetValue(embd) > 0 ? r.GetValue(embd) : config.Channels,
+            };
+            if (r.GetValue(dtype) != "fp32")
+            {
+                Console.Error.WriteLine($"bench: --dtype {r.GetValue(dtype)} is not supported yet (supported: fp32).");
+                return 2;
+            }
+
+            return Run(config, r.GetValue(batch), r.GetValue(seq), r.GetValue(steps), r.GetValue(warmup), r.GetValue(profile),
+                r.GetValue(peak), CommonOptions.ResolveThreads(r.GetValue(threads)));
+        });
+        return command;
+    }
+
+    private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, double peakGflops, int threads)
+    {
+        using var runner = new ParallelRunner(threads);
+        var cpu = new CpuKernels(runner);
+        var profiler = profile ? new ProfilingKernels(cpu) : null;
+        using var model = new GptModel(config, profiler ?? (IGptKernels)cpu);
+        model.InitializeWeights(1337);
+        using var optimizer = new AdamWOptimizer(model, new AdamWSettings());
+        using var clipper = new GradientClipper(model);
+
+        var rng = new Rng(42);
+        var inputs = new int[b * t];
+        var targets = new int[b * t];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = rng.NextInt(config.VocabSize);
+            targets[i] = rng.NextInt(config.VocabSize);
+        }
+
+        model.EnsureBatch(b, t);
+        double peak = peakGflops > 0 ? peakGflops * 1e9 : PeakFlops.Measure(runner);
+        long n = model.Layout.UnpaddedTotal;
+        // nanoGPT's estimate: 6N per token for the matmuls, plus attention's 12 * L * C * T.
+        double flopsPerStep = ((6.0 * n) + (12.0 * config.NumLayers * config.Channels * t)) * b * t;
+        AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {threads} threads, fp32 peak {peak / 1e9:F0} GFLOP/s, activations {model.ActivationBytes / 1e6:F0} MB");
+
+        var times = new List<double>();
+        for (int step = 0; step < warmup + steps; step++)
+        {
+            if (step == warmup)
+            {
+                profiler?.Reset();
+            }
+
+            long start = Stopwatch.GetTimestamp();
+            model.ZeroGradients();
+            float loss = model.Forward(inputs, targets, b, t);
+            model.Backward(1f / model.TargetCount);
+            double norm = clipper.Norm();
+            optimizer.Update(6e-4f, GradientClipper.ScaleFor(norm, 1f));
+            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (step >= warmup)
+            {
+                times.Add(ms);
+            }
+
+            Console.WriteLine(FormattableString.Invariant($"{(step < warmup ? "warmup" : "step")} {step - (step < warmup ? 0 : warmup)}: loss {loss:F4}, {ms:F1} ms, {b * t / (ms / 1000):F0} tok/s, MFU {flopsPerStep / (ms / 1000) / peak * 100:F1}%"));
+        }
+
+        times.Sort();
+        double median = times.Count == 0 ? double.NaN : times[times.Count / 2];
+        if (profiler is not null)
+        {
+            PrintProfile(profiler, steps, median);
+        }
+
+        var summary = new Dictionary<string, object>
+        {
+            ["ms_per_step"] = Math.Round(median, 2),
+            ["tokens_per_s"] = Math.Round(b * t / (median / 1000), 1),
+            ["mfu"] = Math.Round(flopsPerStep / (median / 1000) / peak, 4),
+            ["model_gflops_per_s"] = Math.Round(flopsPerStep / (median / 1000) / 1e9, 1),
+            ["peak_gflops_per_s"] = Math.Round(peak / 1e9, 1),
+            ["min_ms"] = Math.Round(times.Count == 0 ? double.NaN : times[0], 2),
+            ["batch"] = b,
+            ["seq"] = t,
+            ["threads"] = threads,
+            ["params"] = n,
+            ["dtype"] = "fp32",
+        };
+        Console.WriteLine(JsonSerializer.Serialize(summary));
+        return 0;
+    }
+
+    private static void PrintProfile(ProfilingKernels profiler, int steps, double medianMs)
+    {
+        var table = new Table().AddColumns("kernel", "ms/step", "share", "calls/step");
+        double total = profiler.Totals.Values.Sum(v => v.Seconds);
+        foreach (var (name, (seconds, calls)) in profiler.Totals.OrderByDescending(kv => kv.Value.Seconds))
+        {
+            table.AddRow(name, (seconds * 1000 / steps).ToString("F1", CultureInfo.InvariantCulture),
+                (seconds / total).ToString("P0", CultureInfo.InvariantCulture), (calls / steps).ToString(CultureInfo.InvariantCulture));
+        }
+
+        table.AddRow("[grey]outside kernels (AdamW, clip, zero)[/]", Math.Max(0, medianMs - (total * 1000 / steps)).ToString("F1", CultureInfo.InvariantCulture), "", "");
+        AnsiConsole.Write(table);
+    }
+}

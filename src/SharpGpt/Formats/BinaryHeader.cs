@@ -1,0 +1,55 @@
+namespace SharpGpt.Formats;
+
+/// <summary>llm.c's files start with 256 int32s; this reads and checks them with errors naming the file.</summary>
+internal static class BinaryHeader
+{
+    public const int Ints = 256;
+    public const int Bytes = Ints * sizeof(int);
+
+    public static int[] Read(Stream stream, string path, int expectedMagic, string what)
+    {
+        if (stream.Length < Bytes)
+        {
+            throw new InvalidDataException($"{path}: truncated {what}: {stream.Length} bytes, but the header alone needs {Bytes}.");
+        }
+
+        var header = new int[Ints];
+        stream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(header.AsSpan()));
+        if (header[0] != expectedMagic)
+        {
+            throw new InvalidDataException($"{path}: not a {what}: magic is {header[0]}, expected {expectedMagic}.");
+        }
+
+        return header;
+    }
+
+    public static void RequireLength(Stream stream, string path, long expected, string detail)
+    {
+        if (stream.Length != expected)
+        {
+            string kind = stream.Length < expected ? "truncated" : "too long";
+            throw new InvalidDataException($"{path}: {kind}: {stream.Length} bytes, expected {expected} ({detail}).");
+        }
+    }
+
+    /// <summary>Reads count floats into unmanaged memory in chunks (the buffer may exceed 2 GiB).</summary>
+    public static unsafe void ReadFloats(Stream stream, float* destination, long count)
+    {
+        const int chunk = 1 << 26;
+        for (long done = 0; done < count; done += chunk)
+        {
+            int n = (int)Math.Min(chunk, count - done);
+            stream.ReadExactly(new Span<byte>(destination + done, n * sizeof(float)));
+        }
+    }
+
+    public static unsafe void WriteFloats(Stream stream, float* source, long count)
+    {
+        const int chunk = 1 << 26;
+        for (long done = 0; done < count; done += chunk)
+        {
+            int n = (int)Math.Min(chunk, count - done);
+            stream.Write(new ReadOnlySpan<byte>(source + done, n * sizeof(float)));
+        }
+    }
+}

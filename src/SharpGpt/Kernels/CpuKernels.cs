@@ -1,0 +1,50 @@
+namespace SharpGpt.Kernels;
+
+/// <summary>The managed, vectorised, multithreaded CPU kernels.</summary>
+public sealed unsafe class CpuKernels(ParallelRunner runner) : IGptKernels
+{
+    public ParallelRunner Runner { get; } = runner;
+
+    public void EncoderForward(float* output, int* inputs, float* wte, float* wpe, int b, int t, int c)
+        => Encoder.Forward(Runner, output, inputs, wte, wpe, b, t, c);
+
+    public void EncoderBackward(float* dwte, float* dwpe, float* dout, int* inputs, int b, int t, int c)
+        => Encoder.Backward(Runner, dwte, dwpe, dout, inputs, b, t, c);
+
+    public void LayerNormForward(float* output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
+        => LayerNorm.Forward(Runner, output, mean, rstd, inp, weight, bias, rows, c);
+
+    public void LayerNormBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c)
+        => LayerNorm.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, c);
+
+    public void MatmulForward(float* output, float* inp, float* weight, float* bias, int rows, int c, int oc)
+        => Matmul.Forward(Runner, output, inp, weight, bias, rows, c, oc);
+
+    public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, int rows, int c, int oc)
+        => Matmul.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
+
+    public long AttentionStateSize(int b, int t, int nh) => Attention.AttentionScratchSize(b, t, nh);
+
+    public long AttentionScratchSize(int b, int t, int nh) => Attention.BackwardScratchSize(b, t, nh);
+
+    public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh)
+        => Attention.Forward(Runner, output, state, qkv, b, t, c, nh);
+
+    public void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh)
+    {
+        new Span<float>(dqkv, checked(b * t * 3 * c)).Clear();
+        Attention.Backward(Runner, dqkv, scratch, dout, qkv, state, b, t, c, nh);
+    }
+
+    public void GeluForward(float* output, float* inp, long n) => Gelu.Forward(Runner, output, inp, n);
+
+    public void GeluBackward(float* dinp, float* inp, float* dout, long n) => Gelu.Backward(Runner, dinp, inp, dout, n);
+
+    public void ResidualForward(float* output, float* a, float* b, long n) => Residual.Forward(Runner, output, a, b, n);
+
+    public void CrossEntropyForward(float* losses, float* lse, float* logits, int* targets, int rows, int v, int vp)
+        => CrossEntropy.Forward(Runner, losses, lse, logits, targets, rows, v, vp);
+
+    public void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp)
+        => CrossEntropy.Backward(Runner, logits, lse, targets, dloss, rows, v, vp);
+}

@@ -1,0 +1,53 @@
+namespace SharpGpt.Kernels;
+
+/// <summary>
+/// The operations a GPT-2 forward and backward are made of. Pointers address memory the backend
+/// owns; a faster CPU or a GPU backend replaces the whole set. Backward methods accumulate (+=)
+/// into parameter gradients; where an input gradient is overwritten rather than accumulated, the
+/// method says so.
+/// </summary>
+public unsafe interface IGptKernels
+{
+    ParallelRunner Runner { get; }
+
+    // (N,C) <- ids (N), wte (Vp,C), wpe (maxT,C)
+    void EncoderForward(float* output, int* inputs, float* wte, float* wpe, int b, int t, int c);
+
+    void EncoderBackward(float* dwte, float* dwpe, float* dout, int* inputs, int b, int t, int c);
+
+    // (N,C), mean (N), rstd (N) <- (N,C)
+    void LayerNormForward(float* output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c);
+
+    void LayerNormBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c);
+
+    // (N,OC) <- (N,C) · (OC,C)^T + (OC)
+    void MatmulForward(float* output, float* inp, float* weight, float* bias, int rows, int c, int oc);
+
+    /// <summary>dinp is overwritten; dweight and dbias accumulate.</summary>
+    void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, int rows, int c, int oc);
+
+    /// <summary>Floats of saved state the attention forward needs per layer for a (B, T) batch.</summary>
+    long AttentionStateSize(int b, int t, int nh);
+
+    /// <summary>Floats of scratch the attention backward needs (shared by all layers).</summary>
+    long AttentionScratchSize(int b, int t, int nh);
+
+    // (B,T,C), state <- qkv (B,T,3C)
+    void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh);
+
+    /// <summary>dqkv is overwritten.</summary>
+    void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh);
+
+    void GeluForward(float* output, float* inp, long n);
+
+    /// <summary>dinp is overwritten.</summary>
+    void GeluBackward(float* dinp, float* inp, float* dout, long n);
+
+    void ResidualForward(float* output, float* a, float* b, long n);
+
+    // losses (N), lse (N) <- logits (N,Vp), targets (N)
+    void CrossEntropyForward(float* losses, float* lse, float* logits, int* targets, int rows, int v, int vp);
+
+    /// <summary>Replaces the logits with their gradient, each unmasked row weighted by dloss.</summary>
+    void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp);
+}

@@ -1,0 +1,150 @@
+using System.Numerics;
+
+namespace SharpGpt.Kernels;
+
+/// <summary>LayerNorm over the channel dimension, eps 1e-5, with saved mean and 1/std for the backward.</summary>
+public static unsafe class LayerNorm
+{
+    public const float Epsilon = 1e-5f;
+
+    private struct Args
+    {
+        public float* Out, Mean, Rstd, Inp, Weight, Bias, DInp, DWeight, DBias, DOut;
+        public int Rows, C, RowsPerPart, Chunk;
+    }
+
+    // out (N,C), mean (N), rstd (N) <- inp (N,C), weight (C), bias (C)
+    public static void Forward(ParallelRunner runner, float* output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
+    {
+        var args = new Args { Out = output, Mean = mean, Rstd = rstd, Inp = inp, Weight = weight, Bias = bias, Rows = rows, C = c };
+        args.RowsPerPart = Math.Max(1, rows / (runner.Threads * 8));
+        runner.For((rows + args.RowsPerPart - 1) / args.RowsPerPart, &ForwardRows, &args);
+    }
+
+    private static void ForwardRows(int part, void* p)
+    {
+        var a = (Args*)p;
+        int c = a->C;
+        int end = Math.Min(a->Rows, (part + 1) * a->RowsPerPart);
+        for (int r = part * a->RowsPerPart; r < end; r++)
+        {
+            float* x = a->Inp + (long)r * c;
+            float* o = a->Out + (long)r * c;
+            float m = Sum(x, c) / c;
+            float v = SumSquaredDeviation(x, m, c) / c;
+            float s = 1f / MathF.Sqrt(v + Epsilon);
+            var vm = new Vector<float>(m);
+            var vs = new Vector<float>(s);
+            int i = 0;
+            for (; i <= c - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var n = (Vector.Load(x + i) - vm) * vs;
+                Vector.Store(Vector.FusedMultiplyAdd(n, Vector.Load(a->Weight + i), Vector.Load(a->Bias + i)), o + i);
+            }
+
+            for (; i < c; i++)
+            {
+                o[i] = ((x[i] - m) * s * a->Weight[i]) + a->Bias[i];
+            }
+
+            a->Mean[r] = m;
+            a->Rstd[r] = s;
+        }
+    }
+
+    // dinp (N,C) +=, dweight (C) +=, dbias (C) += <- dout (N,C), inp (N,C), weight (C), mean, rstd
+    public static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c)
+    {
+        var args = new Args { DInp = dinp, DWeight = dweight, DBias = dbias, DOut = dout, Inp = inp, Weight = weight, Mean = mean, Rstd = rstd, Rows = rows, C = c };
+        args.RowsPerPart = Math.Max(1, rows / (runner.Threads * 8));
+        runner.For((rows + args.RowsPerPart - 1) / args.RowsPerPart, &BackwardRows, &args);
+        args.Chunk = Math.Max(Vector<float>.Count, (c / (runner.Threads * 4) + 7) & ~7);
+        runner.For((c + args.Chunk - 1) / args.Chunk, &BackwardParams, &args);
+    }
+
+    private static void BackwardRows(int part, void* p)
+    {
+        var a = (Args*)p;
+        int c = a->C;
+        int end = Math.Min(a->Rows, (part + 1) * a->RowsPerPart);
+        for (int r = part * a->RowsPerPart; r < end; r++)
+        {
+            float* x = a->Inp + (long)r * c;
+            float* d = a->DOut + (long)r * c;
+            float* di = a->DInp + (long)r * c;
+            float m = a->Mean[r], s = a->Rstd[r];
+
+            // dnorm = w * dout; dinp = (dnorm - mean(dnorm) - norm * mean(dnorm * norm)) * rstd
+            float sumD = 0, sumDN = 0;
+            for (int i = 0; i < c; i++)
+            {
+                float dn = a->Weight[i] * d[i];
+                sumD += dn;
+                sumDN += dn * (x[i] - m) * s;
+            }
+
+            float meanD = sumD / c, meanDN = sumDN / c;
+            for (int i = 0; i < c; i++)
+            {
+                float n = (x[i] - m) * s;
+                di[i] += ((a->Weight[i] * d[i]) - meanD - (n * meanDN)) * s;
+            }
+        }
+    }
+
+    private static void BackwardParams(int part, void* p)
+    {
+        var a = (Args*)p;
+        int c = a->C;
+        int start = part * a->Chunk, end = Math.Min(c, start + a->Chunk);
+        for (int r = 0; r < a->Rows; r++)
+        {
+            float* x = a->Inp + (long)r * c;
+            float* d = a->DOut + (long)r * c;
+            float m = a->Mean[r], s = a->Rstd[r];
+            for (int i = start; i < end; i++)
+            {
+                a->DBias[i] += d[i];
+                a->DWeight[i] += (x[i] - m) * s * d[i];
+            }
+        }
+    }
+
+    private static float Sum(float* x, int n)
+    {
+        var acc = Vector<float>.Zero;
+        int i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            acc += Vector.Load(x + i);
+        }
+
+        float s = Vector.Sum(acc);
+        for (; i < n; i++)
+        {
+            s += x[i];
+        }
+
+        return s;
+    }
+
+    private static float SumSquaredDeviation(float* x, float m, int n)
+    {
+        var acc = Vector<float>.Zero;
+        var vm = new Vector<float>(m);
+        int i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var d = Vector.Load(x + i) - vm;
+            acc += d * d;
+        }
+
+        float s = Vector.Sum(acc);
+        for (; i < n; i++)
+        {
+            s += (x[i] - m) * (x[i] - m);
+        }
+
+        return s;
+    }
+}

@@ -1,0 +1,229 @@
+using SharpGpt.Kernels;
+
+namespace SharpGpt.Model;
+
+/// <summary>
+/// GPT-2: token + position embeddings, pre-LayerNorm blocks (attention, 4x GELU MLP), final
+/// LayerNorm and an lm_head tied to the token embedding. Parameters and gradients each live in
+/// one contiguous buffer; activations are allocated once per (B, T) and reused.
+/// </summary>
+public sealed unsafe class GptModel : IDisposable
+{
+    private readonly IGptKernels _k;
+    private NativeBuffer? _gradients;
+    private Activations? _acts;
+    private bool _hasTargets;
+
+    public GptModel(GptConfig config, IGptKernels kernels)
+    {
+        config.Validate();
+        Config = config;
+        Layout = new ParameterLayout(config);
+        _k = kernels;
+        Parameters = new NativeBuffer(Layout.Total);
+    }
+
+    public GptConfig Config { get; }
+
+    public ParameterLayout Layout { get; }
+
+    public IGptKernels Kernels => _k;
+
+    public NativeBuffer Parameters { get; }
+
+    /// <summary>The gradient buffer, allocated on first use; same layout as the parameters.</summary>
+    public NativeBuffer Gradients => _gradients ??= new NativeBuffer(Layout.Total);
+
+    public ParameterTensors Params => new(Parameters.Pointer, Layout);
+
+    public ParameterTensors Grads => new(Gradients.Pointer, Layout);
+
+    /// <summary>Sum of the per-token losses of the last forward (masked targets excluded).</summary>
+    public double LossSum { get; private set; }
+
+    /// <summary>Number of unmasked targets in the last forward.</summary>
+    public int TargetCount { get; private set; }
+
+    /// <summary>Bytes of activations allocated for the current batch shape.</summary>
+    public long ActivationBytes => _acts?.Bytes ?? 0;
+
+    /// <summary>The logits (B, T, Vp) of the last forward; valid until the next backward.</summary>
+    public float* Logits => _acts is null ? throw new InvalidOperationException("No forward has run.") : _acts.Logits;
+
+    /// <summary>GPT-2 initialisation: N(0, 0.02) for matrices and embeddings, residual projections
+    /// scaled by 1/sqrt(2 * n_layer), zero biases, unit LayerNorm gains; padded vocab rows stay zero.</summary>
+    public void InitializeWeights(ulong seed)
+    {
+        Parameters.Clear();
+        var p = Params;
+        int c = Config.Channels, l = Config.NumLayers;
+        float std = 0.02f, residualStd = 0.02f / MathF.Sqrt(2 * l);
+        ulong stream = 0;
+        void Normal(float* data, long n, float s) => new Rng(seed * 1_000_003 + stream++).FillNormal(data, n, 0, s);
+
+        Normal(p.Wte, (long)Config.VocabSize * c, std);
+        Normal(p.Wpe, (long)Config.MaxSeqLen * c, std);
+        Normal(p.QkvW, (long)l * 3 * c * c, std);
+        Normal(p.AttProjW, (long)l * c * c, residualStd);
+        Normal(p.FcW, (long)l * 4 * c * c, std);
+        Normal(p.FcProjW, (long)l * 4 * c * c, residualStd);
+        new Span<float>(p.Ln1W, l * c).Fill(1f);
+        new Span<float>(p.Ln2W, l * c).Fill(1f);
+        new Span<float>(p.LnFW, c).Fill(1f);
+    }
+
+    public void ZeroGradients() => Gradients.Clear();
+
+    /// <summary>Allocates the activations for a (B, T) batch, once; a different shape reallocates.</summary>
+    public void EnsureBatch(int b, int t)
+    {
+        if (t > Config.MaxSeqLen)
+        {
+            throw new ArgumentException($"Sequence length {t} exceeds the model's block size {Config.MaxSeqLen}.");
+        }
+
+        if (_acts is { } a && a.B == b && a.T == t)
+        {
+            return;
+        }
+
+        _acts?.Dispose();
+        _acts = new Activations(Config, _k, b, t);
+    }
+
+    /// <summary>Runs the model on (B, T) token ids; with targets (-1 = masked) it also computes the
+    /// loss and returns its mean over the unmasked targets, otherwise NaN.</summary>
+    public float Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t)
+    {
+        EnsureBatch(b, t);
+        var a = _acts!;
+        CopyTokens(inputs, a.Inputs, b * t, "input", allowMasked: false);
+        _hasTargets = !targets.IsEmpty;
+        if (_hasTargets)
+        {
+            CopyTokens(targets, a.Targets, b * t, "target", allowMasked: true);
+        }
+
+        var p = Params;
+        int c = Config.Channels, nh = Config.NumHeads, n = b * t, v = Config.VocabSize, vp = Config.PaddedVocabSize;
+        long nc = (long)n * c;
+
+        _k.EncoderForward(a.Encoded, a.Inputs, p.Wte, p.Wpe, b, t, c);                         // (N,C)
+        for (int l = 0; l < Config.NumLayers; l++)
+        {
+            float* residual = l == 0 ? a.Encoded : a.Residual3 + ((l - 1) * nc);
+            float* ln1 = a.Ln1 + (l * nc), qkv = a.Qkv + (l * nc * 3), atty = a.Atty + (l * nc);
+            float* res2 = a.Residual2 + (l * nc), ln2 = a.Ln2 + (l * nc), res3 = a.Residual3 + (l * nc);
+            float* fch = a.Fch + (l * nc * 4), fchGelu = a.FchGelu + (l * nc * 4);
+            float* attState = a.AttState + (l * a.AttStateSize);
+
+            _k.LayerNormForward(ln1, a.Ln1Mean + (l * n), a.Ln1Rstd + (l * n), residual, p.Ln1W + (l * c), p.Ln1B + (l * c), n, c);
+            _k.MatmulForward(qkv, ln1, p.QkvW + (l * 3L * c * c), p.QkvB + (l * 3 * c), n, c, 3 * c);      // (N,3C)
+            _k.AttentionForward(atty, attState, qkv, b, t, c, nh);                                         // (N,C)
+            _k.MatmulForward(a.Projection, atty, p.AttProjW + ((long)l * c * c), p.AttProjB + (l * c), n, c, c);
+            _k.ResidualForward(res2, residual, a.Projection, nc);
+            _k.LayerNormForward(ln2, a.Ln2Mean + (l * n), a.Ln2Rstd + (l * n), res2, p.Ln2W + (l * c), p.Ln2B + (l * c), n, c);
+            _k.MatmulForward(fch, ln2, p.FcW + (l * 4L * c * c), p.FcB + (l * 4 * c), n, c, 4 * c);        // (N,4C)
+            _k.GeluForward(fchGelu, fch, nc * 4);
+            _k.MatmulForward(a.Projection, fchGelu, p.FcProjW + (l * 4L * c * c), p.FcProjB + (l * c), n, 4 * c, c);
+            _k.ResidualForward(res3, res2, a.Projection, nc);
+        }
+
+        float* last = a.Residual3 + ((Config.NumLayers - 1) * nc);
+        _k.LayerNormForward(a.LnF, a.LnFMean, a.LnFRstd, last, p.LnFW, p.LnFB, n, c);
+        _k.MatmulForward(a.Logits, a.LnF, p.Wte, null, n, c, vp);                                       // (N,Vp)
+        if (!_hasTargets)
+        {
+            LossSum = 0;
+            TargetCount = 0;
+            return float.NaN;
+        }
+
+        _k.CrossEntropyForward(a.Losses, a.Lse, a.Logits, a.Targets, n, v, vp);
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (a.Targets[i] >= 0)
+            {
+                sum += a.Losses[i];
+                count++;
+            }
+        }
+
+        LossSum = sum;
+        TargetCount = count;
+        return count == 0 ? 0f : (float)(sum / count);
+    }
+
+    /// <summary>Adds the gradient of (dlossPerToken x the summed token losses) into <see cref="Gradients"/>.
+    /// For a plain mean pass 1 / TargetCount; under gradient accumulation pass 1 / (targets in the whole step).</summary>
+    public void Backward(float dlossPerToken)
+    {
+        if (_acts is not { } a || !_hasTargets)
+        {
+            throw new InvalidOperationException("Backward needs a forward with targets first.");
+        }
+
+        _hasTargets = false; // the logits are about to be overwritten by their gradient
+        var p = Params;
+        var g = Grads;
+        int b = a.B, t = a.T, c = Config.Channels, nh = Config.NumHeads, n = b * t, v = Config.VocabSize, vp = Config.PaddedVocabSize;
+        long nc = (long)n * c;
+
+        _k.CrossEntropyBackward(a.Logits, a.Lse, a.Targets, dlossPerToken, n, v, vp);                  // dlogits (N,Vp)
+        _k.MatmulBackward(a.DLn, g.Wte, null, a.Logits, a.LnF, p.Wte, n, c, vp);                      // dlnf (N,C)
+        new Span<float>(a.DResidual, checked((int)nc)).Clear();
+        float* last = a.Residual3 + ((Config.NumLayers - 1) * nc);
+        _k.LayerNormBackward(a.DResidual, g.LnFW, g.LnFB, a.DLn, last, p.LnFW, a.LnFMean, a.LnFRstd, n, c);
+
+        // DResidual carries the gradient of the residual stream; a residual add passes it through
+        // unchanged to both branches, so the projections read it directly.
+        for (int l = Config.NumLayers - 1; l >= 0; l--)
+        {
+            float* residual = l == 0 ? a.Encoded : a.Residual3 + ((l - 1) * nc);
+            float* ln1 = a.Ln1 + (l * nc), qkv = a.Qkv + (l * nc * 3), atty = a.Atty + (l * nc);
+            float* res2 = a.Residual2 + (l * nc), ln2 = a.Ln2 + (l * nc);
+            float* fch = a.Fch + (l * nc * 4), fchGelu = a.FchGelu + (l * nc * 4);
+            float* attState = a.AttState + (l * a.AttStateSize);
+
+            _k.MatmulBackward(a.DFchGelu, g.FcProjW + (l * 4L * c * c), g.FcProjB + (l * c), a.DResidual, fchGelu, p.FcProjW + (l * 4L * c * c), n, 4 * c, c);
+            _k.GeluBackward(a.DFch, fch, a.DFchGelu, nc * 4);
+            _k.MatmulBackward(a.DLn, g.FcW + (l * 4L * c * c), g.FcB + (l * 4 * c), a.DFch, ln2, p.FcW + (l * 4L * c * c), n, c, 4 * c);
+            _k.LayerNormBackward(a.DResidual, g.Ln2W + (l * c), g.Ln2B + (l * c), a.DLn, res2, p.Ln2W + (l * c), a.Ln2Mean + (l * n), a.Ln2Rstd + (l * n), n, c);
+            _k.MatmulBackward(a.DAtty, g.AttProjW + ((long)l * c * c), g.AttProjB + (l * c), a.DResidual, atty, p.AttProjW + ((long)l * c * c), n, c, c);
+            _k.AttentionBackward(a.DQkv, a.AttScratch, a.DAtty, qkv, atty, attState, b, t, c, nh);
+            _k.MatmulBackward(a.DLn, g.QkvW + (l * 3L * c * c), g.QkvB + (l * 3 * c), a.DQkv, ln1, p.QkvW + (l * 3L * c * c), n, c, 3 * c);
+            _k.LayerNormBackward(a.DResidual, g.Ln1W + (l * c), g.Ln1B + (l * c), a.DLn, residual, p.Ln1W + (l * c), a.Ln1Mean + (l * n), a.Ln1Rstd + (l * n), n, c);
+        }
+
+        _k.EncoderBackward(g.Wte, g.Wpe, a.DResidual, a.Inputs, b, t, c);
+    }
+
+    private void CopyTokens(ReadOnlySpan<int> source, int* destination, int count, string what, bool allowMasked)
+    {
+        if (source.Length != count)
+        {
+            throw new ArgumentException($"Expected {count} {what} ids for the batch, got {source.Length}.");
+        }
+
+        int vocab = Config.VocabSize;
+        for (int i = 0; i < count; i++)
+        {
+            int id = source[i];
+            if (id >= vocab || (id < 0 && !(allowMasked && id == -1)))
+            {
+                throw new ArgumentOutOfRangeException(what, $"{what} id {id} at position {i} is outside the model's vocabulary [0, {vocab}).");
+            }
+
+            destination[i] = id;
+        }
+    }
+
+    public void Dispose()
+    {
+        _acts?.Dispose();
+        _gradients?.Dispose();
+        Parameters.Dispose();
+    }
+}

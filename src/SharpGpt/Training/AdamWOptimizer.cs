@@ -1,0 +1,57 @@
+using SharpGpt.Kernels;
+using SharpGpt.Model;
+
+namespace SharpGpt.Training;
+
+/// <summary>AdamW with fp32 moments in buffers laid out like the parameters.</summary>
+public sealed unsafe class AdamWOptimizer : IDisposable
+{
+    private readonly GptModel _model;
+
+    public AdamWOptimizer(GptModel model, AdamWSettings settings)
+    {
+        _model = model;
+        Settings = settings;
+        M = new NativeBuffer(model.Layout.Total);
+        V = new NativeBuffer(model.Layout.Total);
+    }
+
+    public AdamWSettings Settings { get; }
+
+    /// <summary>First moments.</summary>
+    public NativeBuffer M { get; }
+
+    /// <summary>Second moments.</summary>
+    public NativeBuffer V { get; }
+
+    /// <summary>Number of updates done so far (the bias corrections use Step + 1 for the next one).</summary>
+    public int Step { get; set; }
+
+    /// <summary>One update from the model's gradients, each first multiplied by gradScale (clipping).</summary>
+    public void Update(float learningRate, float gradScale = 1f)
+    {
+        Step++;
+        var layout = _model.Layout;
+        var runner = _model.Kernels.Runner;
+        float* p = _model.Parameters.Pointer, g = _model.Gradients.Pointer, m = M.Pointer, v = V.Pointer;
+        var s = Settings;
+        if (s.DecayAll)
+        {
+            AdamW.Update(runner, p, g, m, v, layout.Total, learningRate, s.Beta1, s.Beta2, s.Epsilon, s.WeightDecay, Step, gradScale);
+            return;
+        }
+
+        for (int i = 0; i < ParameterLayout.TensorCount; i++)
+        {
+            long o = layout.Offsets[i];
+            float wd = ParameterLayout.IsDecayed(i) ? s.WeightDecay : 0f;
+            AdamW.Update(runner, p + o, g + o, m + o, v + o, layout.Sizes[i], learningRate, s.Beta1, s.Beta2, s.Epsilon, wd, Step, gradScale);
+        }
+    }
+
+    public void Dispose()
+    {
+        M.Dispose();
+        V.Dispose();
+    }
+}
