@@ -15,39 +15,7 @@ internal sealed unsafe class Activations : IDisposable
     {
         B = b;
         T = t;
-        long bt = (long)b * t, c = config.Channels, l = config.NumLayers, vp = config.PaddedVocabSize;
-        long attState = kernels.AttentionStateSize(b, t, config.NumHeads);
-        long[] sizes =
-        [
-            bt * c,             // Encoded: the residual stream entering layer 0
-            l * bt * c,         // Ln1
-            l * bt,             // Ln1Mean
-            l * bt,             // Ln1Rstd
-            l * bt * 3 * c,     // Qkv
-            l * bt * c,         // Atty
-            l * attState,       // AttState
-            l * bt * c,         // Residual2
-            l * bt * c,         // Ln2
-            l * bt,             // Ln2Mean
-            l * bt,             // Ln2Rstd
-            l * bt * 4 * c,     // Fch
-            l * bt * 4 * c,     // FchGelu
-            l * bt * c,         // Residual3
-            bt * c,             // LnF
-            bt,                 // LnFMean
-            bt,                 // LnFRstd
-            bt * vp,            // Logits, then their gradient
-            bt,                 // Losses
-            bt,                 // Lse
-            bt * c,             // Projection: attproj / fcproj output before the residual add
-            bt * c,             // DResidual
-            bt * c,             // DLn
-            bt * 3 * c,         // DQkv
-            bt * c,             // DAtty
-            bt * 4 * c,         // DFch
-            bt * 4 * c,         // DFchGelu
-            kernels.AttentionScratchSize(b, t, config.NumHeads),
-        ];
+        long[] sizes = Sizes(config, kernels, b, t);
         long total = 0;
         foreach (long s in sizes)
         {
@@ -92,12 +60,53 @@ internal sealed unsafe class Activations : IDisposable
         DFch = Next(sizes[k++]);
         DFchGelu = Next(sizes[k++]);
         AttScratch = Next(sizes[k++]);
-        AttStateSize = attState;
+        AttStateSize = kernels.AttentionStateSize(b, t, config.NumHeads);
         Bytes = total * sizeof(float);
 
-        _ids = new NativeBuffer(2 * bt);
+        _ids = new NativeBuffer(2L * b * t);
         Inputs = (int*)_ids.Pointer;
-        Targets = Inputs + bt;
+        Targets = Inputs + ((long)b * t);
+    }
+
+    /// <summary>Bytes the activations of a (B, T) batch take, for memory planning.</summary>
+    public static long BytesFor(GptConfig config, IGptKernels kernels, int b, int t)
+        => (Sizes(config, kernels, b, t).Sum() * sizeof(float)) + (2L * b * t * sizeof(int));
+
+    private static long[] Sizes(GptConfig config, IGptKernels kernels, int b, int t)
+    {
+        long bt = (long)b * t, c = config.Channels, l = config.NumLayers, vp = config.PaddedVocabSize;
+        long attState = kernels.AttentionStateSize(b, t, config.NumHeads);
+        return
+            [
+                bt * c,             // Encoded: the residual stream entering layer 0
+                l * bt * c,         // Ln1
+                l * bt,             // Ln1Mean
+                l * bt,             // Ln1Rstd
+                l * bt * 3 * c,     // Qkv
+                l * bt * c,         // Atty
+                l * attState,       // AttState
+                l * bt * c,         // Residual2
+                l * bt * c,         // Ln2
+                l * bt,             // Ln2Mean
+                l * bt,             // Ln2Rstd
+                l * bt * 4 * c,     // Fch
+                l * bt * 4 * c,     // FchGelu
+                l * bt * c,         // Residual3
+                bt * c,             // LnF
+                bt,                 // LnFMean
+                bt,                 // LnFRstd
+                bt * vp,            // Logits, then their gradient
+                bt,                 // Losses
+                bt,                 // Lse
+                bt * c,             // Projection: attproj / fcproj output before the residual add
+                bt * c,             // DResidual
+                bt * c,             // DLn
+                bt * 3 * c,         // DQkv
+                bt * c,             // DAtty
+                bt * 4 * c,         // DFch
+                bt * 4 * c,         // DFchGelu
+                kernels.AttentionScratchSize(b, t, config.NumHeads),
+            ];
     }
 
     public int B { get; }
