@@ -5,5 +5,5 @@ namespace SharpGpt.Cli.Commands;
 /// <summary>Every subcommand of the tool; each lives in its own file.</summary>
 internal static class CommandRegistry
 {
-    public static IEnumerable<Command> All() => [];
+    public static IEnumerable<Command> All() => [PrepareCommand.Create()];
 }
