@@ -7,6 +7,7 @@ internal static class CommandRegistry
 {
     public static IEnumerable<Command> All() =>
     [
+        PrepareCommand.Create(),
         VerifyCommand.Create(),
         BenchCommand.Create(),
     ];

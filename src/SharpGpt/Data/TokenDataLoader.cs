@@ -1,0 +1,195 @@
+namespace SharpGpt.Data;
+
+/// <summary>Streams the shards of one split in order, llm.c style. A step takes W·B·T tokens of the current shard
+/// (W = world size); rank r reads the B·T + 1 tokens at position + r·B·T, so the ranks of one step read adjacent
+/// slices, and rank 0..W-1 together read exactly what one rank with batch W·B would. When the next step no longer
+/// fits (position + W·B·T + 1 &gt; shard length) the loader moves to the next shard, after the last one back to the
+/// first. Tokens at the tail of a shard that do not fill a step are skipped, like llm.c.</summary>
+public sealed class TokenDataLoader
+{
+    private readonly string[] _shardPaths;
+    private readonly int[] _shardTokenCounts;
+    private ushort[] _shard = [];
+    private int _loadedShard = -1;
+    private int _shardIndex;
+    private long _position;
+
+    public TokenDataLoader(IReadOnlyList<string> shardPaths, int batchSize, int seqLen, int rank = 0, int worldSize = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(seqLen, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(worldSize, 1);
+        if (rank < 0 || rank >= worldSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rank), $"rank {rank} is outside 0..{worldSize - 1}.");
+        }
+
+        if (shardPaths.Count == 0)
+        {
+            throw new ArgumentException("A data loader needs at least one shard.", nameof(shardPaths));
+        }
+
+        BatchSize = batchSize;
+        SeqLen = seqLen;
+        Rank = rank;
+        WorldSize = worldSize;
+        _shardPaths = [.. shardPaths];
+        _shardTokenCounts = new int[_shardPaths.Length];
+        for (var i = 0; i < _shardPaths.Length; i++)
+        {
+            var count = TokenShardReader.ReadTokenCount(_shardPaths[i]);
+            if (count < StepTokens + 1)
+            {
+                throw new InvalidDataException($"{_shardPaths[i]}: holds {count} tokens, fewer than one step needs ({WorldSize} rank(s) × B {BatchSize} × T {SeqLen} + 1 = {StepTokens + 1}); use a smaller batch or sequence length.");
+            }
+
+            _shardTokenCounts[i] = count;
+            StepsPerEpoch += (count - 1) / StepTokens;
+        }
+
+        Inputs = new int[batchSize * seqLen];
+        Targets = new int[batchSize * seqLen];
+    }
+
+    /// <summary>The loader of split "train" or "val" of a prepared directory: its {split}_*.bin in name order.</summary>
+    public static TokenDataLoader ForSplit(string dataDir, string split, int batchSize, int seqLen, int rank = 0, int worldSize = 1) =>
+        new(FindShards(dataDir, split), batchSize, seqLen, rank, worldSize);
+
+    /// <summary>The shards of a split in name order; throws naming the directory when there are none.</summary>
+    public static string[] FindShards(string dataDir, string split)
+    {
+        if (!Directory.Exists(dataDir))
+        {
+            throw new DirectoryNotFoundException($"{dataDir}: data directory not found; run 'sharpgpt prepare' first.");
+        }
+
+        var shards = Directory.GetFiles(dataDir, $"{split}_*.bin");
+        if (shards.Length == 0)
+        {
+            throw new FileNotFoundException($"{dataDir}: no {split}_*.bin shards; run 'sharpgpt prepare' first.");
+        }
+
+        Array.Sort(shards, StringComparer.Ordinal);
+        return shards;
+    }
+
+    public int BatchSize { get; }
+
+    public int SeqLen { get; }
+
+    public int Rank { get; }
+
+    public int WorldSize { get; }
+
+    public IReadOnlyList<string> ShardPaths => _shardPaths;
+
+    /// <summary>Tokens all ranks consume together in one step.</summary>
+    public long StepTokens => (long)WorldSize * BatchSize * SeqLen;
+
+    /// <summary>Steps in one pass over all shards; an evaluation over the whole split runs this many.</summary>
+    public long StepsPerEpoch { get; }
+
+    /// <summary>Total tokens in the split's shards.</summary>
+    public long TotalTokens => _shardTokenCounts.Sum(c => (long)c);
+
+    /// <summary>Inputs of the current batch, row-major [B, T]; the array is reused by every <see cref="NextBatch"/>.</summary>
+    public int[] Inputs { get; }
+
+    /// <summary>Targets of the current batch: the inputs shifted by one token, [B, T]; reused like <see cref="Inputs"/>.</summary>
+    public int[] Targets { get; }
+
+    /// <summary>Where the next batch starts.</summary>
+    public LoaderState State => new(_shardIndex, _position);
+
+    /// <summary>Fills <see cref="Inputs"/> and <see cref="Targets"/> with the next batch and advances.</summary>
+    public void NextBatch()
+    {
+        var tokens = CurrentShard();
+        var start = checked((int)(_position + (long)Rank * BatchSize * SeqLen));
+        var window = tokens.AsSpan(start, Inputs.Length + 1);
+        for (var i = 0; i < Inputs.Length; i++)
+        {
+            Inputs[i] = window[i];
+            Targets[i] = window[i + 1];
+        }
+
+        _position += StepTokens;
+        MoveToNextShardIfStepDoesNotFit();
+    }
+
+    /// <summary>Back to the first step of the first shard.</summary>
+    public void Reset() => Restore(new LoaderState(0, 0));
+
+    /// <summary>Continues exactly where <paramref name="state"/> was taken (with the same B, T and world size).</summary>
+    public void Restore(LoaderState state)
+    {
+        if (state.ShardIndex < 0 || state.ShardIndex >= _shardPaths.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(state), $"shard index {state.ShardIndex} is outside 0..{_shardPaths.Length - 1}.");
+        }
+
+        if (state.Position < 0 || state.Position >= _shardTokenCounts[state.ShardIndex])
+        {
+            throw new ArgumentOutOfRangeException(nameof(state), $"position {state.Position} is outside shard {_shardPaths[state.ShardIndex]} ({_shardTokenCounts[state.ShardIndex]} tokens).");
+        }
+
+        _shardIndex = state.ShardIndex;
+        _position = state.Position;
+        MoveToNextShardIfStepDoesNotFit();
+    }
+
+    /// <summary>Checks every token of every shard against the model's vocabulary; throws naming the shard, the
+    /// position and the token of the first one that is out of range.</summary>
+    public void ValidateTokens(int vocabSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 1);
+        if (vocabSize > ushort.MaxValue)
+        {
+            return; // every uint16 token fits
+        }
+
+        for (var s = 0; s < _shardPaths.Length; s++)
+        {
+            LoadShard(s);
+            var tokens = _shard.AsSpan(0, _shardTokenCounts[s]);
+            var bad = tokens.IndexOfAnyInRange((ushort)vocabSize, ushort.MaxValue);
+            if (bad >= 0)
+            {
+                throw new InvalidDataException($"{_shardPaths[s]}: token {tokens[bad]} at position {bad} is outside the model's vocabulary of {vocabSize}; was the data prepared with another tokenizer?");
+            }
+        }
+    }
+
+    private ushort[] CurrentShard()
+    {
+        LoadShard(_shardIndex);
+        return _shard;
+    }
+
+    // Only touches the disk when the shard changes: a single-shard split is read once and kept.
+    private void LoadShard(int index)
+    {
+        if (_loadedShard == index)
+        {
+            return;
+        }
+
+        _loadedShard = -1;
+        var count = TokenShardReader.ReadInto(_shardPaths[index], ref _shard);
+        if (count != _shardTokenCounts[index])
+        {
+            throw new InvalidDataException($"{_shardPaths[index]}: holds {count} tokens now but {_shardTokenCounts[index]} when the loader opened it; was it rewritten during training?");
+        }
+
+        _loadedShard = index;
+    }
+
+    private void MoveToNextShardIfStepDoesNotFit()
+    {
+        if (_position + StepTokens + 1 > _shardTokenCounts[_shardIndex])
+        {
+            _shardIndex = (_shardIndex + 1) % _shardPaths.Length;
+            _position = 0;
+        }
+    }
+}
