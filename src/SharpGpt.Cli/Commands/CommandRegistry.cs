@@ -7,7 +7,10 @@ internal static class CommandRegistry
 {
     public static IEnumerable<Command> All() =>
     [
+        TrainCommand.Create(),
         PrepareCommand.Create(),
+        EvalCommand.Create(),
+        PlotCommand.Create(),
         VerifyCommand.Create(),
         BenchCommand.Create(),
     ];

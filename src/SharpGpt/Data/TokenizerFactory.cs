@@ -15,17 +15,16 @@ public static class TokenizerFactory
     };
 
     /// <summary>Loads a tokenizer.json file.</summary>
-    public static ITextTokenizer Load(string path)
+    public static ITextTokenizer Load(string path) => FromFile(TokenizerFile.Read(path), path);
+
+    /// <summary>The tokenizer a <see cref="TokenizerFile"/> describes; <paramref name="source"/> names it in errors.</summary>
+    public static ITextTokenizer FromFile(TokenizerFile file, string source) => file.Type switch
     {
-        var file = TokenizerFile.Read(path);
-        return file.Type switch
-        {
-            Gpt2Tokenizer.TypeName => new Gpt2Tokenizer(),
-            CharTokenizer.TypeName when !string.IsNullOrEmpty(file.Chars) => new CharTokenizer(file.Chars),
-            CharTokenizer.TypeName => throw new InvalidDataException($"{path}: a char tokenizer needs a non-empty \"chars\" field."),
-            _ => throw new InvalidDataException($"{path}: unknown tokenizer type '{file.Type}'. Known: {string.Join(", ", Names)}."),
-        };
-    }
+        Gpt2Tokenizer.TypeName => new Gpt2Tokenizer(),
+        CharTokenizer.TypeName when !string.IsNullOrEmpty(file.Chars) => new CharTokenizer(file.Chars),
+        CharTokenizer.TypeName => throw new InvalidDataException($"{source}: a char tokenizer needs a non-empty \"chars\" field."),
+        _ => throw new InvalidDataException($"{source}: unknown tokenizer type '{file.Type}'. Known: {string.Join(", ", Names)}."),
+    };
 
     /// <summary>The tokenizer of a directory made by prepare: its tokenizer.json, else the "tokenizer" of meta.json.</summary>
     public static ITextTokenizer LoadForDataDir(string dataDir)

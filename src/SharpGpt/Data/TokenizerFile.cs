@@ -7,6 +7,22 @@ public sealed record TokenizerFile(string Type, string? Chars = null)
 
     public static TokenizerFile Read(string path) => DataJson.Read<TokenizerFile>(path);
 
+    /// <summary>The same JSON as the file, for embedding in a checkpoint.</summary>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, DataJson.Options);
+
+    public static TokenizerFile FromJson(string json, string source)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<TokenizerFile>(json, DataJson.Options)
+                ?? throw new InvalidDataException($"{source}: empty tokenizer record.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{source}: corrupt tokenizer record: {e.Message}", e);
+        }
+    }
+
     public static void Write(string path, TokenizerFile file) => DataJson.Write(path, file);
 
     public static TokenizerFile Of(ITextTokenizer tokenizer) => tokenizer switch

@@ -1,0 +1,211 @@
+using System.CommandLine;
+using SharpGpt.Data;
+using SharpGpt.Formats;
+using SharpGpt.Kernels;
+using SharpGpt.Model;
+using SharpGpt.Training;
+using Spectre.Console;
+
+namespace SharpGpt.Cli.Commands;
+
+/// <summary>
+/// <c>sharpgpt train</c>. Without --data it trains a character-level GPT on the embedded Tiny
+/// Shakespeare with nanoGPT's CPU quick-start settings; with --data, the GPT-2 recipe's defaults.
+/// </summary>
+internal static class TrainCommand
+{
+    private sealed record Defaults(int MicroBatch, int SeqLen, int MaxSteps, float Lr, float? MinLr, int Warmup, float Beta2, int ValEvery, int ValSteps, int CheckpointEvery, int SampleEvery);
+
+    // nanoGPT shakespeare_char on CPU: 4 layers, 4 heads, 128 dims, block 64, batch 12, 2000 iters, lr 1e-3 -> 1e-4.
+    private static readonly Defaults Shakespeare = new(12, 64, 2000, 1e-3f, 1e-4f, 100, 0.99f, 250, 20, 1000, 0);
+    private static readonly Defaults Gpt2Recipe = new(4, 1024, 1000, 6e-4f, null, 10, 0.95f, 250, 20, 500, 0);
+
+    public static Command Create()
+    {
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Prepared data folder (sharpgpt prepare); default: the embedded Tiny Shakespeare, char-level" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for checkpoints, metrics.jsonl and loss.png", DefaultValueFactory = _ => new DirectoryInfo("out") };
+        var preset = new Option<string?>("--preset") { Description = "Model size: gpt2-124m, gpt2-350m, gpt2-774m, gpt2-1558m" };
+        var layers = new Option<int?>("--layers") { Description = "Number of layers" };
+        var heads = new Option<int?>("--heads") { Description = "Number of attention heads" };
+        var embd = new Option<int?>("--embd") { Description = "Embedding width" };
+        var blockSize = new Option<int?>("--block-size") { Description = "Maximum sequence length of the model" };
+        var initFrom = new Option<FileInfo?>("--init-from") { Description = "Start from the weights of a checkpoint (.sgpt or llm.c .bin)" };
+        var totalBatch = new Option<long?>("--total-batch-tokens") { Description = "Tokens per optimizer step (reached by gradient accumulation); default: one micro-batch" };
+        var microBatch = new Option<string?>("--micro-batch") { Description = "Sequences per micro-step, or 'auto' to fit --memory-budget" };
+        var memoryBudget = new Option<string>("--memory-budget") { Description = "Memory for --micro-batch auto", DefaultValueFactory = _ => "8GiB" };
+        var seqLen = new Option<int?>("--seq-len") { Description = "Tokens per sequence T" };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Optimizer steps" };
+        var lr = new Option<float?>("--lr") { Description = "Peak learning rate" };
+        var minLr = new Option<float?>("--min-lr") { Description = "Learning rate at the end of the cosine decay (default 10% of --lr)" };
+        var warmup = new Option<int?>("--warmup") { Description = "Linear warm-up steps" };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW weight decay on matrices and embeddings", DefaultValueFactory = _ => 0.1f };
+        var beta1 = new Option<float>("--beta1") { Description = "AdamW beta1", DefaultValueFactory = _ => 0.9f };
+        var beta2 = new Option<float?>("--beta2") { Description = "AdamW beta2 (default 0.95; 0.99 for the Shakespeare default)" };
+        var gradClip = new Option<float>("--grad-clip") { Description = "Clip the global gradient norm to this (0 = off)", DefaultValueFactory = _ => 1.0f };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation and sampling", DefaultValueFactory = _ => 1337 };
+        var valEvery = new Option<int?>("--val-every") { Description = "Validate every N steps (0 = off; the last step always measures the whole split)" };
+        var valSteps = new Option<int?>("--val-steps") { Description = "Validation batches per evaluation (0 = whole split)" };
+        var sampleEvery = new Option<int?>("--sample-every") { Description = "Print a sample every N steps (0 = off)" };
+        var sampleTokens = new Option<int>("--sample-tokens") { Description = "Tokens per sample", DefaultValueFactory = _ => 200 };
+        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Write a checkpoint every N steps (and at the end)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --out" };
+        var threads = CommonOptions.Threads();
+
+        var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
+        {
+            data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
+            warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, threads,
+        };
+
+        command.SetAction(r =>
+        {
+            var outDir = r.GetValue(output)!.FullName;
+            Directory.CreateDirectory(outDir);
+            var d = r.GetValue(data) is null ? Shakespeare : Gpt2Recipe;
+            string dataDir = r.GetValue(data)?.FullName ?? PrepareEmbedded(outDir);
+            ITextTokenizer tokenizer = TokenizerFactory.LoadForDataDir(dataDir);
+            int t = r.GetValue(seqLen) ?? d.SeqLen;
+
+            using var runner = new ParallelRunner(CommonOptions.ResolveThreads(r.GetValue(threads)));
+            var kernels = new CpuKernels(runner);
+            using var model = CreateModel(r.GetValue(initFrom), r.GetValue(preset), r.GetValue(layers), r.GetValue(heads), r.GetValue(embd),
+                r.GetValue(blockSize) ?? Math.Max(t, d == Shakespeare ? 64 : 1024), tokenizer, kernels, r.GetValue(seed), isShakespeare: d == Shakespeare);
+
+            long total = r.GetValue(totalBatch) ?? 0;
+            int b;
+            string? micro = r.GetValue(microBatch);
+            if (string.Equals(micro, "auto", StringComparison.OrdinalIgnoreCase))
+            {
+                long budget = BatchPlan.ParseBytes(r.GetValue(memoryBudget)!);
+                long wanted = total > 0 ? total : (long)d.MicroBatch * t;
+                var (plan, bytes) = BatchPlan.Auto(model.Config, kernels, wanted, t, 1, budget);
+                AnsiConsole.MarkupLineInterpolated($"[bold]micro-batch auto[/]: B={plan.MicroBatch} x T={t} x {plan.AccumulationSteps} accumulation steps = {plan.TotalBatchTokens:N0} tokens/step; memory {BatchPlan.Format(bytes)} (parameters, gradients and AdamW {BatchPlan.Format(BatchPlan.StateBytes(model.Config))}, activations {BatchPlan.Format(bytes - BatchPlan.StateBytes(model.Config))}) of {BatchPlan.Format(budget)}");
+                b = plan.MicroBatch;
+                total = plan.TotalBatchTokens;
+            }
+            else
+            {
+                b = micro is null ? d.MicroBatch : int.TryParse(micro, out int parsed) && parsed > 0 ? parsed : throw new ArgumentException($"--micro-batch must be a positive number or 'auto', got '{micro}'.");
+            }
+
+            var options = new TrainingOptions
+            {
+                DataDir = dataDir,
+                OutDir = outDir,
+                MicroBatch = b,
+                SeqLen = t,
+                TotalBatchTokens = total,
+                MaxSteps = r.GetValue(maxSteps) ?? d.MaxSteps,
+                LearningRate = r.GetValue(lr) ?? d.Lr,
+                MinLearningRate = r.GetValue(minLr) ?? (r.GetValue(lr) is null ? d.MinLr : null),
+                WarmupSteps = r.GetValue(warmup) ?? d.Warmup,
+                Adam = new AdamWSettings(r.GetValue(beta1), r.GetValue(beta2) ?? d.Beta2, 1e-8f, r.GetValue(weightDecay)),
+                GradClip = r.GetValue(gradClip),
+                Seed = r.GetValue(seed),
+                ValEvery = r.GetValue(valEvery) ?? d.ValEvery,
+                ValSteps = r.GetValue(valSteps) ?? d.ValSteps,
+                SampleEvery = r.GetValue(sampleEvery) ?? d.SampleEvery,
+                CheckpointEvery = r.GetValue(checkpointEvery) ?? d.CheckpointEvery,
+                Resume = r.GetValue(resume),
+            };
+
+            var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));
+            int sampleLength = r.GetValue(sampleTokens);
+            var trainer = new Trainer(model, options, new SingleProcess(), observer, TextSampling.Create(model, tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson());
+            var outcome = RunWithProgress(trainer, observer);
+            return Finish(outcome, model, tokenizer, sampleLength, options);
+        });
+        return command;
+    }
+
+    private static TrainingOutcome RunWithProgress(Trainer trainer, ConsoleTrainingObserver observer)
+    {
+        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            return trainer.Run();
+        }
+
+        return AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                observer.Progress = ctx.AddTask("training");
+                return trainer.Run();
+            });
+    }
+
+    private static string PrepareEmbedded(string outDir)
+    {
+        string dir = Path.Combine(outDir, "data");
+        if (!File.Exists(Path.Combine(dir, PreparedDataMeta.FileName)))
+        {
+            DataPreparer.PrepareEmbeddedShakespeare(dir, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"data: embedded Tiny Shakespeare, char-level, in {dir}");
+        return dir;
+    }
+
+    private static GptModel CreateModel(FileInfo? initFrom, string? preset, int? layers, int? heads, int? embd, int blockSize,
+        ITextTokenizer tokenizer, IGptKernels kernels, ulong seed, bool isShakespeare)
+    {
+        if (initFrom is not null)
+        {
+            if (preset is not null || layers is not null || heads is not null || embd is not null)
+            {
+                throw new ArgumentException("--init-from takes the model's shape from the checkpoint; drop --preset/--layers/--heads/--embd.");
+            }
+
+            var (loaded, _) = ModelFile.Load(initFrom.FullName, kernels);
+            if (loaded.Config.VocabSize < tokenizer.VocabSize)
+            {
+                loaded.Dispose();
+                throw new ArgumentException($"{initFrom.FullName}: the model's vocabulary ({loaded.Config.VocabSize}) is smaller than the data's ({tokenizer.VocabSize}).");
+            }
+
+            return loaded;
+        }
+
+        var config = preset is not null ? GptConfig.FromPreset(preset)
+            : isShakespeare || tokenizer.VocabSize < 1000 ? new GptConfig(blockSize, tokenizer.VocabSize, 4, 4, 128)
+            : GptConfig.Gpt2Small;
+        config = config with
+        {
+            VocabSize = tokenizer.VocabSize,
+            MaxSeqLen = blockSize,
+            NumLayers = layers ?? config.NumLayers,
+            NumHeads = heads ?? config.NumHeads,
+            Channels = embd ?? config.Channels,
+        };
+        config.Validate("model options");
+        var model = new GptModel(config, kernels);
+        model.InitializeWeights(seed);
+        return model;
+    }
+
+    private static int Finish(TrainingOutcome outcome, GptModel model, ITextTokenizer tokenizer, int sampleTokens, TrainingOptions options)
+    {
+        if (outcome.Diverged)
+        {
+            return 3;
+        }
+
+        if (outcome.FinalValLoss is float val)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[bold]final validation loss[/] (whole split): {val:F4}");
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"trained {outcome.Steps} steps in {outcome.TrainingSeconds:F1} s");
+        var sampler = TextSampling.Create(model, tokenizer, sampleTokens);
+        if (sampler is not null)
+        {
+            AnsiConsole.MarkupLine("[bold]sample:[/]");
+            Console.WriteLine(sampler(new Rng(options.Seed)));
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"checkpoint: {outcome.LastCheckpoint ?? "(none)"}");
+        AnsiConsole.MarkupLineInterpolated($"metrics:    {Path.Combine(options.OutDir, "metrics.jsonl")}");
+        AnsiConsole.MarkupLineInterpolated($"plot:       {Path.Combine(options.OutDir, "loss.png")}");
+        return 0;
+    }
+}

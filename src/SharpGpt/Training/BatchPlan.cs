@@ -1,0 +1,106 @@
+using SharpGpt.Kernels;
+using SharpGpt.Model;
+
+namespace SharpGpt.Training;
+
+/// <summary>
+/// How a total batch of tokens per optimizer step is reached: micro-batch x sequence length x
+/// ranks x accumulation steps.
+/// </summary>
+public sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long TotalBatchTokens)
+{
+    public long TokensPerMicroStep => (long)MicroBatch * SeqLen * WorldSize;
+
+    public int AccumulationSteps => (int)(TotalBatchTokens / TokensPerMicroStep);
+
+    /// <summary>Checks the total divides; otherwise says which totals and micro-batches would.</summary>
+    public static BatchPlan Create(long totalBatchTokens, int microBatch, int seqLen, int worldSize = 1)
+    {
+        if (microBatch <= 0 || seqLen <= 0 || worldSize <= 0)
+        {
+            throw new ArgumentException($"micro-batch ({microBatch}), seq-len ({seqLen}) and ranks ({worldSize}) must be positive.");
+        }
+
+        long perMicroStep = (long)microBatch * seqLen * worldSize;
+        if (totalBatchTokens <= 0)
+        {
+            totalBatchTokens = perMicroStep;
+        }
+
+        if (totalBatchTokens % perMicroStep != 0)
+        {
+            long below = totalBatchTokens / perMicroStep * perMicroStep;
+            long above = below + perMicroStep;
+            var divisors = DividingMicroBatches(totalBatchTokens, seqLen, worldSize).Take(8).ToList();
+            string micro = divisors.Count > 0 ? $"; or keep the total with --micro-batch {string.Join(", ", divisors)}" : "";
+            throw new ArgumentException(
+                $"--total-batch-tokens {totalBatchTokens} is not a multiple of micro-batch x seq-len x ranks = {microBatch} x {seqLen} x {worldSize} = {perMicroStep}. " +
+                $"Use --total-batch-tokens {(below > 0 ? $"{below} or " : "")}{above}{micro}.");
+        }
+
+        return new BatchPlan(microBatch, seqLen, worldSize, totalBatchTokens);
+    }
+
+    /// <summary>Micro-batch sizes that divide the total, smallest first.</summary>
+    public static IEnumerable<int> DividingMicroBatches(long totalBatchTokens, int seqLen, int worldSize)
+    {
+        long perSeq = (long)seqLen * worldSize;
+        if (totalBatchTokens % perSeq != 0)
+        {
+            yield break;
+        }
+
+        long sequences = totalBatchTokens / perSeq;
+        for (long b = 1; b <= sequences && b <= 4096; b++)
+        {
+            if (sequences % b == 0)
+            {
+                yield return (int)b;
+            }
+        }
+    }
+
+    /// <summary>Bytes that do not depend on the batch: parameters, gradients and both AdamW moments (fp32).</summary>
+    public static long StateBytes(GptConfig config) => 4L * sizeof(float) * new ParameterLayout(config).Total;
+
+    /// <summary>The largest micro-batch whose memory fits the budget and that divides the total.</summary>
+    public static (BatchPlan Plan, long Bytes) Auto(GptConfig config, IGptKernels kernels, long totalBatchTokens, int seqLen, int worldSize, long memoryBudgetBytes)
+    {
+        long state = StateBytes(config);
+        var candidates = DividingMicroBatches(totalBatchTokens, seqLen, worldSize).ToList();
+        if (candidates.Count == 0)
+        {
+            throw new ArgumentException($"--total-batch-tokens {totalBatchTokens} is not a multiple of seq-len x ranks = {seqLen} x {worldSize}.");
+        }
+
+        foreach (int b in Enumerable.Reverse(candidates))
+        {
+            long bytes = state + Activations.BytesFor(config, kernels, b, seqLen);
+            if (bytes <= memoryBudgetBytes)
+            {
+                return (Create(totalBatchTokens, b, seqLen, worldSize), bytes);
+            }
+        }
+
+        long minimum = state + Activations.BytesFor(config, kernels, 1, seqLen);
+        throw new ArgumentException($"Even micro-batch 1 needs {Format(minimum)} (parameters, gradients and AdamW state {Format(state)}), over the memory budget of {Format(memoryBudgetBytes)}.");
+    }
+
+    public static string Format(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB" : $"{bytes / (double)(1L << 20):F1} MiB";
+
+    /// <summary>Parses sizes like 8GiB, 512MiB, 2GB, 1000000.</summary>
+    public static long ParseBytes(string text)
+    {
+        string s = text.Trim();
+        (string Suffix, long Factor)[] units = [("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("G", 1L << 30), ("M", 1L << 20), ("B", 1)];
+        foreach (var (suffix, factor) in units)
+        {
+            if (s.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && double.TryParse(s[..^suffix.Length], System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0)
+            {
+                return (long)(v * factor);
+            }
+        }
+
+        return long.TryParse(s, out long n) && n > 0 ? n : throw new ArgumentException($"Cannot read '{text}' as a memory size (e.g. 8GiB, 512MiB).");
+    }
+}

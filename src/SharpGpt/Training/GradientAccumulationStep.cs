@@ -1,0 +1,49 @@
+using SharpGpt.Model;
+
+namespace SharpGpt.Training;
+
+/// <summary>
+/// One optimizer step reached by accumulating micro-batches. Each micro-step's backward adds the
+/// gradient of its summed token losses; the sum is divided once by the number of unmasked targets
+/// of the whole step (across ranks), so the step equals one big batch exactly, masks included.
+/// </summary>
+public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives)
+{
+    /// <param name="nextMicroBatch">Gives the inputs and targets (B*T each) of micro-step i.</param>
+    public StepResult Run(int accumulationSteps, int b, int t, Func<int, (int[] Inputs, int[] Targets)> nextMicroBatch, float learningRate, float maxGradNorm)
+    {
+        model.ZeroGradients();
+        double lossSum = 0;
+        long count = 0;
+        for (int micro = 0; micro < accumulationSteps; micro++)
+        {
+            var (inputs, targets) = nextMicroBatch(micro);
+            model.Forward(inputs, targets, b, t);
+            lossSum += model.LossSum;
+            count += model.TargetCount;
+            model.Backward(1f);
+        }
+
+        // Gradients are all-reduced once per optimizer step, after the last micro-step.
+        collectives.AllReduceSum(model.Gradients.Pointer, model.Layout.Total);
+        Span<double> totals = [lossSum, count];
+        collectives.AllReduceSum(totals);
+        (lossSum, count) = (totals[0], (long)totals[1]);
+
+        if (count == 0)
+        {
+            return new StepResult(0f, 0, learningRate, 0);
+        }
+
+        float loss = (float)(lossSum / count);
+        double norm = clipper.Norm() / count;
+        if (!float.IsFinite(loss) || !double.IsFinite(norm))
+        {
+            return new StepResult(loss, norm, learningRate, count);
+        }
+
+        float scale = GradientClipper.ScaleFor(norm, maxGradNorm) / count;
+        optimizer.Update(learningRate, scale);
+        return new StepResult(loss, norm, learningRate, count);
+    }
+}

@@ -1,0 +1,20 @@
+namespace SharpGpt.Training;
+
+/// <summary>What a training run reports as it goes; the CLI draws it, tests record it.</summary>
+public interface ITrainingObserver
+{
+    void OnStart(TrainingStartInfo info);
+
+    void OnStep(int step, StepResult result, double milliseconds);
+
+    void OnValidation(int step, float valLoss, bool wholeSplit);
+
+    void OnSample(int step, string text);
+
+    void OnCheckpoint(int step, string path);
+
+    void OnMessage(string message);
+}
+
+/// <summary>The plan of a run, reported once at its start.</summary>
+public sealed record TrainingStartInfo(BatchPlan Plan, int FirstStep, int MaxSteps, long Parameters, double FlopsPerStep, string? ResumedFrom);

@@ -1,0 +1,57 @@
+using System.Text.Json;
+
+namespace SharpGpt.Training;
+
+/// <summary>Appends one JSON object per optimizer step to metrics.jsonl.</summary>
+public sealed class MetricsLog : IDisposable
+{
+    private readonly StreamWriter _writer;
+
+    /// <param name="keepUpToStep">On resume: records after this step (written after the checkpoint) are dropped.</param>
+    public MetricsLog(string path, int? keepUpToStep)
+    {
+        Path = path;
+        if (keepUpToStep is int last && File.Exists(path))
+        {
+            var kept = Read(path).Where(r => r.Step <= last).Select(r => JsonSerializer.Serialize(r)).ToList();
+            File.WriteAllLines(path, kept);
+        }
+        else if (keepUpToStep is null && File.Exists(path))
+        {
+            File.Delete(path);
+        }
+
+        _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+    }
+
+    public string Path { get; }
+
+    public void Append(MetricsRecord record) => _writer.WriteLine(JsonSerializer.Serialize(record));
+
+    public static List<MetricsRecord> Read(string path)
+    {
+        var records = new List<MetricsRecord>();
+        int line = 0;
+        foreach (string text in File.ReadLines(path))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            try
+            {
+                records.Add(JsonSerializer.Deserialize<MetricsRecord>(text) ?? throw new JsonException("null record"));
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}:{line}: not a metrics record: {e.Message}", e);
+            }
+        }
+
+        return records;
+    }
+
+    public void Dispose() => _writer.Dispose();
+}

@@ -1,0 +1,25 @@
+namespace SharpGpt.Training;
+
+/// <summary>One process, one rank: every collective is the identity.</summary>
+public sealed unsafe class SingleProcess : ICollectives
+{
+    public int Rank => 0;
+
+    public int WorldSize => 1;
+
+    public void AllReduceSum(float* data, long count)
+    {
+    }
+
+    public void AllReduceSum(Span<double> values)
+    {
+    }
+
+    public void Barrier()
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,168 @@
+using SharpGpt.Data;
+using SharpGpt.Model;
+
+namespace SharpGpt.Training;
+
+/// <summary>How a run ended.</summary>
+public sealed record TrainingOutcome(int Steps, float? FinalValLoss, bool Diverged, string? LastCheckpoint, double TrainingSeconds);
+
+/// <summary>
+/// The GPT-2 recipe as a loop: for each step, accumulate micro-batches, normalise by the step's
+/// target tokens, clip, AdamW with warm-up + cosine; validate, sample and checkpoint on schedule.
+/// </summary>
+public sealed class Trainer(GptModel model, TrainingOptions options, ICollectives collectives, ITrainingObserver observer,
+    Func<Rng, string>? sampler = null, string? tokenizerJson = null)
+{
+    private bool IsMain => collectives.Rank == 0;
+
+    public TrainingOutcome Run()
+    {
+        var o = options;
+        var plan = BatchPlan.Create(o.TotalBatchTokens, o.MicroBatch, o.SeqLen, collectives.WorldSize);
+        if (o.SeqLen > model.Config.MaxSeqLen)
+        {
+            throw new ArgumentException($"--seq-len {o.SeqLen} exceeds the model's block size {model.Config.MaxSeqLen}.");
+        }
+
+        var train = TokenDataLoader.ForSplit(o.DataDir, "train", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize);
+        train.ValidateTokens(model.Config.VocabSize);
+        TokenDataLoader? val = TokenDataLoader.FindShards(o.DataDir, "val").Length > 0
+            ? TokenDataLoader.ForSplit(o.DataDir, "val", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize)
+            : null;
+        val?.ValidateTokens(model.Config.VocabSize);
+
+        using var optimizer = new AdamWOptimizer(model, o.Adam);
+        using var clipper = new GradientClipper(model);
+        var stepper = new GradientAccumulationStep(model, optimizer, clipper, collectives);
+        var schedule = new LearningRateSchedule(o.LearningRate, o.EffectiveMinLearningRate, o.WarmupSteps, o.MaxSteps);
+        var rng = new Rng(o.Seed);
+        var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed);
+
+        int firstStep = 0;
+        string? resumedFrom = null;
+        if (o.Resume)
+        {
+            resumedFrom = TrainingCheckpoint.FindLatest(o.OutDir);
+            if (resumedFrom is null)
+            {
+                observer.OnMessage($"--resume: no checkpoint in {o.OutDir}; starting from scratch.");
+            }
+            else
+            {
+                var meta = TrainingCheckpoint.ReadMetadata(resumedFrom);
+                var differences = meta.Run is null ? [] : meta.Run.Differences(runInfo).ToList();
+                if (differences.Count > 0)
+                {
+                    throw new InvalidOperationException($"Cannot resume from {resumedFrom}: {string.Join("; ", differences)}.");
+                }
+
+                meta = TrainingCheckpoint.Restore(resumedFrom, model, optimizer);
+                train.Restore(new LoaderState(meta.LoaderShard, meta.LoaderPosition));
+                rng.State = meta.RngState;
+                firstStep = meta.Step;
+            }
+        }
+
+        long parameters = model.Layout.UnpaddedTotal;
+        double flopsPerStep = ((6.0 * parameters) + (12.0 * model.Config.NumLayers * model.Config.Channels * o.SeqLen)) * plan.TotalBatchTokens;
+        observer.OnStart(new TrainingStartInfo(plan, firstStep, o.MaxSteps, parameters, flopsPerStep, resumedFrom));
+
+        using var metrics = IsMain ? new MetricsLog(Path.Combine(o.OutDir, "metrics.jsonl"), resumedFrom is null ? null : firstStep) : null;
+        Func<int, (int[], int[])> nextMicroBatch = _ =>
+        {
+            train.NextBatch();
+            return (train.Inputs, train.Targets);
+        };
+
+        string? lastCheckpoint = resumedFrom;
+        float? finalVal = null;
+        double trainingSeconds = 0;
+        for (int s = firstStep; s < o.MaxSteps; s++)
+        {
+            int step = s + 1;
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var result = stepper.Run(plan.AccumulationSteps, o.MicroBatch, o.SeqLen, nextMicroBatch, schedule.At(s), o.GradClip);
+            double ms = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            trainingSeconds += ms / 1000;
+            if (!float.IsFinite(result.Loss) || !double.IsFinite(result.GradNorm))
+            {
+                string kept = lastCheckpoint is null ? "no checkpoint was written yet" : $"the last good checkpoint is {lastCheckpoint}";
+                observer.OnMessage($"Stopping: the loss became {result.Loss} (grad norm {result.GradNorm}) at step {step}; the weights were not updated and {kept}.");
+                return new TrainingOutcome(s, finalVal, Diverged: true, lastCheckpoint, trainingSeconds);
+            }
+
+            observer.OnStep(step, result, ms);
+            var record = new MetricsRecord(step, result.Loss, result.LearningRate, result.GradNorm, (long)step * plan.TotalBatchTokens, Math.Round(ms, 2));
+
+            bool last = step == o.MaxSteps;
+            if (val is not null && ((o.ValEvery > 0 && step % o.ValEvery == 0) || (last && o.FinalValidationOnWholeSplit)))
+            {
+                bool whole = last && o.FinalValidationOnWholeSplit;
+                float valLoss = MeasureValidation(val, whole ? 0 : o.ValSteps);
+                observer.OnValidation(step, valLoss, whole);
+                record = record with { ValLoss = valLoss };
+                if (last)
+                {
+                    finalVal = valLoss;
+                }
+            }
+
+            metrics?.Append(record);
+
+            if (sampler is not null && IsMain && o.SampleEvery > 0 && (step % o.SampleEvery == 0))
+            {
+                observer.OnSample(step, sampler(rng));
+            }
+
+            if (o.CheckpointEvery > 0 && (step % o.CheckpointEvery == 0 || last))
+            {
+                lastCheckpoint = SaveCheckpoint(step, optimizer, train, rng, runInfo);
+            }
+        }
+
+        if (IsMain && metrics is not null)
+        {
+            LossPlot.Save(MetricsLog.Read(metrics.Path), Path.Combine(o.OutDir, "loss.png"));
+        }
+
+        return new TrainingOutcome(o.MaxSteps - firstStep, finalVal, Diverged: false, lastCheckpoint, trainingSeconds);
+    }
+
+    private float MeasureValidation(TokenDataLoader val, int steps)
+    {
+        var (sum, count) = ValidationLoss.Measure(model, val, steps);
+        Span<double> totals = [sum, count];
+        collectives.AllReduceSum(totals);
+        return totals[1] == 0 ? float.NaN : (float)(totals[0] / totals[1]);
+    }
+
+    private string SaveCheckpoint(int step, AdamWOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo)
+    {
+        string path = TrainingCheckpoint.PathFor(options.OutDir, step);
+        if (IsMain)
+        {
+            var state = train.State;
+            var meta = new CheckpointMetadata(model.Config, step, optimizer.Step, state.ShardIndex, state.Position, rng.State, runInfo, tokenizerJson, HasOptimizerState: true);
+            TrainingCheckpoint.Save(path, model, optimizer, meta);
+            observer.OnCheckpoint(step, path);
+            Prune();
+        }
+
+        collectives.Barrier();
+        return path;
+    }
+
+    private void Prune()
+    {
+        if (options.KeepCheckpoints <= 0)
+        {
+            return;
+        }
+
+        var all = Directory.GetFiles(options.OutDir, "ckpt_*" + TrainingCheckpoint.Extension).OrderBy(f => f, StringComparer.Ordinal).ToList();
+        foreach (string old in all.Take(Math.Max(0, all.Count - options.KeepCheckpoints)))
+        {
+            File.Delete(old);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Text;
+using System.Text.Json;
+using SharpGpt.Formats;
+using SharpGpt.Kernels;
+using SharpGpt.Model;
+
+namespace SharpGpt.Training;
+
+/// <summary>
+/// SharpGPT's checkpoint: "SGPTCKPT", a version, a JSON block (config, step, loader position, RNG
+/// state, run settings, tokenizer), then the parameters and, for resuming, both AdamW moments.
+/// Written to a temporary file and renamed, so a crash never leaves a half-written checkpoint.
+/// </summary>
+public static unsafe class TrainingCheckpoint
+{
+    public const string Extension = ".sgpt";
+    private const int FormatVersion = 1;
+    private const int MaxJsonBytes = 1 << 24;
+    private static readonly byte[] Magic = "SGPTCKPT"u8.ToArray();
+
+    public static void Save(string path, GptModel model, AdamWOptimizer? optimizer, CheckpointMetadata metadata)
+    {
+        AtomicFile.Write(path, stream =>
+        {
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(metadata with { HasOptimizerState = optimizer is not null });
+            var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            writer.Write(Magic);
+            writer.Write(FormatVersion);
+            writer.Write(json.Length);
+            writer.Write(json);
+            writer.Flush();
+            long total = model.Layout.Total;
+            BinaryHeader.WriteFloats(stream, model.Parameters.Pointer, total);
+            if (optimizer is not null)
+            {
+                BinaryHeader.WriteFloats(stream, optimizer.M.Pointer, total);
+                BinaryHeader.WriteFloats(stream, optimizer.V.Pointer, total);
+            }
+        });
+    }
+
+    public static bool IsCheckpoint(string path)
+    {
+        using var stream = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[8];
+        return stream.Read(head) == 8 && head.SequenceEqual(Magic);
+    }
+
+    public static CheckpointMetadata ReadMetadata(string path)
+    {
+        using var stream = OpenRead(path);
+        return ReadHeader(stream, path).Metadata;
+    }
+
+    /// <summary>Loads the model alone (for sampling and evaluation).</summary>
+    public static (GptModel Model, CheckpointMetadata Metadata) LoadModel(string path, IGptKernels kernels)
+    {
+        using var stream = OpenRead(path);
+        var (metadata, _) = ReadHeader(stream, path);
+        var model = new GptModel(metadata.Config, kernels);
+        try
+        {
+            BinaryHeader.ReadFloats(stream, model.Parameters.Pointer, model.Layout.Total);
+            return (model, metadata);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Restores parameters and AdamW moments into an existing model and optimizer.</summary>
+    public static CheckpointMetadata Restore(string path, GptModel model, AdamWOptimizer optimizer)
+    {
+        using var stream = OpenRead(path);
+        var (metadata, _) = ReadHeader(stream, path);
+        if (metadata.Config != model.Config)
+        {
+            throw new InvalidDataException($"{path}: the checkpoint's model ({Describe(metadata.Config)}) differs from the requested one ({Describe(model.Config)}).");
+        }
+
+        if (!metadata.HasOptimizerState)
+        {
+            throw new InvalidDataException($"{path}: holds no optimizer state, so training cannot resume from it (use --init-from to start a new run from its weights).");
+        }
+
+        long total = model.Layout.Total;
+        BinaryHeader.ReadFloats(stream, model.Parameters.Pointer, total);
+        BinaryHeader.ReadFloats(stream, optimizer.M.Pointer, total);
+        BinaryHeader.ReadFloats(stream, optimizer.V.Pointer, total);
+        optimizer.Step = metadata.OptimizerStep;
+        return metadata;
+    }
+
+    public static string Describe(GptConfig c) => $"{c.NumLayers} layers, {c.NumHeads} heads, {c.Channels} channels, vocab {c.VocabSize}, block {c.MaxSeqLen}";
+
+    /// <summary>The checkpoint with the highest step in a folder, or null.</summary>
+    public static string? FindLatest(string dir)
+    {
+        if (!Directory.Exists(dir))
+        {
+            return null;
+        }
+
+        return Directory.GetFiles(dir, "ckpt_*" + Extension).OrderBy(f => f, StringComparer.Ordinal).LastOrDefault();
+    }
+
+    public static string PathFor(string dir, int step) => Path.Combine(dir, $"ckpt_{step:D7}{Extension}");
+
+    private static FileStream OpenRead(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: checkpoint not found.", path);
+        }
+
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+    }
+
+    private static (CheckpointMetadata Metadata, long DataStart) ReadHeader(Stream stream, string path)
+    {
+        var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        if (stream.Length < 16 || !reader.ReadBytes(8).AsSpan().SequenceEqual(Magic))
+        {
+            throw new InvalidDataException($"{path}: not a SharpGPT checkpoint (missing the SGPTCKPT signature).");
+        }
+
+        int version = reader.ReadInt32();
+        if (version != FormatVersion)
+        {
+            throw new InvalidDataException($"{path}: unsupported checkpoint format version {version} (supported: {FormatVersion}).");
+        }
+
+        int jsonLength = reader.ReadInt32();
+        if (jsonLength <= 0 || jsonLength > MaxJsonBytes || 16 + jsonLength > stream.Length)
+        {
+            throw new InvalidDataException($"{path}: corrupt header: metadata length {jsonLength} does not fit a {stream.Length}-byte file.");
+        }
+
+        CheckpointMetadata metadata;
+        try
+        {
+            metadata = JsonSerializer.Deserialize<CheckpointMetadata>(reader.ReadBytes(jsonLength))
+                ?? throw new InvalidDataException($"{path}: empty metadata.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: corrupt metadata: {e.Message}", e);
+        }
+
+        metadata.Config.Validate(path);
+        long total = new ParameterLayout(metadata.Config).Total;
+        long expected = 16 + jsonLength + (total * sizeof(float) * (metadata.HasOptimizerState ? 3 : 1));
+        BinaryHeader.RequireLength(stream, path, expected, $"{total} parameters{(metadata.HasOptimizerState ? " and two AdamW moments" : "")}");
+        return (metadata, 16 + jsonLength);
+    }
+}

@@ -1,0 +1,50 @@
+namespace SharpGpt.Training;
+
+/// <summary>Every setting of a training run; defaults follow the GPT-2 recipe.</summary>
+public sealed record TrainingOptions
+{
+    public required string DataDir { get; init; }
+
+    public required string OutDir { get; init; }
+
+    public int MicroBatch { get; init; } = 4;
+
+    public int SeqLen { get; init; } = 1024;
+
+    /// <summary>Tokens per optimizer step over all micro-steps and ranks; 0 = one micro-batch per rank.</summary>
+    public long TotalBatchTokens { get; init; }
+
+    public int MaxSteps { get; init; } = 1000;
+
+    public float LearningRate { get; init; } = 6e-4f;
+
+    /// <summary>Floor of the cosine decay; null = 10% of the learning rate.</summary>
+    public float? MinLearningRate { get; init; }
+
+    public int WarmupSteps { get; init; } = 10;
+
+    public AdamWSettings Adam { get; init; } = new();
+
+    public float GradClip { get; init; } = 1.0f;
+
+    public ulong Seed { get; init; } = 1337;
+
+    public int ValEvery { get; init; } = 250;
+
+    /// <summary>Validation batches per periodic evaluation (0 = the whole split).</summary>
+    public int ValSteps { get; init; } = 20;
+
+    /// <summary>Evaluate the whole validation split once after the last step.</summary>
+    public bool FinalValidationOnWholeSplit { get; init; } = true;
+
+    public int SampleEvery { get; init; }
+
+    public int CheckpointEvery { get; init; } = 500;
+
+    /// <summary>How many of the newest checkpoints to keep (older ones are deleted); 0 keeps all.</summary>
+    public int KeepCheckpoints { get; init; } = 2;
+
+    public bool Resume { get; init; }
+
+    public float EffectiveMinLearningRate => MinLearningRate ?? LearningRate * 0.1f;
+}

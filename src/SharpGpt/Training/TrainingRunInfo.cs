@@ -1,0 +1,39 @@
+namespace SharpGpt.Training;
+
+/// <summary>The settings a resumed run must share with the run that wrote the checkpoint.</summary>
+public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatchTokens, int WorldSize, string DataDir, ulong Seed)
+{
+    /// <summary>Human-readable differences, empty when compatible.</summary>
+    public IEnumerable<string> Differences(TrainingRunInfo other)
+    {
+        if (MicroBatch != other.MicroBatch)
+        {
+            yield return $"micro-batch {MicroBatch} in the checkpoint, {other.MicroBatch} now";
+        }
+
+        if (SeqLen != other.SeqLen)
+        {
+            yield return $"seq-len {SeqLen} in the checkpoint, {other.SeqLen} now";
+        }
+
+        if (TotalBatchTokens != other.TotalBatchTokens)
+        {
+            yield return $"total-batch-tokens {TotalBatchTokens} in the checkpoint, {other.TotalBatchTokens} now";
+        }
+
+        if (WorldSize != other.WorldSize)
+        {
+            yield return $"ranks {WorldSize} in the checkpoint, {other.WorldSize} now (resume needs the same number of ranks)";
+        }
+
+        if (!string.Equals(Path.GetFullPath(DataDir), Path.GetFullPath(other.DataDir), StringComparison.Ordinal))
+        {
+            yield return $"data {DataDir} in the checkpoint, {other.DataDir} now";
+        }
+
+        if (Seed != other.Seed)
+        {
+            yield return $"seed {Seed} in the checkpoint, {other.Seed} now";
+        }
+    }
+}
