@@ -24,6 +24,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             throw new ArgumentException($"--seq-len {o.SeqLen} exceeds the model's block size {model.Config.MaxSeqLen}.");
         }
 
+        Directory.CreateDirectory(o.OutDir);
         var train = TokenDataLoader.ForSplit(o.DataDir, "train", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize);
         train.ValidateTokens(model.Config.VocabSize);
         TokenDataLoader? val = TokenDataLoader.FindShards(o.DataDir, "val").Length > 0

@@ -1,0 +1,186 @@
+using SharpGpt.Data;
+using SharpGpt.Kernels;
+using SharpGpt.Model;
+using SharpGpt.Tests.Model;
+using SharpGpt.Training;
+
+namespace SharpGpt.Tests.Training;
+
+public sealed class TrainerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sharpgpt-train-").FullName;
+    private readonly ParallelRunner _runner = new(2);
+    private readonly string _data;
+    private readonly int _vocab;
+
+    public TrainerTests()
+    {
+        _data = Path.Combine(_dir, "data");
+        string text = string.Concat(Enumerable.Range(0, 400).Select(i => $"line {i}: the quick brown fox {(char)('a' + (i % 26))}.\n"));
+        var result = DataPreparer.PrepareText(text, _data, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+        _vocab = result.Meta.VocabSize;
+    }
+
+    public void Dispose()
+    {
+        _runner.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private sealed class RecordingObserver : ITrainingObserver
+    {
+        public List<(int Step, float Loss)> Losses { get; } = [];
+
+        public List<string> Messages { get; } = [];
+
+        public List<float> ValLosses { get; } = [];
+
+        /// <summary>Throws when this step starts reporting, like a crash in the middle of a run.</summary>
+        public int CrashAtStep { get; init; } = int.MaxValue;
+
+        public void OnStart(TrainingStartInfo info)
+        {
+        }
+
+        public void OnStep(int step, StepResult result, double milliseconds)
+        {
+            if (step == CrashAtStep)
+            {
+                throw new IOException("simulated crash");
+            }
+
+            Losses.Add((step, result.Loss));
+        }
+
+        public void OnValidation(int step, float valLoss, bool wholeSplit) => ValLosses.Add(valLoss);
+
+        public void OnSample(int step, string text)
+        {
+        }
+
+        public void OnCheckpoint(int step, string path)
+        {
+        }
+
+        public void OnMessage(string message) => Messages.Add(message);
+    }
+
+    private GptModel NewModel() => TestModels.Create(new GptConfig(16, _vocab, 2, 2, 32), _runner, seed: 5);
+
+    private TrainingOptions Options(string outDir, int maxSteps, bool resume = false) => new()
+    {
+        DataDir = _data,
+        OutDir = outDir,
+        MicroBatch = 2,
+        SeqLen = 16,
+        TotalBatchTokens = 2 * 16 * 2,
+        MaxSteps = maxSteps,
+        LearningRate = 3e-3f,
+        WarmupSteps = 2,
+        ValEvery = 3,
+        ValSteps = 2,
+        CheckpointEvery = 4,
+        Resume = resume,
+    };
+
+    [Fact]
+    public void ResumeContinuesBitExactly()
+    {
+        string straightDir = Path.Combine(_dir, "straight");
+        var straight = new RecordingObserver();
+        using var a = NewModel();
+        new Trainer(a, Options(straightDir, 8), new SingleProcess(), straight).Run();
+
+        string splitDir = Path.Combine(_dir, "split");
+        // The first run dies during step 6, after the checkpoint of step 4 and the metrics of step 5.
+        var first = new RecordingObserver { CrashAtStep = 6 };
+        using (var b = NewModel())
+        {
+            Assert.Throws<IOException>(() => new Trainer(b, Options(splitDir, 8), new SingleProcess(), first).Run());
+        }
+
+        first.Losses.RemoveAt(first.Losses.Count - 1);
+
+        // A fresh model with different weights: everything must come from the checkpoint.
+        var second = new RecordingObserver();
+        using var c = TestModels.Create(new GptConfig(16, _vocab, 2, 2, 32), _runner, seed: 99);
+        new Trainer(c, Options(splitDir, 8, resume: true), new SingleProcess(), second).Run();
+
+        Assert.Equal(straight.Losses, first.Losses.Concat(second.Losses));
+        Assert.True(TestModels.Copy(a.Parameters).AsSpan().SequenceEqual(TestModels.Copy(c.Parameters)), "weights differ after resume");
+        var metrics = MetricsLog.Read(Path.Combine(splitDir, "metrics.jsonl"));
+        Assert.Equal(Enumerable.Range(1, 8), metrics.Select(m => m.Step));
+        Assert.Equal(MetricsLog.Read(Path.Combine(straightDir, "metrics.jsonl")).Select(m => (m.Loss, m.ValLoss)), metrics.Select(m => (m.Loss, m.ValLoss)));
+        Assert.True(File.Exists(Path.Combine(splitDir, "loss.png")));
+    }
+
+    [Fact]
+    public void ResumeWithDifferentSettingsSaysWhatDiffers()
+    {
+        string outDir = Path.Combine(_dir, "mismatch");
+        using (var m = NewModel())
+        {
+            new Trainer(m, Options(outDir, 4), new SingleProcess(), new RecordingObserver()).Run();
+        }
+
+        using var model = NewModel();
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            new Trainer(model, Options(outDir, 8, resume: true) with { MicroBatch = 1 }, new SingleProcess(), new RecordingObserver()).Run());
+        Assert.Contains("micro-batch 2 in the checkpoint, 1 now", e.Message);
+        Assert.Contains("total-batch-tokens", Assert.Throws<InvalidOperationException>(() =>
+            new Trainer(model, Options(outDir, 8, resume: true) with { TotalBatchTokens = 32 }, new SingleProcess(), new RecordingObserver()).Run()).Message);
+
+        using var other = TestModels.Create(new GptConfig(16, _vocab, 1, 2, 32), _runner);
+        Assert.Contains("differs from the requested one", Assert.Throws<InvalidDataException>(() =>
+            new Trainer(other, Options(outDir, 8, resume: true), new SingleProcess(), new RecordingObserver()).Run()).Message);
+    }
+
+    [Fact]
+    public void WritesMetricsCheckpointsAndAFinalWholeSplitValidation()
+    {
+        string outDir = Path.Combine(_dir, "run");
+        var observer = new RecordingObserver();
+        using var model = NewModel();
+        var outcome = new Trainer(model, Options(outDir, 8) with { KeepCheckpoints = 1 }, new SingleProcess(), observer).Run();
+
+        var metrics = MetricsLog.Read(Path.Combine(outDir, "metrics.jsonl"));
+        Assert.Equal(8, metrics.Count);
+        Assert.Equal([3, 6, 8], metrics.Where(m => m.ValLoss is not null).Select(m => m.Step));
+        Assert.Equal(64L * 8, metrics[^1].Tokens);
+        Assert.Equal(outcome.FinalValLoss, metrics[^1].ValLoss);
+        Assert.True(metrics[^1].Loss < metrics[0].Loss, "the loss should fall on this easy text");
+        Assert.Equal([TrainingCheckpoint.PathFor(outDir, 8)], Directory.GetFiles(outDir, "*.sgpt"));
+        Assert.Empty(Directory.GetFiles(outDir, "*.tmp*"));
+
+        // The final number is the loss over the whole validation split.
+        var val = TokenDataLoader.ForSplit(_data, "val", 2, 16);
+        var (sum, count) = ValidationLoss.Measure(model, val, 0);
+        Assert.Equal((float)(sum / count), outcome.FinalValLoss);
+        Assert.Equal(val.StepsPerEpoch * 32, count);
+    }
+
+    [Fact]
+    public void ADivergingRunStopsAndKeepsTheLastGoodCheckpoint()
+    {
+        string outDir = Path.Combine(_dir, "nan");
+        var observer = new RecordingObserver();
+        using var model = NewModel();
+        new Trainer(model, Options(outDir, 4), new SingleProcess(), observer).Run();
+        byte[] good = File.ReadAllBytes(TrainingCheckpoint.PathFor(outDir, 4));
+
+        model.Parameters.Span[(int)model.Layout.Offsets[model.Layout.IndexOf("lnfw")]] = float.NaN;
+        var outcome = new Trainer(model, Options(outDir, 8) with { CheckpointEvery = 1 }, new SingleProcess(), observer).Run();
+        Assert.True(outcome.Diverged);
+        Assert.True(observer.Messages.Any(m => m.Contains("Stopping: the loss became NaN") && m.Contains("at step 1;")), string.Join("\n", observer.Messages));
+        Assert.Equal(good, File.ReadAllBytes(TrainingCheckpoint.PathFor(outDir, 4)));
+        Assert.Single(Directory.GetFiles(outDir, "*.sgpt"));
+    }
+
+    [Fact]
+    public void TokensBeyondTheModelVocabularyAreRejected()
+    {
+        using var model = TestModels.Create(new GptConfig(16, _vocab - 1, 2, 2, 32), _runner);
+        var e = Assert.ThrowsAny<Exception>(() => new Trainer(model, Options(Path.Combine(_dir, "vocab"), 2), new SingleProcess(), new RecordingObserver()).Run());
+        Assert.Contains("train_000000.bin", e.Message);
+    }
+}
