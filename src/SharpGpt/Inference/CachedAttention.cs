@@ -10,6 +10,8 @@ namespace SharpGpt.Inference;
 /// </summary>
 public static unsafe class CachedAttention
 {
+    internal const long SerialWork = 1 << 16;
+
     private struct Args
     {
         public float* Out, Qkv, Keys, Values, Scores;
@@ -28,6 +30,17 @@ public static unsafe class CachedAttention
     {
         int groups = Math.Min(n, GroupsFor(runner, nh));
         var args = new Args { Out = output, Qkv = qkv, Keys = keys, Values = values, Scores = scores, Start = start, N = n, C = c, NH = nh, MaxT = maxT, Groups = groups };
+        // A short context is a few microseconds of work: waking the thread team would cost more.
+        if ((long)n * (start + n) * c < SerialWork)
+        {
+            for (int part = 0; part < nh * groups; part++)
+            {
+                ForwardPart(part, &args);
+            }
+
+            return;
+        }
+
         runner.For(nh * groups, &ForwardPart, &args);
     }
 

@@ -10,10 +10,14 @@ internal static class InferenceTestModels
     /// <summary>3 heads of size 6: not a multiple of the SIMD width, so the scalar tails run too.</summary>
     public static GptConfig OddHeads => new(MaxSeqLen: 12, VocabSize: 50, NumLayers: 3, NumHeads: 3, Channels: 18);
 
+    /// <summary>Wide enough that a full-block prefill takes the multithreaded attention path.</summary>
+    public static GptConfig Wide => new(MaxSeqLen: 40, VocabSize: 61, NumLayers: 2, NumHeads: 4, Channels: 64);
+
     public static GptConfig ByName(string name) => name switch
     {
         "tiny" => TestModels.Tiny,
         "odd" => OddHeads,
+        "wide" => Wide,
         _ => throw new ArgumentException(name),
     };
 

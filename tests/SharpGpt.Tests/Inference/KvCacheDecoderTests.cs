@@ -55,10 +55,12 @@ public sealed class KvCacheDecoderTests
         Assert.Equal(3, decoder.Length);
     }
 
-    [Fact]
-    public void PastTheBlockSizeTheWindowSlidesAndMatchesAFullForwardOverTheLastBlock()
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("wide")]
+    public void PastTheBlockSizeTheWindowSlidesAndMatchesAFullForwardOverTheLastBlock(string name)
     {
-        var config = TestModels.Tiny;
+        var config = ByName(name);
         using var runner = new ParallelRunner(2);
         using var model = Create(config, runner);
         int total = (2 * config.MaxSeqLen) + 5;
@@ -77,6 +79,24 @@ public sealed class KvCacheDecoderTests
 
         Assert.Equal(config.MaxSeqLen, decoder.Length);
         Assert.Equal(total - config.MaxSeqLen, decoder.Slides);
+    }
+
+    [Fact]
+    public void AFullBlockPrefillOnTheThreadTeamMatchesTheFullForward()
+    {
+        var config = Wide;
+        Assert.True((long)config.MaxSeqLen * config.MaxSeqLen * config.Channels >= CachedAttention.SerialWork, "the prefill would not go parallel");
+        using var runner = new ParallelRunner(2);
+        using var model = Create(config, runner, seed: 3);
+        int[] tokens = TestModels.Batch(config, 1, config.MaxSeqLen, seed: 12).Inputs;
+        float[][] expected = FullLogits(model, tokens);
+        using var decoder = new KvCacheDecoder(model);
+        AssertClose(expected[^1], decoder.Prefill(tokens), Tolerance, "full block");
+        decoder.Prefill(tokens.AsSpan(0, config.MaxSeqLen - 3));
+        for (int i = config.MaxSeqLen - 3; i < config.MaxSeqLen; i++)
+        {
+            AssertClose(expected[i], decoder.Append(tokens[i]), Tolerance, $"position {i}");
+        }
     }
 
     [Fact]
