@@ -9,5 +9,6 @@ internal static class CommandRegistry
     [
         VerifyCommand.Create(),
         BenchCommand.Create(),
+        SampleCommand.Create(),
     ];
 }
