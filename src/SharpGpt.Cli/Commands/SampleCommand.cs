@@ -40,9 +40,13 @@ internal static class SampleCommand
             }
 
             var options = new SamplingOptions(r.GetValue(topK), r.GetValue(temperature), r.GetValue(seed));
-            if (!(options.Temperature >= 0) || float.IsInfinity(options.Temperature))
+            try
             {
-                return Fail("--temperature must be a finite number >= 0.");
+                options.Validate();
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                return Fail(e.Message);
             }
 
             return Run(r.GetValue(checkpoint)!, r.GetValue(prompt), r.GetValue(promptTokens), r.GetValue(tokenizerDir),
