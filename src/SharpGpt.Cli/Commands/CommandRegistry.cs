@@ -13,5 +13,6 @@ internal static class CommandRegistry
         PlotCommand.Create(),
         VerifyCommand.Create(),
         BenchCommand.Create(),
+        SampleCommand.Create(),
     ];
 }

@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using SharpGpt.Formats;
+using SharpGpt.Inference;
+using SharpGpt.Kernels;
+using SharpGpt.Model;
+
+namespace SharpGpt.Cli.Commands;
+
+/// <summary><c>sharpgpt sample</c>: generates text (or token ids) from a checkpoint with a KV cache.</summary>
+internal static class SampleCommand
+{
+    private const int Gpt2Vocab = 50257;
+    private const int Gpt2EndOfText = 50256;
+
+    /// <summary>Text to and from token ids: the seam where a tokenizer plugs in.</summary>
+    internal sealed record TokenCodec(Func<string, int[]> Encode, Func<IEnumerable<int>, string> Decode, int? EndOfText);
+
+    public static Command Create()
+    {
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "llm.c GPT-2 checkpoint (.bin)", Required = true };
+        var prompt = new Option<string?>("--prompt") { Description = "Prompt text (needs a tokenizer)" };
+        var promptTokens = new Option<string?>("--prompt-tokens") { Description = "Prompt as comma-separated token ids, e.g. 1,2,3" };
+        var tokenizerDir = new Option<DirectoryInfo?>("--tokenizer-dir") { Description = "Tokenizer files (not supported yet: ids in, ids out)" };
+        var tokens = new Option<int>("--tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 200 };
+        var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens; 0 = whole vocabulary", DefaultValueFactory = _ => 50 };
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 = greedy", DefaultValueFactory = _ => 1f };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed; the same seed gives the same sample", DefaultValueFactory = _ => 1337UL };
+        var threads = CommonOptions.Threads();
+        var command = new Command("sample", "Generate tokens from a checkpoint (KV cache, temperature, top-k), streamed to stdout.")
+        {
+            checkpoint, prompt, promptTokens, tokenizerDir, tokens, topK, temperature, seed, threads,
+        };
+        command.SetAction(r =>
+        {
+            if (r.GetValue(tokens) < 0)
+            {
+                return Fail("--tokens must be >= 0.");
+            }
+
+            var options = new SamplingOptions(r.GetValue(topK), r.GetValue(temperature), r.GetValue(seed));
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                return Fail(e.Message);
+            }
+
+            return Run(r.GetValue(checkpoint)!, r.GetValue(prompt), r.GetValue(promptTokens), r.GetValue(tokenizerDir),
+                r.GetValue(tokens), options, CommonOptions.ResolveThreads(r.GetValue(threads)));
+        });
+        return command;
+    }
+
+    // TODO(integration): build a TokenCodec from SharpGpt.Data's GPT-2 BPE or char tokenizer here.
+    private static TokenCodec? LoadTokenizer(DirectoryInfo? dir) => dir is null
+        ? null
+        : throw new NotSupportedException("--tokenizer-dir is not supported yet; pass --prompt-tokens and read token ids.");
+
+    private static int Run(FileInfo checkpointFile, string? promptText, string? promptIds, DirectoryInfo? tokenizerDir,
+        int count, SamplingOptions options, int threads)
+    {
+        TokenCodec? codec;
+        try
+        {
+            codec = LoadTokenizer(tokenizerDir);
+        }
+        catch (NotSupportedException e)
+        {
+            return Fail(e.Message);
+        }
+
+        using var runner = new ParallelRunner(threads);
+        GptModel model;
+        try
+        {
+            model = LlmcCheckpoint.Load(checkpointFile.FullName, new CpuKernels(runner));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            return Fail(e.Message);
+        }
+
+        using var owned = model;
+        var config = model.Config;
+        if (!TryResolvePrompt(promptText, promptIds, codec, config.VocabSize, out int[] prompt, out string? error))
+        {
+            return Fail(error);
+        }
+
+        Console.Error.WriteLine(FormattableString.Invariant(
+            $"sample: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, vocab {config.VocabSize}, block {config.MaxSeqLen}; prompt {prompt.Length} tokens, top-k {options.TopK}, temperature {options.Temperature}, seed {options.Seed}, {threads} threads"));
+
+        using var decoder = new KvCacheDecoder(model);
+        var sampler = new Sampler(decoder, options);
+        var stdout = Console.Out;
+        long start = Stopwatch.GetTimestamp(), firstToken = 0;
+        int produced = 0;
+        var ids = new char[16];
+        sampler.Generate(prompt, count, token =>
+        {
+            if (produced++ == 0)
+            {
+                firstToken = Stopwatch.GetTimestamp();
+            }
+
+            if (codec is not null)
+            {
+                // TODO(integration): a byte-level BPE token can end inside a UTF-8 character;
+                // decode through a streaming decoder that holds incomplete bytes back.
+                stdout.Write(codec.Decode([token]));
+            }
+            else
+            {
+                token.TryFormat(ids, out int written, provider: CultureInfo.InvariantCulture);
+                ids[written++] = produced < count ? ' ' : '\n';
+                stdout.Write(ids, 0, written);
+            }
+
+            stdout.Flush();
+        });
+
+        double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double firstSeconds = produced == 0 ? 0 : Stopwatch.GetElapsedTime(start, firstToken).TotalSeconds;
+        double decodeSeconds = total - firstSeconds;
+        Console.Error.WriteLine(FormattableString.Invariant(
+            $"sample: {produced} tokens in {total:F2} s; prompt + first token {firstSeconds * 1000:F1} ms, then {(produced > 1 ? (produced - 1) / decodeSeconds : 0):F1} tokens/s, {decoder.Slides} context slides"));
+        return 0;
+    }
+
+    private static bool TryResolvePrompt(string? text, string? ids, TokenCodec? codec, int vocab, out int[] prompt, out string? error)
+    {
+        prompt = [];
+        error = null;
+        if (text is not null && ids is not null)
+        {
+            error = "give --prompt or --prompt-tokens, not both.";
+        }
+        else if (ids is not null)
+        {
+            var parts = ids.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            prompt = new int[parts.Length];
+            for (int i = 0; i < parts.Length && error is null; i++)
+            {
+                if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out prompt[i]))
+                {
+                    error = $"--prompt-tokens: '{parts[i]}' is not a token id.";
+                }
+            }
+        }
+        else if (text is not null)
+        {
+            if (codec is null)
+            {
+                error = "--prompt needs a tokenizer, which is not wired up yet; pass --prompt-tokens 1,2,3 instead.";
+            }
+            else
+            {
+                prompt = codec.Encode(text);
+            }
+        }
+        else if (codec?.EndOfText is int eot)
+        {
+            prompt = [eot];
+        }
+        else if (vocab == Gpt2Vocab)
+        {
+            prompt = [Gpt2EndOfText]; // GPT-2's <|endoftext|>: an unconditional sample
+        }
+        else
+        {
+            error = "no prompt: pass --prompt-tokens (this vocabulary has no known end-of-text token).";
+        }
+
+        if (error is null && prompt.Length == 0)
+        {
+            error = "the prompt is empty.";
+        }
+
+        for (int i = 0; i < prompt.Length && error is null; i++)
+        {
+            if ((uint)prompt[i] >= (uint)vocab)
+            {
+                error = $"prompt token id {prompt[i]} at position {i} is outside the model's vocabulary [0, {vocab}).";
+            }
+        }
+
+        return error is null;
+    }
+
+    private static int Fail(string? message)
+    {
+        Console.Error.WriteLine($"sample: {message}");
+        return 2;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Numerics;
+using SharpGpt.Kernels;
+
+namespace SharpGpt.Inference;
+
+/// <summary>
+/// Causal attention for n new queries at positions start..start+n-1 over a key/value cache that
+/// already holds positions 0..start+n-1. Same arithmetic, in the same order, as the training
+/// <see cref="Attention"/> forward, so cached decoding reproduces the full forward's logits.
+/// </summary>
+public static unsafe class CachedAttention
+{
+    internal const long SerialWork = 1 << 16;
+
+    private struct Args
+    {
+        public float* Out, Qkv, Keys, Values, Scores;
+        public int Start, N, C, NH, MaxT, Groups;
+    }
+
+    /// <summary>Row groups per head for a runner: enough parts to keep every thread busy in a prefill.</summary>
+    public static int GroupsFor(ParallelRunner runner, int nh) => Math.Max(1, ((4 * runner.Threads) + nh - 1) / nh);
+
+    /// <summary>Floats of score scratch: one row of maxT per (head, row group).</summary>
+    public static long ScratchSize(ParallelRunner runner, int nh, int maxT) => (long)nh * GroupsFor(runner, nh) * maxT;
+
+    // out (N,C) <- q from qkv (N,3C), keys (maxT,C), values (maxT,C) filled for positions 0..start+N-1
+    public static void Forward(ParallelRunner runner, float* output, float* qkv, float* keys, float* values, float* scores,
+        int start, int n, int c, int nh, int maxT)
+    {
+        int groups = Math.Min(n, GroupsFor(runner, nh));
+        var args = new Args { Out = output, Qkv = qkv, Keys = keys, Values = values, Scores = scores, Start = start, N = n, C = c, NH = nh, MaxT = maxT, Groups = groups };
+        // A short context is a few microseconds of work: waking the thread team would cost more.
+        if ((long)n * (start + n) * c < SerialWork)
+        {
+            for (int part = 0; part < nh * groups; part++)
+            {
+                ForwardPart(part, &args);
+            }
+
+            return;
+        }
+
+        runner.For(nh * groups, &ForwardPart, &args);
+    }
+
+    private static void ForwardPart(int part, void* p)
+    {
+        var a = (Args*)p;
+        int c = a->C, nh = a->NH, hs = c / nh;
+        int h = part % nh, group = part / nh;
+        float scale = 1f / MathF.Sqrt(hs);
+        float* row = a->Scores + ((long)part * a->MaxT);
+
+        // Rows are dealt round-robin so the long (late) rows of the causal triangle spread over groups.
+        for (int r = group; r < a->N; r += a->Groups)
+        {
+            int last = a->Start + r;
+            float* q = a->Qkv + ((long)r * 3 * c) + (h * hs);
+            float max = float.NegativeInfinity;
+            for (int j = 0; j <= last; j++)
+            {
+                float s = Dot(q, a->Keys + ((long)j * c) + (h * hs), hs) * scale;
+                row[j] = s;
+                max = MathF.Max(max, s);
+            }
+
+            // Subtracting the max keeps exp() from overflowing for large scores.
+            float sum = 0;
+            for (int j = 0; j <= last; j++)
+            {
+                float e = MathF.Exp(row[j] - max);
+                row[j] = e;
+                sum += e;
+            }
+
+            float inv = 1f / sum;
+            float* o = a->Out + ((long)r * c) + (h * hs);
+            new Span<float>(o, hs).Clear();
+            for (int j = 0; j <= last; j++)
+            {
+                float w = row[j] * inv;
+                float* v = a->Values + ((long)j * c) + (h * hs);
+                for (int d = 0; d < hs; d++)
+                {
+                    o[d] += w * v[d];
+                }
+            }
+        }
+    }
+
+    private static float Dot(float* x, float* y, int n)
+    {
+        var acc = Vector<float>.Zero;
+        int i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            acc += Vector.Load(x + i) * Vector.Load(y + i);
+        }
+
+        float s = Vector.Sum(acc);
+        for (; i < n; i++)
+        {
+            s += x[i] * y[i];
+        }
+
+        return s;
+    }
+}

@@ -1,0 +1,184 @@
+using SharpGpt.Kernels;
+using SharpGpt.Model;
+
+namespace SharpGpt.Inference;
+
+/// <summary>
+/// Incremental GPT-2 inference: each layer's keys and values are kept in a cache [maxT, C], so a
+/// new token costs one row through the model instead of a forward over the whole sequence.
+/// Reads the model's parameters and runs its kernel backend; all buffers are allocated once here.
+/// <para>
+/// Past the block size the context slides: when the cache is full, the oldest token is dropped
+/// and the last block_size - 1 tokens are re-prefilled (one batched forward) before the new token
+/// is added, which is what a full recompute over the last block_size tokens would give. From then
+/// on every token pays that re-prefill, the cost of decoding without a cache.
+/// </para>
+/// </summary>
+public sealed unsafe class KvCacheDecoder : IDisposable
+{
+    private readonly GptModel _model;
+    private readonly IGptKernels _k;
+    private readonly int _maxT, _c, _nh, _v, _vp, _layers;
+    private readonly NativeBuffer _keys, _values;     // (L, maxT, C) each
+    private readonly NativeBuffer _scratch;
+    private readonly NativeBuffer _tokenBuffer;       // the ids at positions 0..Length-1
+    private readonly int* _tokens;
+    private readonly float* _x, _x2, _ln, _qkv, _atty, _proj, _fch, _fchGelu, _mean, _rstd, _scores, _logits;
+
+    public KvCacheDecoder(GptModel model)
+    {
+        _model = model;
+        _k = model.Kernels;
+        var cfg = model.Config;
+        (_maxT, _c, _nh, _v, _vp, _layers) = (cfg.MaxSeqLen, cfg.Channels, cfg.NumHeads, cfg.VocabSize, cfg.PaddedVocabSize, cfg.NumLayers);
+        long tc = (long)_maxT * _c;
+        _keys = new NativeBuffer(_layers * tc);
+        _values = new NativeBuffer(_layers * tc);
+
+        // Row buffers sized for a whole block, so a prefill runs as one batched forward.
+        long scores = CachedAttention.ScratchSize(_k.Runner, _nh, _maxT);
+        long[] sizes = [tc, tc, tc, 3 * tc, tc, tc, 4 * tc, 4 * tc, _maxT, _maxT, scores, _vp];
+        _scratch = new NativeBuffer(sizes.Sum());
+        float* p = _scratch.Pointer;
+        float* Next(long size)
+        {
+            float* r = p;
+            p += size;
+            return r;
+        }
+
+        int i = 0;
+        _x = Next(sizes[i++]);
+        _x2 = Next(sizes[i++]);
+        _ln = Next(sizes[i++]);
+        _qkv = Next(sizes[i++]);
+        _atty = Next(sizes[i++]);
+        _proj = Next(sizes[i++]);
+        _fch = Next(sizes[i++]);
+        _fchGelu = Next(sizes[i++]);
+        _mean = Next(sizes[i++]);
+        _rstd = Next(sizes[i++]);
+        _scores = Next(sizes[i++]);
+        _logits = Next(sizes[i++]);
+        _tokenBuffer = new NativeBuffer(_maxT);
+        _tokens = (int*)_tokenBuffer.Pointer;
+    }
+
+    public GptConfig Config => _model.Config;
+
+    /// <summary>Tokens in the context (and in the cache): at most the block size.</summary>
+    public int Length { get; private set; }
+
+    /// <summary>How many times the context has slid past the block size since the last reset.</summary>
+    public int Slides { get; private set; }
+
+    /// <summary>The tokens in the context, oldest first.</summary>
+    public ReadOnlySpan<int> Context => new(_tokens, Length);
+
+    /// <summary>Empties the context; the cache is overwritten as new tokens arrive.</summary>
+    public void Reset()
+    {
+        Length = 0;
+        Slides = 0;
+    }
+
+    /// <summary>Resets, runs the prompt as one batched forward and returns the logits (V) for the
+    /// token after it. A prompt longer than the block size keeps only its last block_size tokens.</summary>
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> prompt)
+    {
+        if (prompt.IsEmpty)
+        {
+            throw new ArgumentException("The prompt needs at least one token (GPT-2 starts from <|endoftext|>).", nameof(prompt));
+        }
+
+        for (int i = 0; i < prompt.Length; i++)
+        {
+            CheckToken(prompt[i], i);
+        }
+
+        Reset();
+        var kept = prompt.Length > _maxT ? prompt[^_maxT..] : prompt;
+        kept.CopyTo(new Span<int>(_tokens, _maxT));
+        Run(0, kept.Length);
+        return Logits;
+    }
+
+    /// <summary>Adds one token at the next position and returns the logits (V) for the token after
+    /// it; valid until the next call. Slides the context when the block is full.</summary>
+    public ReadOnlySpan<float> Append(int token)
+    {
+        CheckToken(token, Length);
+        if (Length < _maxT)
+        {
+            _tokens[Length] = token;
+            Run(Length, 1);
+            return Logits;
+        }
+
+        // Full: drop the oldest token and recompute the cache for the shifted positions.
+        var window = new Span<int>(_tokens, _maxT);
+        window[1..].CopyTo(window);
+        window[^1] = token;
+        Slides++;
+        Run(0, _maxT);
+        return Logits;
+    }
+
+    private ReadOnlySpan<float> Logits => new(_logits, _v);
+
+    private void CheckToken(int token, int position)
+    {
+        if ((uint)token >= (uint)_v)
+        {
+            throw new ArgumentOutOfRangeException(nameof(token), $"Token id {token} at position {position} is outside the model's vocabulary [0, {_v}).");
+        }
+    }
+
+    // Runs the tokens at positions start..start+n-1 through the model, filling their cache rows,
+    // and leaves the logits of the last one in _logits.
+    private void Run(int start, int n)
+    {
+        var p = _model.Params;
+        int c = _c;
+        long nc = (long)n * c, tc = (long)_maxT * c;
+
+        // wpe offset by start: the encoder takes positions 0..n-1 of the table it is given.
+        _k.EncoderForward(_x, _tokens + start, p.Wte, p.Wpe + ((long)start * c), 1, n, c);          // (n,C)
+        for (int l = 0; l < _layers; l++)
+        {
+            float* keys = _keys.Pointer + (l * tc), values = _values.Pointer + (l * tc);
+            _k.LayerNormForward(_ln, _mean, _rstd, _x, p.Ln1W + (l * c), p.Ln1B + (l * c), n, c);
+            _k.MatmulForward(_qkv, _ln, p.QkvW + (l * 3L * c * c), p.QkvB + (l * 3 * c), n, c, 3 * c);   // (n,3C)
+            for (int r = 0; r < n; r++)
+            {
+                float* row = _qkv + ((long)r * 3 * c);
+                long at = (long)(start + r) * c;
+                new ReadOnlySpan<float>(row + c, c).CopyTo(new Span<float>(keys + at, c));
+                new ReadOnlySpan<float>(row + (2 * c), c).CopyTo(new Span<float>(values + at, c));
+            }
+
+            CachedAttention.Forward(_k.Runner, _atty, _qkv, keys, values, _scores, start, n, c, _nh, _maxT);  // (n,C)
+            _k.MatmulForward(_proj, _atty, p.AttProjW + ((long)l * c * c), p.AttProjB + (l * c), n, c, c);
+            _k.ResidualForward(_x2, _x, _proj, nc);
+            _k.LayerNormForward(_ln, _mean, _rstd, _x2, p.Ln2W + (l * c), p.Ln2B + (l * c), n, c);
+            _k.MatmulForward(_fch, _ln, p.FcW + (l * 4L * c * c), p.FcB + (l * 4 * c), n, c, 4 * c);       // (n,4C)
+            _k.GeluForward(_fchGelu, _fch, nc * 4);
+            _k.MatmulForward(_proj, _fchGelu, p.FcProjW + (l * 4L * c * c), p.FcProjB + (l * c), n, 4 * c, c);
+            _k.ResidualForward(_x, _x2, _proj, nc);
+        }
+
+        // Only the last row's logits are needed to pick the next token.
+        float* last = _x + ((long)(n - 1) * c);
+        _k.LayerNormForward(_ln, _mean, _rstd, last, p.LnFW, p.LnFB, 1, c);
+        _k.MatmulForward(_logits, _ln, p.Wte, null, 1, c, _vp);                                       // (1,Vp)
+        Length = start + n;
+    }
+
+    public void Dispose()
+    {
+        _keys.Dispose();
+        _values.Dispose();
+        _scratch.Dispose();
+        _tokenBuffer.Dispose();
+    }
+}
