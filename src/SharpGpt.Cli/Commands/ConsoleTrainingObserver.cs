@@ -18,10 +18,10 @@ internal sealed class ConsoleTrainingObserver(double peakFlops) : ITrainingObser
     {
         _info = info;
         var p = info.Plan;
-        AnsiConsole.MarkupLineInterpolated($"[bold]model[/]: {info.Parameters / 1e6:F2}M parameters; [bold]batch[/]: {p.MicroBatch} x {p.SeqLen} tokens x {p.WorldSize} rank(s) x {p.AccumulationSteps} accumulation step(s) = {p.TotalBatchTokens:N0} tokens/step");
+        Write(Invariant($"model: {info.Parameters / 1e6:F2}M parameters; batch: {p.MicroBatch} x {p.SeqLen} tokens x {p.WorldSize} rank(s) x {p.AccumulationSteps} accumulation step(s) = {p.TotalBatchTokens} tokens/step"), "bold");
         if (info.ResumedFrom is not null)
         {
-            AnsiConsole.MarkupLineInterpolated($"resuming from {info.ResumedFrom} at step {info.FirstStep}");
+            Write($"resuming from {info.ResumedFrom} at step {info.FirstStep}", "yellow");
         }
 
         if (Progress is not null)
@@ -39,37 +39,43 @@ internal sealed class ConsoleTrainingObserver(double peakFlops) : ITrainingObser
         double tokensPerSecond = info.Plan.TotalBatchTokens / (milliseconds / 1000);
         double mfu = info.FlopsPerStep / (milliseconds / 1000) / peakFlops;
         var eta = TimeSpan.FromMilliseconds(_elapsedMs / _timedSteps * (info.MaxSteps - step));
-        Write(string.Create(CultureInfo.InvariantCulture,
-            $"step {step,5}/{info.MaxSteps} | loss {result.Loss:F4} | lr {result.LearningRate:E2} | norm {result.GradNorm:F4} | {milliseconds,7:F1} ms | {tokensPerSecond,8:F0} tok/s | MFU {mfu * 100,4:F1}% | ETA {eta:hh\\:mm\\:ss}"));
+        Write(Invariant($"step {step,5}/{info.MaxSteps} | loss {result.Loss:F4} | lr {result.LearningRate:E2} | norm {result.GradNorm:F4} | {milliseconds,7:F1} ms | {tokensPerSecond,8:F0} tok/s | MFU {mfu * 100,4:F1}% | ETA {eta:hh\\:mm\\:ss}"), null);
         if (Progress is not null)
         {
             Progress.Value = step;
         }
     }
 
-    // Spectre wraps at 80 columns when output is redirected; a log line should stay one line.
-    private void Write(string line)
+    public void OnValidation(int step, float valLoss, bool wholeSplit) =>
+        Write(Invariant($"step {step}: val loss {valLoss:F4}{(wholeSplit ? " (whole split)" : "")}"), "green");
+
+    public void OnSample(int step, string text)
+    {
+        Write($"sample at step {step}:", "grey");
+        Write(text, null);
+    }
+
+    public void OnCheckpoint(int step, string path) => Write($"checkpoint: {path}", "grey");
+
+    public void OnMessage(string message) => Write(message, "yellow");
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    // A log line stays one plain line when output is redirected (Spectre would wrap it at 80
+    // columns); on a terminal it goes through Spectre so it lands above the live progress bar.
+    private void Write(string line, string? style)
     {
         if (Progress is null)
         {
             Console.WriteLine(line);
         }
-        else
+        else if (style is null)
         {
             AnsiConsole.WriteLine(line);
         }
+        else
+        {
+            AnsiConsole.MarkupLine($"[{style}]{Markup.Escape(line)}[/]");
+        }
     }
-
-    public void OnValidation(int step, float valLoss, bool wholeSplit) =>
-        AnsiConsole.MarkupLineInterpolated($"[green]step {step}: val loss {valLoss:F4}[/]{(wholeSplit ? " (whole split)" : "")}");
-
-    public void OnSample(int step, string text)
-    {
-        AnsiConsole.MarkupLineInterpolated($"[grey]sample at step {step}:[/]");
-        AnsiConsole.WriteLine(text);
-    }
-
-    public void OnCheckpoint(int step, string path) => AnsiConsole.MarkupLineInterpolated($"[grey]checkpoint: {path}[/]");
-
-    public void OnMessage(string message) => AnsiConsole.MarkupLineInterpolated($"[yellow]{message}[/]");
 }

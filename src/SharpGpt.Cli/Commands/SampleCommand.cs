@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using SharpGpt.Data;
 using SharpGpt.Formats;
 using SharpGpt.Inference;
 using SharpGpt.Kernels;
@@ -11,24 +12,18 @@ namespace SharpGpt.Cli.Commands;
 /// <summary><c>sharpgpt sample</c>: generates text (or token ids) from a checkpoint with a KV cache.</summary>
 internal static class SampleCommand
 {
-    private const int Gpt2Vocab = 50257;
-    private const int Gpt2EndOfText = 50256;
-
-    /// <summary>Text to and from token ids: the seam where a tokenizer plugs in.</summary>
-    internal sealed record TokenCodec(Func<string, int[]> Encode, Func<IEnumerable<int>, string> Decode, int? EndOfText);
-
     public static Command Create()
     {
-        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "llm.c GPT-2 checkpoint (.bin)", Required = true };
-        var prompt = new Option<string?>("--prompt") { Description = "Prompt text (needs a tokenizer)" };
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "Model: a SharpGPT checkpoint (.sgpt) or an llm.c GPT-2 checkpoint (.bin)", Required = true };
+        var prompt = new Option<string?>("--prompt") { Description = "Prompt text" };
         var promptTokens = new Option<string?>("--prompt-tokens") { Description = "Prompt as comma-separated token ids, e.g. 1,2,3" };
-        var tokenizerDir = new Option<DirectoryInfo?>("--tokenizer-dir") { Description = "Tokenizer files (not supported yet: ids in, ids out)" };
+        var tokenizerDir = new Option<DirectoryInfo?>("--tokenizer-dir") { Description = "Prepared data folder whose tokenizer to use (default: the checkpoint's own, or GPT-2 BPE for a 50257-token vocabulary)" };
         var tokens = new Option<int>("--tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 200 };
         var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens; 0 = whole vocabulary", DefaultValueFactory = _ => 50 };
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 = greedy", DefaultValueFactory = _ => 1f };
         var seed = new Option<ulong>("--seed") { Description = "Random seed; the same seed gives the same sample", DefaultValueFactory = _ => 1337UL };
         var threads = CommonOptions.Threads();
-        var command = new Command("sample", "Generate tokens from a checkpoint (KV cache, temperature, top-k), streamed to stdout.")
+        var command = new Command("sample", "Generate text from a checkpoint (KV cache, temperature, top-k), streamed to stdout.")
         {
             checkpoint, prompt, promptTokens, tokenizerDir, tokens, topK, temperature, seed, threads,
         };
@@ -55,29 +50,23 @@ internal static class SampleCommand
         return command;
     }
 
-    // TODO(integration): build a TokenCodec from SharpGpt.Data's GPT-2 BPE or char tokenizer here.
-    private static TokenCodec? LoadTokenizer(DirectoryInfo? dir) => dir is null
-        ? null
-        : throw new NotSupportedException("--tokenizer-dir is not supported yet; pass --prompt-tokens and read token ids.");
-
     private static int Run(FileInfo checkpointFile, string? promptText, string? promptIds, DirectoryInfo? tokenizerDir,
         int count, SamplingOptions options, int threads)
     {
-        TokenCodec? codec;
-        try
-        {
-            codec = LoadTokenizer(tokenizerDir);
-        }
-        catch (NotSupportedException e)
-        {
-            return Fail(e.Message);
-        }
-
         using var runner = new ParallelRunner(threads);
         GptModel model;
+        ITextTokenizer? tokenizer;
         try
         {
-            model = LlmcCheckpoint.Load(checkpointFile.FullName, new CpuKernels(runner));
+            (model, tokenizer) = ModelFile.Load(checkpointFile.FullName, new CpuKernels(runner));
+            if (tokenizerDir is not null)
+            {
+                tokenizer = TokenizerFactory.LoadForDataDir(tokenizerDir.FullName);
+            }
+            else if (tokenizer is null && model.Config.VocabSize == Gpt2Tokenizer.Gpt2VocabSize)
+            {
+                tokenizer = new Gpt2Tokenizer();
+            }
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {
@@ -85,8 +74,13 @@ internal static class SampleCommand
         }
 
         using var owned = model;
+        if (tokenizer is not null && tokenizer.VocabSize > model.Config.VocabSize)
+        {
+            return Fail($"the tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}.");
+        }
+
         var config = model.Config;
-        if (!TryResolvePrompt(promptText, promptIds, codec, config.VocabSize, out int[] prompt, out string? error))
+        if (!TryResolvePrompt(promptText, promptIds, tokenizer, config.VocabSize, out int[] prompt, out string? error))
         {
             return Fail(error);
         }
@@ -100,6 +94,7 @@ internal static class SampleCommand
         long start = Stopwatch.GetTimestamp(), firstToken = 0;
         int produced = 0;
         var ids = new char[16];
+        var text = tokenizer is null ? null : new StreamingDecoder(tokenizer, count);
         sampler.Generate(prompt, count, token =>
         {
             if (produced++ == 0)
@@ -107,11 +102,9 @@ internal static class SampleCommand
                 firstToken = Stopwatch.GetTimestamp();
             }
 
-            if (codec is not null)
+            if (text is not null)
             {
-                // TODO(integration): a byte-level BPE token can end inside a UTF-8 character;
-                // decode through a streaming decoder that holds incomplete bytes back.
-                stdout.Write(codec.Decode([token]));
+                stdout.Write(text.Add(token));
             }
             else
             {
@@ -122,6 +115,10 @@ internal static class SampleCommand
 
             stdout.Flush();
         });
+        if (text is not null)
+        {
+            stdout.WriteLine(text.Flush());
+        }
 
         double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
         double firstSeconds = produced == 0 ? 0 : Stopwatch.GetElapsedTime(start, firstToken).TotalSeconds;
@@ -131,7 +128,7 @@ internal static class SampleCommand
         return 0;
     }
 
-    private static bool TryResolvePrompt(string? text, string? ids, TokenCodec? codec, int vocab, out int[] prompt, out string? error)
+    private static bool TryResolvePrompt(string? text, string? ids, ITextTokenizer? codec, int vocab, out int[] prompt, out string? error)
     {
         prompt = [];
         error = null;
@@ -155,20 +152,27 @@ internal static class SampleCommand
         {
             if (codec is null)
             {
-                error = "--prompt needs a tokenizer, which is not wired up yet; pass --prompt-tokens 1,2,3 instead.";
+                error = "--prompt needs a tokenizer: this checkpoint records none; pass --tokenizer-dir DATA or --prompt-tokens 1,2,3.";
             }
             else
             {
-                prompt = codec.Encode(text);
+                try
+                {
+                    prompt = codec.Encode(text);
+                }
+                catch (ArgumentException e)
+                {
+                    error = $"--prompt: {e.Message}";
+                }
             }
         }
-        else if (codec?.EndOfText is int eot)
+        else if (codec?.EndOfTextToken is int eot)
         {
-            prompt = [eot];
+            prompt = [eot]; // GPT-2's <|endoftext|>: an unconditional sample
         }
-        else if (vocab == Gpt2Vocab)
+        else if (codec is not null)
         {
-            prompt = [Gpt2EndOfText]; // GPT-2's <|endoftext|>: an unconditional sample
+            prompt = [0]; // no document separator in this vocabulary: start from its first symbol
         }
         else
         {

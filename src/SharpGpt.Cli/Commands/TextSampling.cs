@@ -1,4 +1,5 @@
 using SharpGpt.Data;
+using SharpGpt.Inference;
 using SharpGpt.Model;
 
 namespace SharpGpt.Cli.Commands;
@@ -8,9 +9,30 @@ internal static class TextSampling
 {
     public static Func<Rng, string>? Create(GptModel model, ITextTokenizer tokenizer, int tokens)
     {
-        _ = model;
-        _ = tokenizer;
-        _ = tokens;
-        return null;
+        if (tokens <= 0 || tokenizer.VocabSize > model.Config.VocabSize)
+        {
+            return null;
+        }
+
+        int start = tokenizer.EndOfTextToken ?? StartSymbol(tokenizer);
+        return rng =>
+        {
+            using var decoder = new KvCacheDecoder(model);
+            var sampler = new Sampler(decoder, new SamplingOptions(TopK: 50, Temperature: 1f, Seed: rng.NextUInt64()));
+            return tokenizer.Decode(sampler.Generate([start], tokens));
+        };
+    }
+
+    // Character vocabularies start from a newline when they have one, as nanoGPT's samples do.
+    private static int StartSymbol(ITextTokenizer tokenizer)
+    {
+        try
+        {
+            return tokenizer.Encode("\n")[0];
+        }
+        catch (ArgumentException)
+        {
+            return 0;
+        }
     }
 }

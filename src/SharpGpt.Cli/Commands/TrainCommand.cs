@@ -79,7 +79,7 @@ internal static class TrainCommand
                 long budget = BatchPlan.ParseBytes(r.GetValue(memoryBudget)!);
                 long wanted = total > 0 ? total : (long)d.MicroBatch * t;
                 var (plan, bytes) = BatchPlan.Auto(model.Config, kernels, wanted, t, 1, budget);
-                AnsiConsole.MarkupLineInterpolated($"[bold]micro-batch auto[/]: B={plan.MicroBatch} x T={t} x {plan.AccumulationSteps} accumulation steps = {plan.TotalBatchTokens:N0} tokens/step; memory {BatchPlan.Format(bytes)} (parameters, gradients and AdamW {BatchPlan.Format(BatchPlan.StateBytes(model.Config))}, activations {BatchPlan.Format(bytes - BatchPlan.StateBytes(model.Config))}) of {BatchPlan.Format(budget)}");
+                Console.WriteLine($"micro-batch auto: B={plan.MicroBatch} x T={t} x {plan.AccumulationSteps} accumulation steps = {plan.TotalBatchTokens:N0} tokens/step; memory {BatchPlan.Format(bytes)} (parameters, gradients and AdamW {BatchPlan.Format(BatchPlan.StateBytes(model.Config))}, activations {BatchPlan.Format(bytes - BatchPlan.StateBytes(model.Config))}) of {BatchPlan.Format(budget)}");
                 b = plan.MicroBatch;
                 total = plan.TotalBatchTokens;
             }
@@ -142,7 +142,7 @@ internal static class TrainCommand
             DataPreparer.PrepareEmbeddedShakespeare(dir, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
         }
 
-        AnsiConsole.MarkupLineInterpolated($"data: embedded Tiny Shakespeare, char-level, in {dir}");
+        Console.WriteLine($"data: embedded Tiny Shakespeare, char-level, in {dir}");
         return dir;
     }
 
@@ -192,20 +192,20 @@ internal static class TrainCommand
 
         if (outcome.FinalValLoss is float val)
         {
-            AnsiConsole.MarkupLineInterpolated($"[bold]final validation loss[/] (whole split): {val:F4}");
+            Console.WriteLine(FormattableString.Invariant($"final validation loss (whole split): {val:F4}"));
         }
 
-        AnsiConsole.MarkupLineInterpolated($"trained {outcome.Steps} steps in {outcome.TrainingSeconds:F1} s");
+        Console.WriteLine(FormattableString.Invariant($"trained {outcome.Steps} steps in {outcome.TrainingSeconds:F1} s"));
         var sampler = TextSampling.Create(model, tokenizer, sampleTokens);
         if (sampler is not null)
         {
-            AnsiConsole.MarkupLine("[bold]sample:[/]");
+            Console.WriteLine("sample:");
             Console.WriteLine(sampler(new Rng(options.Seed)));
         }
 
-        AnsiConsole.MarkupLineInterpolated($"checkpoint: {outcome.LastCheckpoint ?? "(none)"}");
-        AnsiConsole.MarkupLineInterpolated($"metrics:    {Path.Combine(options.OutDir, "metrics.jsonl")}");
-        AnsiConsole.MarkupLineInterpolated($"plot:       {Path.Combine(options.OutDir, "loss.png")}");
+        Console.WriteLine($"checkpoint: {outcome.LastCheckpoint ?? "(none)"}");
+        Console.WriteLine($"metrics:    {Path.Combine(options.OutDir, "metrics.jsonl")}");
+        Console.WriteLine($"plot:       {Path.Combine(options.OutDir, "loss.png")}");
         return 0;
     }
 }
