@@ -82,19 +82,17 @@ public static unsafe class Gemm
         bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
     {
-        int mr = kernel.MR, nr = kernel.NR;
-        int kcMax = Math.Min(k, kernel.KC);
-        int blockM = kernel.BlockPanelsM * mr;
-        int blockN = kernel.BlockPanelsN * nr;
-        int threads = 2.0 * m * n * k < SerialFlops ? 1 : runner.Threads;
-
         var ctx = new Context
         {
             Kernel = kernel.Run,
-            MR = mr,
-            NR = nr,
+            MR = kernel.MR,
+            NR = kernel.NR,
+            KC = kernel.KC,
+            McPanels = kernel.McPanels,
+            Threads = 2.0 * m * n * k < SerialFlops ? 1 : runner.Threads,
             TransA = transA,
             TransB = transB,
+            Accumulate = accumulate,
             M = m,
             N = n,
             A = a,
@@ -103,37 +101,76 @@ public static unsafe class Gemm
             Ldb = ldb,
             C = c,
             Ldc = ldc,
-            APack = workspace.A((long)CeilDiv(Math.Min(m, blockM), mr) * mr * kcMax),
-            BPack = workspace.B((long)CeilDiv(Math.Min(n, blockN), nr) * nr * kcMax),
+            Bias = bias,
         };
 
-        for (int jc = 0; jc < n; jc += blockN)
+        // Share the smaller operand: it is packed once, up front, by all threads; each thread then
+        // packs only its own panels of the larger one, so nothing is packed twice.
+        if (m <= n)
         {
-            ctx.Jc = jc;
-            ctx.Nc = Math.Min(blockN, n - jc);
-            ctx.NPanels = CeilDiv(ctx.Nc, nr);
-            for (int pc = 0; pc < k; pc += kernel.KC)
+            RunSharedA(ref ctx, kernel, workspace, runner, k);
+        }
+        else
+        {
+            RunSharedB(ref ctx, kernel, workspace, runner, k);
+        }
+    }
+
+    /// <summary>Packs a block of A for all threads, then hands out chunks of columns of C.</summary>
+    private static void RunSharedA(ref Context ctx, in GemmKernel kernel, GemmWorkspace workspace, ParallelRunner runner, int k)
+    {
+        int mr = ctx.MR, nr = ctx.NR, kcMax = ctx.KC, threads = ctx.Threads;
+        int mbMax = Math.Min(RoundUp(ctx.M, mr), kernel.BlockPanelsM * mr);
+        int kbMax = Math.Min(RoundUp(k, kcMax), Math.Max(kcMax, GemmKernel.SharedFloats / mbMax / kcMax * kcMax));
+        ctx.Shared = workspace.Shared((long)mbMax * kbMax);
+        ctx.NPanels = CeilDiv(ctx.N, nr);
+        ctx.ChunkPanels = Math.Clamp(CeilDiv(ctx.NPanels, TilesPerThread * threads), 1, kernel.ChunkPanelsN);
+        ctx.Chunks = CeilDiv(ctx.NPanels, ctx.ChunkPanels);
+        ctx.Locals = workspace.Locals(threads, (long)ctx.ChunkPanels * nr * kcMax);
+        fixed (Context* p = &ctx)
+        {
+            for (int i0 = 0; i0 < ctx.M; i0 += mbMax)
             {
-                ctx.Pc = pc;
-                ctx.Kc = Math.Min(kernel.KC, k - pc);
-                ctx.Load = accumulate || pc > 0;
-                ctx.Bias = pc == 0 ? bias : null;
-                for (int ic = 0; ic < m; ic += blockM)
+                ctx.I0 = i0;
+                ctx.MPanels = CeilDiv(Math.Min(mbMax, ctx.M - i0), mr);
+                ctx.SliceStride = (long)ctx.MPanels * mr * kcMax;
+                for (int p0 = 0; p0 < k; p0 += kbMax)
                 {
-                    ctx.Ic = ic;
-                    ctx.Mc = Math.Min(blockM, m - ic);
-                    ctx.MPanels = CeilDiv(ctx.Mc, mr);
-                    ctx.BItems = ic == 0 ? ctx.NPanels : 0;
-                    ParallelFor(runner, threads, ctx.BItems + ctx.MPanels, &PackPanel, &ctx);
+                    ctx.P0 = p0;
+                    ctx.P1 = Math.Min(p0 + kbMax, k);
+                    ParallelFor(runner, threads, ctx.MPanels, &PackSharedA, p);
+                    ctx.Next = 0;
+                    ParallelFor(runner, threads, threads, &ComputeColumnChunks, p);
+                }
+            }
+        }
+    }
 
-                    ctx.MTiles = CeilDiv(ctx.MPanels, kernel.TilePanelsM);
-                    ctx.NTiles = CeilDiv(ctx.NPanels, kernel.TilePanelsN);
-                    while (threads > 1 && ctx.MTiles * ctx.NTiles < TilesPerThread * threads && ctx.NTiles * 4 < ctx.NPanels)
-                    {
-                        ctx.NTiles++;
-                    }
-
-                    ParallelFor(runner, threads, ctx.MTiles * ctx.NTiles, &ComputeTile, &ctx);
+    /// <summary>Packs a block of B for all threads, then hands out chunks of rows of C.</summary>
+    private static void RunSharedB(ref Context ctx, in GemmKernel kernel, GemmWorkspace workspace, ParallelRunner runner, int k)
+    {
+        int mr = ctx.MR, nr = ctx.NR, kcMax = ctx.KC, threads = ctx.Threads;
+        int nbMax = Math.Min(RoundUp(ctx.N, nr), kernel.BlockPanelsN * nr);
+        int kbMax = Math.Min(RoundUp(k, kcMax), Math.Max(kcMax, GemmKernel.SharedFloats / nbMax / kcMax * kcMax));
+        ctx.Shared = workspace.Shared((long)nbMax * kbMax);
+        ctx.MPanels = CeilDiv(ctx.M, mr);
+        ctx.ChunkPanels = Math.Clamp(CeilDiv(ctx.MPanels, TilesPerThread * threads), 1, kernel.McPanels);
+        ctx.Chunks = CeilDiv(ctx.MPanels, ctx.ChunkPanels);
+        ctx.Locals = workspace.Locals(threads, (long)ctx.ChunkPanels * mr * kcMax);
+        fixed (Context* p = &ctx)
+        {
+            for (int j0 = 0; j0 < ctx.N; j0 += nbMax)
+            {
+                ctx.J0 = j0;
+                ctx.NPanels = CeilDiv(Math.Min(nbMax, ctx.N - j0), nr);
+                ctx.SliceStride = (long)ctx.NPanels * nr * kcMax;
+                for (int p0 = 0; p0 < k; p0 += kbMax)
+                {
+                    ctx.P0 = p0;
+                    ctx.P1 = Math.Min(p0 + kbMax, k);
+                    ParallelFor(runner, threads, ctx.NPanels, &PackSharedB, p);
+                    ctx.Next = 0;
+                    ParallelFor(runner, threads, threads, &ComputeRowChunks, p);
                 }
             }
         }
@@ -154,83 +191,157 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>Packs one B panel (items below BItems) or one A panel of the current blocks.</summary>
+    /// <summary>Packs A panel <paramref name="item"/> of the current row block for every KC slice of the K block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackPanel(int item, void* context)
+    private static void PackSharedA(int item, void* context)
     {
         var ctx = (Context*)context;
-        int kc = ctx->Kc;
-        if (item < ctx->BItems)
+        int row0 = ctx->I0 + item * ctx->MR;
+        float* slice = ctx->Shared;
+        for (int pc = ctx->P0; pc < ctx->P1; pc += ctx->KC, slice += ctx->SliceStride)
         {
-            int nr = ctx->NR;
-            int col0 = ctx->Jc + item * nr;
-            int cols = Math.Min(nr, ctx->Jc + ctx->Nc - col0);
-            float* dest = ctx->BPack + (nint)item * nr * kc;
-            if (ctx->TransB)
-            {
-                GemmPacking.PackTransposed(ctx->B + (nint)col0 * ctx->Ldb + ctx->Pc, ctx->Ldb, cols, nr, kc, dest);
-            }
-            else
-            {
-                GemmPacking.PackCopy(ctx->B + (nint)ctx->Pc * ctx->Ldb + col0, ctx->Ldb, cols, nr, kc, dest);
-            }
+            int kc = Math.Min(ctx->KC, ctx->P1 - pc);
+            PackA(ctx, row0, pc, kc, slice + (nint)item * ctx->MR * kc);
         }
-        else
+    }
+
+    /// <summary>Packs B panel <paramref name="item"/> of the current column block for every KC slice of the K block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackSharedB(int item, void* context)
+    {
+        var ctx = (Context*)context;
+        int col0 = ctx->J0 + item * ctx->NR;
+        float* slice = ctx->Shared;
+        for (int pc = ctx->P0; pc < ctx->P1; pc += ctx->KC, slice += ctx->SliceStride)
         {
-            int i = item - ctx->BItems;
-            int mr = ctx->MR;
-            int row0 = ctx->Ic + i * mr;
-            int rows = Math.Min(mr, ctx->Ic + ctx->Mc - row0);
-            float* dest = ctx->APack + (nint)i * mr * kc;
-            if (ctx->TransA)
+            int kc = Math.Min(ctx->KC, ctx->P1 - pc);
+            PackB(ctx, col0, pc, kc, slice + (nint)item * ctx->NR * kc);
+        }
+    }
+
+    /// <summary>One thread's loop over chunks of B panels (columns of C) against the shared A block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ComputeColumnChunks(int slot, void* context)
+    {
+        var ctx = (Context*)context;
+        int mr = ctx->MR, nr = ctx->NR;
+        float* local = ctx->Locals[slot];
+        float* edge = stackalloc float[mr * nr];
+        int chunk;
+        while ((chunk = Interlocked.Increment(ref ctx->Next) - 1) < ctx->Chunks)
+        {
+            int jp0 = chunk * ctx->ChunkPanels;
+            int jp1 = Math.Min(jp0 + ctx->ChunkPanels, ctx->NPanels);
+            float* aSlice = ctx->Shared;
+            for (int pc = ctx->P0; pc < ctx->P1; pc += ctx->KC, aSlice += ctx->SliceStride)
             {
-                GemmPacking.PackCopy(ctx->A + (nint)ctx->Pc * ctx->Lda + row0, ctx->Lda, rows, mr, kc, dest);
-            }
-            else
-            {
-                GemmPacking.PackTransposed(ctx->A + (nint)row0 * ctx->Lda + ctx->Pc, ctx->Lda, rows, mr, kc, dest);
+                int kc = Math.Min(ctx->KC, ctx->P1 - pc);
+                for (int jp = jp0; jp < jp1; jp++)
+                {
+                    PackB(ctx, jp * nr, pc, kc, local + (nint)(jp - jp0) * nr * kc);
+                }
+
+                bool load = ctx->Accumulate || pc > 0;
+                float* bias = pc == 0 ? ctx->Bias : null;
+                for (int ib = 0; ib < ctx->MPanels; ib += ctx->McPanels)
+                {
+                    int ie = Math.Min(ib + ctx->McPanels, ctx->MPanels);
+                    for (int jp = jp0; jp < jp1; jp++)
+                    {
+                        float* bp = local + (nint)(jp - jp0) * nr * kc;
+                        for (int ip = ib; ip < ie; ip++)
+                        {
+                            Tile(ctx, kc, aSlice + (nint)ip * mr * kc, bp, ctx->I0 + ip * mr, jp * nr, load, bias, edge);
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// <summary>Computes one tile of C (a range of A panels x a range of B panels) over the current KC slice.</summary>
+    /// <summary>One thread's loop over chunks of A panels (rows of C) against the shared B block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ComputeTile(int tile, void* context)
+    private static void ComputeRowChunks(int slot, void* context)
     {
         var ctx = (Context*)context;
-        int mr = ctx->MR, nr = ctx->NR, kc = ctx->Kc;
-        int mi = tile % ctx->MTiles, ni = tile / ctx->MTiles;
-        int mp0 = (int)((long)mi * ctx->MPanels / ctx->MTiles);
-        int mp1 = (int)((long)(mi + 1) * ctx->MPanels / ctx->MTiles);
-        int np0 = (int)((long)ni * ctx->NPanels / ctx->NTiles);
-        int np1 = (int)((long)(ni + 1) * ctx->NPanels / ctx->NTiles);
-        var kernel = ctx->Kernel;
-        bool load = ctx->Load;
-        int ldc = ctx->Ldc;
+        int mr = ctx->MR, nr = ctx->NR;
+        float* local = ctx->Locals[slot];
         float* edge = stackalloc float[mr * nr];
-
-        for (int jp = np0; jp < np1; jp++)
+        int chunk;
+        while ((chunk = Interlocked.Increment(ref ctx->Next) - 1) < ctx->Chunks)
         {
-            int col0 = ctx->Jc + jp * nr;
-            int cols = Math.Min(nr, ctx->Jc + ctx->Nc - col0);
-            float* bp = ctx->BPack + (nint)jp * nr * kc;
-            float* bias = ctx->Bias == null ? null : ctx->Bias + col0;
-            for (int ip = mp0; ip < mp1; ip++)
+            int ip0 = chunk * ctx->ChunkPanels;
+            int ip1 = Math.Min(ip0 + ctx->ChunkPanels, ctx->MPanels);
+            float* bSlice = ctx->Shared;
+            for (int pc = ctx->P0; pc < ctx->P1; pc += ctx->KC, bSlice += ctx->SliceStride)
             {
-                int row0 = ctx->Ic + ip * mr;
-                int rows = Math.Min(mr, ctx->Ic + ctx->Mc - row0);
-                float* ap = ctx->APack + (nint)ip * mr * kc;
-                float* cp = ctx->C + (nint)row0 * ldc + col0;
-                if (rows == mr && cols == nr)
+                int kc = Math.Min(ctx->KC, ctx->P1 - pc);
+                for (int ip = ip0; ip < ip1; ip++)
                 {
-                    kernel(kc, ap, bp, cp, ldc, load, bias);
+                    PackA(ctx, ip * mr, pc, kc, local + (nint)(ip - ip0) * mr * kc);
                 }
-                else
+
+                bool load = ctx->Accumulate || pc > 0;
+                float* bias = pc == 0 ? ctx->Bias : null;
+                for (int jp = 0; jp < ctx->NPanels; jp++)
                 {
-                    kernel(kc, ap, bp, edge, nr, false, null);
-                    WriteEdge(edge, nr, rows, cols, cp, ldc, load, bias);
+                    float* bp = bSlice + (nint)jp * nr * kc;
+                    for (int ip = ip0; ip < ip1; ip++)
+                    {
+                        Tile(ctx, kc, local + (nint)(ip - ip0) * mr * kc, bp, ip * mr, ctx->J0 + jp * nr, load, bias, edge);
+                    }
                 }
             }
+        }
+    }
+
+    /// <summary>Packs the MR rows of op(A) from <paramref name="row0"/>, k in [pc, pc + kc).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackA(Context* ctx, int row0, int pc, int kc, float* dest)
+    {
+        int rows = Math.Min(ctx->MR, ctx->M - row0);
+        if (ctx->TransA)
+        {
+            GemmPacking.PackCopy(ctx->A + (nint)pc * ctx->Lda + row0, ctx->Lda, rows, ctx->MR, kc, dest);
+        }
+        else
+        {
+            GemmPacking.PackTransposed(ctx->A + (nint)row0 * ctx->Lda + pc, ctx->Lda, rows, ctx->MR, kc, dest);
+        }
+    }
+
+    /// <summary>Packs the NR columns of op(B) from <paramref name="col0"/>, k in [pc, pc + kc).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackB(Context* ctx, int col0, int pc, int kc, float* dest)
+    {
+        int cols = Math.Min(ctx->NR, ctx->N - col0);
+        if (ctx->TransB)
+        {
+            GemmPacking.PackTransposed(ctx->B + (nint)col0 * ctx->Ldb + pc, ctx->Ldb, cols, ctx->NR, kc, dest);
+        }
+        else
+        {
+            GemmPacking.PackCopy(ctx->B + (nint)pc * ctx->Ldb + col0, ctx->Ldb, cols, ctx->NR, kc, dest);
+        }
+    }
+
+    /// <summary>One MR x NR tile of C at (row0, col0); edge tiles go through a scratch tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(Context* ctx, int kc, float* ap, float* bp, int row0, int col0, bool load, float* bias, float* edge)
+    {
+        int mr = ctx->MR, nr = ctx->NR;
+        float* cp = ctx->C + (nint)row0 * ctx->Ldc + col0;
+        float* biasAt = bias == null ? null : bias + col0;
+        int rows = Math.Min(mr, ctx->M - row0);
+        int cols = Math.Min(nr, ctx->N - col0);
+        if (rows == mr && cols == nr)
+        {
+            ctx->Kernel(kc, ap, bp, cp, ctx->Ldc, load, biasAt);
+        }
+        else
+        {
+            ctx->Kernel(kc, ap, bp, edge, nr, false, null);
+            WriteEdge(edge, nr, rows, cols, cp, ctx->Ldc, load, biasAt);
         }
     }
 
@@ -280,16 +391,27 @@ public static unsafe class Gemm
 
     private static int CeilDiv(int x, int y) => (x + y - 1) / y;
 
+    private static int RoundUp(int x, int y) => CeilDiv(x, y) * y;
+
     /// <summary>Everything the parallel bodies need, on the caller's stack.</summary>
     private struct Context
     {
         public delegate*<int, float*, float*, float*, int, bool, float*, void> Kernel;
-        public int MR, NR;
-        public bool TransA, TransB, Load;
+        public int MR, NR, KC, McPanels, Threads;
+        public bool TransA, TransB, Accumulate;
         public int M, N;
         public float* A, B, C, Bias;
         public int Lda, Ldb, Ldc;
-        public float* APack, BPack;
-        public int Jc, Nc, NPanels, Pc, Kc, Ic, Mc, MPanels, BItems, MTiles, NTiles;
+
+        /// <summary>The operand packed up front: KC slices SliceStride floats apart.</summary>
+        public float* Shared;
+        public long SliceStride;
+
+        /// <summary>Per-thread buffers for the operand each thread packs itself.</summary>
+        public float** Locals;
+
+        /// <summary>Current blocks: rows from I0 (shared A) or columns from J0 (shared B), k in [P0, P1).</summary>
+        public int I0, J0, P0, P1, MPanels, NPanels;
+        public int ChunkPanels, Chunks, Next;
     }
 }

@@ -1,22 +1,26 @@
 namespace SharpGpt.Kernels;
 
 /// <summary>
-/// One micro-kernel with its register tile (MR x NR) and the cache blocking tuned for it:
-/// KC is the depth of a packed panel (a KC x NR panel of B stays in L1 while A panels stream),
-/// a tile of TileM x TileN is one unit of parallel work (its KC x TileM block of packed A stays
-/// in L2), and BlockM x BlockN bounds the packed blocks shared by all threads (B in L3).
+/// One micro-kernel with its register tile (MR x NR) and the cache blocking tuned for it.
+/// KC is the depth of a packed panel: a KC x NR panel of B stays in L1 while A panels stream
+/// past it. McPanels A panels (an MC x KC block) are meant to stay in L2. A thread's share of
+/// columns is at most ChunkPanelsN B panels. The operand packed up front and shared by all
+/// threads is bounded by BlockPanelsM rows (A) or BlockPanelsN columns (B) and SharedFloats.
 /// </summary>
 internal readonly unsafe struct GemmKernel
 {
-    private GemmKernel(GemmPath path, int mr, int nr, int kc, int tileM, int tileN, int blockM, int blockN,
+    /// <summary>Upper bound on the shared packed block: 4 MiB, a slice of L3.</summary>
+    public const int SharedFloats = 1 << 20;
+
+    private GemmKernel(GemmPath path, int mr, int nr, int kc, int mc, int chunkN, int blockM, int blockN,
         delegate*<int, float*, float*, float*, int, bool, float*, void> run)
     {
         Path = path;
         MR = mr;
         NR = nr;
         KC = kc;
-        TilePanelsM = Math.Max(1, tileM / mr);
-        TilePanelsN = Math.Max(1, tileN / nr);
+        McPanels = Math.Max(1, mc / mr);
+        ChunkPanelsN = Math.Max(1, chunkN / nr);
         BlockPanelsM = Math.Max(1, blockM / mr);
         BlockPanelsN = Math.Max(1, blockN / nr);
         Run = run;
@@ -30,9 +34,9 @@ internal readonly unsafe struct GemmKernel
 
     public int KC { get; }
 
-    public int TilePanelsM { get; }
+    public int McPanels { get; }
 
-    public int TilePanelsN { get; }
+    public int ChunkPanelsN { get; }
 
     public int BlockPanelsM { get; }
 
@@ -56,15 +60,15 @@ internal readonly unsafe struct GemmKernel
 
     public static GemmKernel For(GemmPath path) => path switch
     {
-        // Zen 4/5: 48 KiB L1D, 1 MiB L2. A 256x32 B panel is 32 KiB.
-        GemmPath.Avx512 => new(path, GemmKernelAvx512.MR, GemmKernelAvx512.NR, 256, 256, 384, 1024, 4096,
-            &GemmKernelAvx512.Run),
+        // Zen 4/5: 48 KiB L1D, 1 MiB L2. A 256x32 B panel is 32 KiB; a 256x256 A block 256 KiB.
+        GemmPath.Avx512 => new(path, GemmKernelAvx512.MR, GemmKernelAvx512.NR,
+            kc: 256, mc: 256, chunkN: 256, blockM: 1024, blockN: 4096, &GemmKernelAvx512.Run),
 
-        // 32-48 KiB L1D, >= 512 KiB L2. A 256x16 B panel is 16 KiB; a 240x256 A tile is 240 KiB.
-        GemmPath.Avx2 => new(path, GemmKernelAvx2.MR, GemmKernelAvx2.NR, 256, 240, 384, 960, 4096,
-            &GemmKernelAvx2.Run),
-        GemmPath.Portable => new(path, GemmKernelPortable.MR, GemmKernelPortable.NR, 256, 128, 384, 1024, 4096,
-            &GemmKernelPortable.Run),
+        // Zen 3 class: 32 KiB L1D, 512 KiB L2. A 256x16 B panel is 16 KiB; a 240x256 A block 240 KiB.
+        GemmPath.Avx2 => new(path, GemmKernelAvx2.MR, GemmKernelAvx2.NR,
+            kc: 256, mc: 240, chunkN: 128, blockM: 1020, blockN: 4096, &GemmKernelAvx2.Run),
+        GemmPath.Portable => new(path, GemmKernelPortable.MR, GemmKernelPortable.NR,
+            kc: 256, mc: 128, chunkN: 128, blockM: 1024, blockN: 4096, &GemmKernelPortable.Run),
         _ => For(Detect()),
     };
 }

@@ -3,19 +3,21 @@ using System.Runtime.InteropServices;
 namespace SharpGpt.Kernels;
 
 /// <summary>
-/// The packed-panel buffers of one running GEMM: the packed A block and the packed B block,
-/// both shared by all threads of the call. Buffers are 64-byte aligned, grow only when a bigger
-/// shape arrives, and are kept in a small pool so steady-state calls allocate nothing.
+/// The packed-panel buffers of one running GEMM: one block shared by all threads (the operand
+/// packed up front) and one private buffer per thread slot (the operand each thread packs for its
+/// own part of C). Buffers are 64-byte aligned, grow only when a bigger shape or more threads
+/// arrive, and are kept in a small pool so that steady-state calls allocate nothing.
 /// </summary>
 internal sealed unsafe class GemmWorkspace : IDisposable
 {
     private const int PoolSize = 4;
     private static readonly GemmWorkspace?[] Pool = new GemmWorkspace?[PoolSize];
 
-    private float* _a;
-    private float* _b;
-    private long _aLength;
-    private long _bLength;
+    private float* _shared;
+    private long _sharedLength;
+    private float** _locals;
+    private int _localCount;
+    private long _localLength;
 
     ~GemmWorkspace() => Free();
 
@@ -48,34 +50,64 @@ internal sealed unsafe class GemmWorkspace : IDisposable
         ws.Dispose();
     }
 
-    /// <summary>A buffer of at least <paramref name="length"/> floats for packed A.</summary>
-    public float* A(long length) => Ensure(ref _a, ref _aLength, length);
-
-    /// <summary>A buffer of at least <paramref name="length"/> floats for packed B.</summary>
-    public float* B(long length) => Ensure(ref _b, ref _bLength, length);
-
-    private static float* Ensure(ref float* buffer, ref long current, long length)
+    /// <summary>The shared buffer, at least <paramref name="length"/> floats.</summary>
+    public float* Shared(long length)
     {
-        if (length > current)
+        if (length > _sharedLength)
         {
-            NativeMemory.AlignedFree(buffer);
-            buffer = null;
-            current = 0;
-            buffer = (float*)NativeMemory.AlignedAlloc((nuint)length * sizeof(float), 64);
-            current = length;
+            NativeMemory.AlignedFree(_shared);
+            _shared = null;
+            _sharedLength = 0;
+            _shared = Allocate(length);
+            _sharedLength = length;
         }
 
-        return buffer;
+        return _shared;
+    }
+
+    /// <summary><paramref name="slots"/> private buffers of at least <paramref name="length"/> floats each.</summary>
+    public float** Locals(int slots, long length)
+    {
+        if (slots > _localCount || length > _localLength)
+        {
+            slots = Math.Max(slots, _localCount);
+            length = Math.Max(length, _localLength);
+            FreeLocals();
+            _locals = (float**)NativeMemory.AllocZeroed((nuint)slots, (nuint)sizeof(float*));
+            _localCount = slots;
+            for (int i = 0; i < slots; i++)
+            {
+                _locals[i] = Allocate(length);
+            }
+
+            _localLength = length;
+        }
+
+        return _locals;
+    }
+
+    private static float* Allocate(long length) =>
+        (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(1, length) * sizeof(float), 64);
+
+    private void FreeLocals()
+    {
+        for (int i = 0; i < _localCount; i++)
+        {
+            NativeMemory.AlignedFree(_locals[i]);
+        }
+
+        NativeMemory.Free(_locals);
+        _locals = null;
+        _localCount = 0;
+        _localLength = 0;
     }
 
     private void Free()
     {
-        NativeMemory.AlignedFree(_a);
-        NativeMemory.AlignedFree(_b);
-        _a = null;
-        _b = null;
-        _aLength = 0;
-        _bLength = 0;
+        NativeMemory.AlignedFree(_shared);
+        _shared = null;
+        _sharedLength = 0;
+        FreeLocals();
     }
 
     public void Dispose()
