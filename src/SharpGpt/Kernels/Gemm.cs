@@ -201,7 +201,7 @@ public static unsafe class Gemm
         for (int pc = ctx->P0; pc < ctx->P1; pc += ctx->KC, slice += ctx->SliceStride)
         {
             int kc = Math.Min(ctx->KC, ctx->P1 - pc);
-            PackA(ctx, row0, pc, kc, slice + (nint)item * ctx->MR * kc);
+            PackA(ctx, row0, 1, pc, kc, slice + (nint)item * ctx->MR * kc);
         }
     }
 
@@ -215,7 +215,7 @@ public static unsafe class Gemm
         for (int pc = ctx->P0; pc < ctx->P1; pc += ctx->KC, slice += ctx->SliceStride)
         {
             int kc = Math.Min(ctx->KC, ctx->P1 - pc);
-            PackB(ctx, col0, pc, kc, slice + (nint)item * ctx->NR * kc);
+            PackB(ctx, col0, 1, pc, kc, slice + (nint)item * ctx->NR * kc);
         }
     }
 
@@ -236,10 +236,7 @@ public static unsafe class Gemm
             for (int pc = ctx->P0; pc < ctx->P1; pc += ctx->KC, aSlice += ctx->SliceStride)
             {
                 int kc = Math.Min(ctx->KC, ctx->P1 - pc);
-                for (int jp = jp0; jp < jp1; jp++)
-                {
-                    PackB(ctx, jp * nr, pc, kc, local + (nint)(jp - jp0) * nr * kc);
-                }
+                PackB(ctx, jp0 * nr, jp1 - jp0, pc, kc, local);
 
                 bool load = ctx->Accumulate || pc > 0;
                 float* bias = pc == 0 ? ctx->Bias : null;
@@ -276,10 +273,7 @@ public static unsafe class Gemm
             for (int pc = ctx->P0; pc < ctx->P1; pc += ctx->KC, bSlice += ctx->SliceStride)
             {
                 int kc = Math.Min(ctx->KC, ctx->P1 - pc);
-                for (int ip = ip0; ip < ip1; ip++)
-                {
-                    PackA(ctx, ip * mr, pc, kc, local + (nint)(ip - ip0) * mr * kc);
-                }
+                PackA(ctx, ip0 * mr, ip1 - ip0, pc, kc, local);
 
                 bool load = ctx->Accumulate || pc > 0;
                 float* bias = pc == 0 ? ctx->Bias : null;
@@ -295,33 +289,41 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>Packs the MR rows of op(A) from <paramref name="row0"/>, k in [pc, pc + kc).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackA(Context* ctx, int row0, int pc, int kc, float* dest)
+    /// <summary>Packs <paramref name="panels"/> consecutive MR-row panels of op(A) from <paramref name="row0"/>,
+    /// k in [pc, pc + kc), panel after panel at <paramref name="dest"/>.</summary>
+    private static void PackA(Context* ctx, int row0, int panels, int pc, int kc, float* dest)
     {
-        int rows = Math.Min(ctx->MR, ctx->M - row0);
+        int mr = ctx->MR;
+        int rows = Math.Min(panels * mr, ctx->M - row0);
         if (ctx->TransA)
         {
-            GemmPacking.PackCopy(ctx->A + (nint)pc * ctx->Lda + row0, ctx->Lda, rows, ctx->MR, kc, dest);
+            GemmPacking.PackCopy(ctx->A + (nint)pc * ctx->Lda + row0, ctx->Lda, rows, mr, kc, dest);
+            return;
         }
-        else
+
+        for (int q = 0; q < panels; q++, rows -= mr)
         {
-            GemmPacking.PackTransposed(ctx->A + (nint)row0 * ctx->Lda + pc, ctx->Lda, rows, ctx->MR, kc, dest);
+            GemmPacking.PackTransposed(ctx->A + (nint)(row0 + q * mr) * ctx->Lda + pc, ctx->Lda, Math.Min(mr, rows), mr, kc,
+                dest + (nint)q * mr * kc);
         }
     }
 
-    /// <summary>Packs the NR columns of op(B) from <paramref name="col0"/>, k in [pc, pc + kc).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackB(Context* ctx, int col0, int pc, int kc, float* dest)
+    /// <summary>Packs <paramref name="panels"/> consecutive NR-column panels of op(B) from <paramref name="col0"/>,
+    /// k in [pc, pc + kc), panel after panel at <paramref name="dest"/>.</summary>
+    private static void PackB(Context* ctx, int col0, int panels, int pc, int kc, float* dest)
     {
-        int cols = Math.Min(ctx->NR, ctx->N - col0);
-        if (ctx->TransB)
+        int nr = ctx->NR;
+        int cols = Math.Min(panels * nr, ctx->N - col0);
+        if (!ctx->TransB)
         {
-            GemmPacking.PackTransposed(ctx->B + (nint)col0 * ctx->Ldb + pc, ctx->Ldb, cols, ctx->NR, kc, dest);
+            GemmPacking.PackCopy(ctx->B + (nint)pc * ctx->Ldb + col0, ctx->Ldb, cols, nr, kc, dest);
+            return;
         }
-        else
+
+        for (int q = 0; q < panels; q++, cols -= nr)
         {
-            GemmPacking.PackCopy(ctx->B + (nint)pc * ctx->Ldb + col0, ctx->Ldb, cols, ctx->NR, kc, dest);
+            GemmPacking.PackTransposed(ctx->B + (nint)(col0 + q * nr) * ctx->Ldb + pc, ctx->Ldb, Math.Min(nr, cols), nr, kc,
+                dest + (nint)q * nr * kc);
         }
     }
 

@@ -23,6 +23,18 @@ internal static unsafe class GemmKernelAvx2
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        // The C tile is needed only after the k loop; start fetching it now so the loads and
+        // stores at the end do not wait on memory.
+        if (Sse.IsSupported)
+        {
+            float* cr = c;
+            for (int r = 0; r < MR; r++, cr += ldc)
+            {
+                Sse.Prefetch0(cr);
+                Sse.Prefetch0(cr + 15);
+            }
+        }
+
         for (int p = 0; p < kc; p++)
         {
             Vector256<float> b0 = Avx.LoadAlignedVector256(b);

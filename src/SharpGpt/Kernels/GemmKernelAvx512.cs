@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpGpt.Kernels;
 
@@ -24,6 +25,18 @@ internal static unsafe class GemmKernelAvx512
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        // The C tile is needed only after the k loop; start fetching it now so the loads and
+        // stores at the end do not wait on memory.
+        if (Sse.IsSupported)
+        {
+            float* cr = c;
+            for (int r = 0; r < MR; r++, cr += ldc)
+            {
+                Sse.Prefetch0(cr);
+                Sse.Prefetch0(cr + 31);
+            }
+        }
+
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.LoadAligned(b);

@@ -12,6 +12,9 @@ namespace SharpGpt.Kernels;
 /// </summary>
 internal static unsafe class GemmPacking
 {
+    /// <summary>How many rows ahead <see cref="PackCopy"/> prefetches its source.</summary>
+    private const int PrefetchRows = 8;
+
     /// <summary>
     /// Source element (r, p) sits at <c>src[r * ld + p]</c> (k is contiguous): writes
     /// <c>dest[p * width + r]</c> for r &lt; width (zero past <paramref name="rows"/>), p &lt; kc.
@@ -54,35 +57,53 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
-    /// Source element (p, j) sits at <c>src[p * ld + j]</c> (the panel's lanes are contiguous):
-    /// writes <c>dest[p * width + j]</c> for j &lt; width (zero past <paramref name="cols"/>), p &lt; kc.
+    /// Source element (p, j) sits at <c>src[p * ld + j]</c> (lanes are contiguous): packs
+    /// <c>ceil(cols / width)</c> consecutive panels, panel q at <c>dest + q * width * kc</c> holding
+    /// columns [q * width, (q + 1) * width) with zeros past <paramref name="cols"/>. Walks the
+    /// source row by row so that all panels of a chunk are read as one sequential stream.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackCopy(float* src, nint ld, int cols, int width, int kc, float* dest)
     {
-        if (cols == width)
-        {
-            for (int p = 0; p < kc; p++)
-            {
-                CopyRow(src + p * ld, dest + (nint)p * width, width);
-            }
-
-            return;
-        }
-
+        int full = cols / width;
+        int rest = cols - full * width;
+        nint panelStride = (nint)width * kc;
         for (int p = 0; p < kc; p++)
         {
             float* s = src + p * ld;
             float* d = dest + (nint)p * width;
-            int j = 0;
-            for (; j < cols; j++)
+            if (Sse.IsSupported)
             {
-                d[j] = s[j];
+                // Rows are far apart (often in different pages), which defeats the hardware
+                // prefetchers; fetch the row PrefetchRows ahead, one request per cache line.
+                float* ahead = s + PrefetchRows * ld;
+                for (int j = 0; j < cols; j += 16)
+                {
+                    Sse.Prefetch0(ahead + j);
+                }
+
+                Sse.Prefetch0(ahead + cols - 1);
             }
 
-            for (; j < width; j++)
+            for (int q = 0; q < full; q++)
             {
-                d[j] = 0f;
+                CopyRow(s, d, width);
+                s += width;
+                d += panelStride;
+            }
+
+            if (rest > 0)
+            {
+                int j = 0;
+                for (; j < rest; j++)
+                {
+                    d[j] = s[j];
+                }
+
+                for (; j < width; j++)
+                {
+                    d[j] = 0f;
+                }
             }
         }
     }
