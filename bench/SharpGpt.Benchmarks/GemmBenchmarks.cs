@@ -94,12 +94,13 @@ public sealed record GemmShape(string Name, bool TransA, bool TransB, int M, int
     public override string ToString() => $"{Name} {(TransA ? 'T' : 'N')}{(TransB ? 'T' : 'N')} {M}x{N}x{K}";
 }
 
-/// <summary>Adds the GFLOP/s column.</summary>
+/// <summary>Adds the GFLOP/s column and room for the shape names.</summary>
 public sealed class GemmBenchmarkConfig : ManualConfig
 {
     public GemmBenchmarkConfig()
     {
         AddColumn(new GflopsColumn());
+        WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(40));
     }
 }
 

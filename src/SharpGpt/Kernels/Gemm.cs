@@ -3,19 +3,19 @@ using System.Runtime.CompilerServices;
 namespace SharpGpt.Kernels;
 
 /// <summary>
-/// Single-precision matrix multiply in the GotoBLAS/BLIS style: for each KC-deep slice of K, a
-/// block of B and a block of A are packed (transposes absorbed) into shared, aligned panel
-/// buffers by all threads, then all threads compute disjoint tiles of C with a register-blocked
-/// micro-kernel. Every element of C is summed over k in the same order whatever the thread
-/// count, so results are bit-identical run to run.
+/// Single-precision matrix multiply in the GotoBLAS/BLIS style. Operands are packed into
+/// contiguous, aligned panels (transposes absorbed there) and a register-blocked micro-kernel
+/// computes MR x NR tiles of C. The smaller operand is packed once, up front, by all threads
+/// into a shared block; the threads then claim chunks of the other dimension (columns of C when
+/// A is shared, rows when B is) and each packs only its own panels of the larger operand, so no
+/// panel is packed twice and there are two barriers per shared block, not per KC slice. Each
+/// element of C is owned by one chunk and summed over k in a fixed order (KC slices in turn),
+/// so results are bit-identical run to run and across thread counts.
 /// </summary>
 public static unsafe class Gemm
 {
-    /// <summary>Products below this many flops run on the calling thread alone.</summary>
-    private const double SerialFlops = 4e6;
-
-    /// <summary>Fewest tiles per thread a compute phase aims for, so dynamic claiming can balance.</summary>
-    private const int TilesPerThread = 4;
+    /// <summary>Chunks per thread a compute phase aims for, so dynamic claiming can balance.</summary>
+    private const int ChunksPerThread = 4;
 
     /// <summary>The micro-kernel the public entry point uses on this CPU.</summary>
     internal static GemmPath DefaultPath { get; } = GemmKernel.Detect();
@@ -31,6 +31,12 @@ public static unsafe class Gemm
 
     /// <summary>As the public overload, with the micro-kernel chosen by the caller (tests force each path).</summary>
     internal static void Sgemm(GemmPath path, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias = null) =>
+        Sgemm(GemmKernel.For(path == GemmPath.Auto ? DefaultPath : path), runner, transA, transB, m, n, k,
+            a, lda, b, ldb, c, ldc, accumulate, bias);
+
+    /// <summary>As the public overload, with the micro-kernel and its blocking chosen by the caller.</summary>
+    internal static void Sgemm(in GemmKernel kernel, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
@@ -66,7 +72,6 @@ public static unsafe class Gemm
             throw new ArgumentNullException(nameof(b));
         }
 
-        GemmKernel kernel = GemmKernel.For(path == GemmPath.Auto ? DefaultPath : path);
         GemmWorkspace workspace = GemmWorkspace.Rent();
         try
         {
@@ -89,7 +94,7 @@ public static unsafe class Gemm
             NR = kernel.NR,
             KC = kernel.KC,
             McPanels = kernel.McPanels,
-            Threads = 2.0 * m * n * k < SerialFlops ? 1 : runner.Threads,
+            Threads = 2.0 * m * n * k < kernel.MinParallelFlops ? 1 : runner.Threads,
             TransA = transA,
             TransB = transB,
             Accumulate = accumulate,
@@ -121,10 +126,10 @@ public static unsafe class Gemm
     {
         int mr = ctx.MR, nr = ctx.NR, kcMax = ctx.KC, threads = ctx.Threads;
         int mbMax = Math.Min(RoundUp(ctx.M, mr), kernel.BlockPanelsM * mr);
-        int kbMax = Math.Min(RoundUp(k, kcMax), Math.Max(kcMax, GemmKernel.SharedFloats / mbMax / kcMax * kcMax));
+        int kbMax = Math.Min(RoundUp(k, kcMax), Math.Max(kcMax, kernel.SharedFloats / mbMax / kcMax * kcMax));
         ctx.Shared = workspace.Shared((long)mbMax * kbMax);
         ctx.NPanels = CeilDiv(ctx.N, nr);
-        ctx.ChunkPanels = Math.Clamp(CeilDiv(ctx.NPanels, TilesPerThread * threads), 1, kernel.ChunkPanelsN);
+        ctx.ChunkPanels = Math.Clamp(CeilDiv(ctx.NPanels, ChunksPerThread * threads), 1, kernel.ChunkPanelsN);
         ctx.Chunks = CeilDiv(ctx.NPanels, ctx.ChunkPanels);
         ctx.Locals = workspace.Locals(threads, (long)ctx.ChunkPanels * nr * kcMax);
         fixed (Context* p = &ctx)
@@ -151,10 +156,10 @@ public static unsafe class Gemm
     {
         int mr = ctx.MR, nr = ctx.NR, kcMax = ctx.KC, threads = ctx.Threads;
         int nbMax = Math.Min(RoundUp(ctx.N, nr), kernel.BlockPanelsN * nr);
-        int kbMax = Math.Min(RoundUp(k, kcMax), Math.Max(kcMax, GemmKernel.SharedFloats / nbMax / kcMax * kcMax));
+        int kbMax = Math.Min(RoundUp(k, kcMax), Math.Max(kcMax, kernel.SharedFloats / nbMax / kcMax * kcMax));
         ctx.Shared = workspace.Shared((long)nbMax * kbMax);
         ctx.MPanels = CeilDiv(ctx.M, mr);
-        ctx.ChunkPanels = Math.Clamp(CeilDiv(ctx.MPanels, TilesPerThread * threads), 1, kernel.McPanels);
+        ctx.ChunkPanels = Math.Clamp(CeilDiv(ctx.MPanels, ChunksPerThread * threads), 1, kernel.McPanels);
         ctx.Chunks = CeilDiv(ctx.MPanels, ctx.ChunkPanels);
         ctx.Locals = workspace.Locals(threads, (long)ctx.ChunkPanels * mr * kcMax);
         fixed (Context* p = &ctx)

@@ -71,6 +71,33 @@ public sealed unsafe class GemmTests
     }
 
     [Theory]
+    [MemberData(nameof(PathsAndTransposes))]
+    public void TinyBlockingDrivesEveryLoop(string pathName, bool transA, bool transB)
+    {
+        GemmPath path = Enum.Parse<GemmPath>(pathName);
+        if (!GemmKernel.CanRun(path))
+        {
+            return;
+        }
+
+        // Blocks a few panels wide, KC = 5 and a shared block of 10 k per slice, so that small
+        // matrices cross every block boundary: KC slices, K blocks, outer M (shared A) and N
+        // (shared B) blocks, MC sub-blocks and several chunks per thread, all in parallel.
+        GemmKernel baseKernel = GemmKernel.For(path == GemmPath.Auto ? Gemm.DefaultPath : path);
+        int mr = baseKernel.MR, nr = baseKernel.NR;
+        GemmKernel kernel = baseKernel.WithBlocking(kc: 5, mc: 2 * mr, chunkN: 2 * nr, blockM: 3 * mr, blockN: 2 * nr,
+            sharedFloats: 3 * mr * 10, minParallelFlops: 0);
+        using var runner = new ParallelRunner(2);
+        int seed = 40;
+        foreach (var (m, n) in new[] { (7 * mr + 1, 5 * nr + 3), (4 * nr + 9, 4 * nr + 5), (3, 2), (2 * mr - 1, nr + 1) })
+        {
+            Check(kernel, runner, transA, transB, m, n, 23, accumulate: true, bias: true, pad: 2, seed: seed++);
+            Check(kernel, runner, transA, transB, m, n, 23, accumulate: false, bias: false, pad: 0, seed: seed++);
+            Check(kernel, runner, transA, transB, m, n, 4, accumulate: false, bias: true, pad: 1, seed: seed++);
+        }
+    }
+
+    [Theory]
     [InlineData(false, true)]
     [InlineData(false, false)]
     [InlineData(true, false)]
@@ -149,6 +176,11 @@ public sealed unsafe class GemmTests
     /// <summary>Runs one product and compares it with a double-precision reference; also checks
     /// that padding columns of C are untouched and that padding of A and B (NaN) is never read.</summary>
     private static void Check(GemmPath path, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
+        bool accumulate, bool bias, int pad, int seed) =>
+        Check(GemmKernel.For(path == GemmPath.Auto ? Gemm.DefaultPath : path), runner, transA, transB, m, n, k,
+            accumulate, bias, pad, seed);
+
+    private static void Check(in GemmKernel kernel, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
         bool accumulate, bool bias, int pad, int seed)
     {
         int aRows = transA ? k : m, aCols = transA ? m : k;
@@ -160,7 +192,7 @@ public sealed unsafe class GemmTests
         using var biasBuf = Random(n, seed + 3);
         float[] before = c.Span.ToArray();
 
-        Gemm.Sgemm(path, runner, transA, transB, m, n, k, a.Pointer, lda, b.Pointer, ldb, c.Pointer, ldc, accumulate,
+        Gemm.Sgemm(kernel, runner, transA, transB, m, n, k, a.Pointer, lda, b.Pointer, ldb, c.Pointer, ldc, accumulate,
             bias ? biasBuf.Pointer : null);
 
         for (int i = 0; i < m; i++)
@@ -191,7 +223,7 @@ public sealed unsafe class GemmTests
                 double got = c.Pointer[(long)i * ldc + j];
                 if (!(Math.Abs(got - sum) <= Tolerance * scale + 1e-30))
                 {
-                    Assert.Fail($"{path} tA={transA} tB={transB} m={m} n={n} k={k} acc={accumulate} bias={bias} pad={pad}: " +
+                    Assert.Fail($"{kernel.Path} tA={transA} tB={transB} m={m} n={n} k={k} acc={accumulate} bias={bias} pad={pad}: " +
                         $"C[{i},{j}] = {got}, expected {sum} (scale {scale})");
                 }
             }
