@@ -200,9 +200,18 @@ internal static unsafe class GemmPacking
             lanes -= 4;
         }
 
-        for (int i = 0; i < lanes; i++)
+        if (lanes >= 2)
         {
-            d[i] = lo.GetElement(i);
+            // Two lanes in one 8-byte store (the 6-row A panels of the AVX2 kernel end here).
+            *(double*)d = lo.AsDouble().ToScalar();
+            lo = Vector128.Shuffle(lo, Vector128.Create(2, 3, 0, 1));
+            d += 2;
+            lanes -= 2;
+        }
+
+        if (lanes == 1)
+        {
+            *d = lo.ToScalar();
         }
     }
 }

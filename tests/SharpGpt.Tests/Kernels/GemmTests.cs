@@ -119,6 +119,31 @@ public sealed unsafe class GemmTests
     }
 
     [Fact]
+    public void SteadyStateCallsAllocateNothing()
+    {
+        const int k = 300;
+        using var runner = new ParallelRunner(1);
+        using var a = Random(90 * k, 31);
+        using var b = Random(90 * k, 32);
+        using var c = new NativeBuffer(90 * 90);
+
+        // Both ways of sharing: A when M <= N, B when M > N.
+        void Call(bool transA, bool transB, int m, int n) => Gemm.Sgemm(runner, transA, transB, m, n, k,
+            a.Pointer, transA ? m : k, b.Pointer, transB ? k : n, c.Pointer, n, true, null);
+
+        Call(false, true, 70, 90);
+        Call(true, false, 90, 70);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++)
+        {
+            Call(false, true, 70, 90);
+            Call(true, false, 90, 70);
+        }
+
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    [Fact]
     public void EmptyOutputIsANoOp()
     {
         using var runner = new ParallelRunner(1);
