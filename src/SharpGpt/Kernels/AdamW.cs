@@ -15,11 +15,13 @@ public static unsafe class AdamW
         public float* Params, Grads, M, V;
         public long Count;
         public float Lr, Beta1, Beta2, Eps, WeightDecay, GradScale, Correction1, Correction2;
+        public bool ZeroGrads;
     }
 
-    // params, m, v (N) updated <- grads (N); weight decay applies to the whole range given
+    // params, m, v (N) updated <- grads (N); weight decay applies to the whole range given.
+    // zeroGrads clears the gradients in the same pass, saving a separate sweep over memory.
     public static void Update(ParallelRunner runner, float* parameters, float* grads, float* m, float* v, long count,
-        float lr, float beta1, float beta2, float eps, float weightDecay, int step, float gradScale = 1f)
+        float lr, float beta1, float beta2, float eps, float weightDecay, int step, float gradScale = 1f, bool zeroGrads = false)
     {
         var args = new Args
         {
@@ -34,6 +36,7 @@ public static unsafe class AdamW
             Eps = eps,
             WeightDecay = weightDecay,
             GradScale = gradScale,
+            ZeroGrads = zeroGrads,
             Correction1 = 1f - MathF.Pow(beta1, step),
             Correction2 = 1f - MathF.Pow(beta2, step),
         };
@@ -65,6 +68,10 @@ public static unsafe class AdamW
             Vector.Store(m, a->M + i);
             Vector.Store(v, a->V + i);
             Vector.Store(w - (lr * update), a->Params + i);
+            if (a->ZeroGrads)
+            {
+                Vector.Store(Vector<float>.Zero, a->Grads + i);
+            }
         }
 
         for (; i < end; i++)
@@ -75,6 +82,10 @@ public static unsafe class AdamW
             a->M[i] = m;
             a->V[i] = v;
             a->Params[i] -= a->Lr * (((m / a->Correction1) / (MathF.Sqrt(v / a->Correction2) + a->Eps)) + (a->WeightDecay * a->Params[i]));
+            if (a->ZeroGrads)
+            {
+                a->Grads[i] = 0;
+            }
         }
     }
 }

@@ -10,11 +10,15 @@ internal sealed unsafe class Activations : IDisposable
 {
     private readonly NativeBuffer _floats;
     private readonly NativeBuffer _ids;
+    private readonly long _vp;
+    private NativeBuffer? _fullLogits;
 
     public Activations(GptConfig config, IGptKernels kernels, int b, int t)
     {
         B = b;
         T = t;
+        _vp = config.PaddedVocabSize;
+        ClassifierRows = ClassifierChunkRows(config, b, t);
         long[] sizes = Sizes(config, kernels, b, t);
         long total = 0;
         foreach (long s in sizes)
@@ -49,7 +53,7 @@ internal sealed unsafe class Activations : IDisposable
         LnF = Next(sizes[k++]);
         LnFMean = Next(sizes[k++]);
         LnFRstd = Next(sizes[k++]);
-        Logits = Next(sizes[k++]);
+        ClassifierChunk = Next(sizes[k++]);
         Losses = Next(sizes[k++]);
         Lse = Next(sizes[k++]);
         Projection = Next(sizes[k++]);
@@ -69,6 +73,10 @@ internal sealed unsafe class Activations : IDisposable
     }
 
     /// <summary>Bytes the activations of a (B, T) batch take, for memory planning.</summary>
+    // About 64 MiB of logits per chunk: big enough that the lm_head products stay efficient.
+    private static int ClassifierChunkRows(GptConfig config, int b, int t) =>
+        (int)Math.Min((long)b * t, Math.Max(64, (16L << 20) / config.PaddedVocabSize));
+
     public static long BytesFor(GptConfig config, IGptKernels kernels, int b, int t)
         => (Sizes(config, kernels, b, t).Sum() * sizeof(float)) + (2L * b * t * sizeof(int));
 
@@ -95,7 +103,7 @@ internal sealed unsafe class Activations : IDisposable
                 bt * c,             // LnF
                 bt,                 // LnFMean
                 bt,                 // LnFRstd
-                bt * vp,            // Logits, then their gradient
+                ClassifierChunkRows(config, b, t) * vp, // ClassifierChunk: logits of a chunk of rows, then their gradient
                 bt,                 // Losses
                 bt,                 // Lse
                 bt * c,             // Projection: attproj / fcproj output before the residual add
@@ -138,7 +146,14 @@ internal sealed unsafe class Activations : IDisposable
     public float* LnF { get; }
     public float* LnFMean { get; }
     public float* LnFRstd { get; }
-    public float* Logits { get; }
+    /// <summary>Logits (rows, Vp) of one chunk of the classifier, then their gradient.</summary>
+    public float* ClassifierChunk { get; }
+
+    /// <summary>Rows per classifier chunk: the whole [B*T, V] logits never exist at once during training.</summary>
+    public int ClassifierRows { get; }
+
+    /// <summary>The whole (B*T, Vp) logits, allocated on first use (verification, inference).</summary>
+    public float* FullLogits => (_fullLogits ??= new NativeBuffer((long)B * T * _vp)).Pointer;
     public float* Losses { get; }
     public float* Lse { get; }
     public float* Projection { get; }
@@ -154,5 +169,6 @@ internal sealed unsafe class Activations : IDisposable
     {
         _floats.Dispose();
         _ids.Dispose();
+        _fullLogits?.Dispose();
     }
 }

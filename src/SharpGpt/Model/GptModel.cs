@@ -13,6 +13,7 @@ public sealed unsafe class GptModel : IDisposable
     private NativeBuffer? _gradients;
     private Activations? _acts;
     private bool _hasTargets;
+    private bool _hasLogits;
 
     public GptModel(GptConfig config, IGptKernels kernels)
     {
@@ -47,8 +48,8 @@ public sealed unsafe class GptModel : IDisposable
     /// <summary>Bytes of activations allocated for the current batch shape.</summary>
     public long ActivationBytes => _acts?.Bytes ?? 0;
 
-    /// <summary>The logits (B, T, Vp) of the last forward; valid until the next backward.</summary>
-    public float* Logits => _acts is null ? throw new InvalidOperationException("No forward has run.") : _acts.Logits;
+    /// <summary>The logits (B, T, Vp) of the last <see cref="Forward"/>; valid until the next backward.</summary>
+    public float* Logits => _acts is { } a && _hasLogits ? a.FullLogits : throw new InvalidOperationException("No Forward has left logits.");
 
     /// <summary>GPT-2 initialisation: N(0, 0.02) for matrices and embeddings, residual projections
     /// scaled by 1/sqrt(2 * n_layer), zero biases, unit LayerNorm gains; padded vocab rows stay zero.</summary>
@@ -91,21 +92,83 @@ public sealed unsafe class GptModel : IDisposable
         _acts = new Activations(Config, _k, b, t);
     }
 
-    /// <summary>Runs the model on (B, T) token ids; with targets (-1 = masked) it also computes the
-    /// loss and returns its mean over the unmasked targets, otherwise NaN.</summary>
+    /// <summary>Runs the model on (B, T) token ids and keeps the whole (B, T, Vp) logits in
+    /// <see cref="Logits"/>; with targets (-1 = masked) it also returns the mean loss over the
+    /// unmasked targets (NaN without targets). <see cref="Backward"/> may follow.</summary>
     public float Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t)
+    {
+        Trunk(inputs, targets, b, t);
+        var a = _acts!;
+        int n = b * t;
+        _k.MatmulForward(a.FullLogits, a.LnF, Params.Wte, null, n, Config.Channels, Config.PaddedVocabSize);   // (N,Vp)
+        _hasLogits = true;
+        if (!_hasTargets)
+        {
+            return float.NaN;
+        }
+
+        _k.CrossEntropyForward(a.Losses, a.Lse, a.FullLogits, a.Targets, n, Config.VocabSize, Config.PaddedVocabSize);
+        return SumLosses(n);
+    }
+
+    /// <summary>The mean loss over the unmasked targets, with the classifier run in chunks so the
+    /// whole logits never exist (validation).</summary>
+    public float ForwardLoss(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t)
+    {
+        RequireTargets(targets);
+        Trunk(inputs, targets, b, t);
+        Classifier(train: false, 0f);
+        return SumLosses(b * t);
+    }
+
+    /// <summary>One training micro-step: forward, then the gradient of (dlossPerToken x the summed
+    /// token losses) added into <see cref="Gradients"/>. The classifier (lm_head, softmax,
+    /// cross-entropy and their backward) runs fused, chunk by chunk.</summary>
+    public float ForwardBackward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t, float dlossPerToken)
+    {
+        RequireTargets(targets);
+        Trunk(inputs, targets, b, t);
+        Classifier(train: true, dlossPerToken);
+        float loss = SumLosses(b * t);
+        TrunkBackward();
+        _hasTargets = false;
+        return loss;
+    }
+
+    /// <summary>Adds the gradient of (dlossPerToken x the summed token losses) into <see cref="Gradients"/>,
+    /// after a <see cref="Forward"/> with targets. For a plain mean pass 1 / TargetCount.</summary>
+    public void Backward(float dlossPerToken)
+    {
+        if (_acts is not { } a || !_hasTargets || !_hasLogits)
+        {
+            throw new InvalidOperationException("Backward needs a Forward with targets first.");
+        }
+
+        _hasTargets = false;
+        _hasLogits = false; // the logits are about to be overwritten by their gradient
+        int n = a.B * a.T, c = Config.Channels, vp = Config.PaddedVocabSize;
+        _k.CrossEntropyBackward(a.FullLogits, a.Lse, a.Targets, dlossPerToken, n, Config.VocabSize, vp);       // dlogits (N,Vp)
+        _k.MatmulBackward(a.DLn, Grads.Wte, null, a.FullLogits, a.LnF, Params.Wte, n, c, vp);                // dlnf (N,C)
+        TrunkBackward();
+    }
+
+    // Everything up to the final LayerNorm: (B,T) ids -> LnF (N,C).
+    private void Trunk(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t)
     {
         EnsureBatch(b, t);
         var a = _acts!;
         CopyTokens(inputs, a.Inputs, b * t, "input", allowMasked: false);
         _hasTargets = !targets.IsEmpty;
+        _hasLogits = false;
+        LossSum = 0;
+        TargetCount = 0;
         if (_hasTargets)
         {
             CopyTokens(targets, a.Targets, b * t, "target", allowMasked: true);
         }
 
         var p = Params;
-        int c = Config.Channels, nh = Config.NumHeads, n = b * t, v = Config.VocabSize, vp = Config.PaddedVocabSize;
+        int c = Config.Channels, nh = Config.NumHeads, n = b * t;
         long nc = (long)n * c;
 
         _k.EncoderForward(a.Encoded, a.Inputs, p.Wte, p.Wpe, b, t, c);                         // (N,C)
@@ -131,15 +194,31 @@ public sealed unsafe class GptModel : IDisposable
 
         float* last = a.Residual3 + ((Config.NumLayers - 1) * nc);
         _k.LayerNormForward(a.LnF, a.LnFMean, a.LnFRstd, last, p.LnFW, p.LnFB, n, c);
-        _k.MatmulForward(a.Logits, a.LnF, p.Wte, null, n, c, vp);                                       // (N,Vp)
-        if (!_hasTargets)
-        {
-            LossSum = 0;
-            TargetCount = 0;
-            return float.NaN;
-        }
+    }
 
-        _k.CrossEntropyForward(a.Losses, a.Lse, a.Logits, a.Targets, n, v, vp);
+    // lm_head + softmax + cross-entropy over chunks of rows; when training, also their backward:
+    // dlnf (N,C) for the chunk's rows and the lm_head's share of dwte.
+    private void Classifier(bool train, float dlossPerToken)
+    {
+        var a = _acts!;
+        int n = a.B * a.T, c = Config.Channels, v = Config.VocabSize, vp = Config.PaddedVocabSize;
+        for (int r0 = 0; r0 < n; r0 += a.ClassifierRows)
+        {
+            int rows = Math.Min(a.ClassifierRows, n - r0);
+            float* lnf = a.LnF + ((long)r0 * c);
+            _k.MatmulForward(a.ClassifierChunk, lnf, Params.Wte, null, rows, c, vp);                       // (R,Vp)
+            _k.CrossEntropyForward(a.Losses + r0, a.Lse + r0, a.ClassifierChunk, a.Targets + r0, rows, v, vp);
+            if (train)
+            {
+                _k.CrossEntropyBackward(a.ClassifierChunk, a.Lse + r0, a.Targets + r0, dlossPerToken, rows, v, vp);
+                _k.MatmulBackward(a.DLn + ((long)r0 * c), Grads.Wte, null, a.ClassifierChunk, lnf, Params.Wte, rows, c, vp);
+            }
+        }
+    }
+
+    private float SumLosses(int n)
+    {
+        var a = _acts!;
         double sum = 0;
         int count = 0;
         for (int i = 0; i < n; i++)
@@ -156,23 +235,15 @@ public sealed unsafe class GptModel : IDisposable
         return count == 0 ? 0f : (float)(sum / count);
     }
 
-    /// <summary>Adds the gradient of (dlossPerToken x the summed token losses) into <see cref="Gradients"/>.
-    /// For a plain mean pass 1 / TargetCount; under gradient accumulation pass 1 / (targets in the whole step).</summary>
-    public void Backward(float dlossPerToken)
+    // From dlnf (in DLn) back to the embeddings.
+    private void TrunkBackward()
     {
-        if (_acts is not { } a || !_hasTargets)
-        {
-            throw new InvalidOperationException("Backward needs a forward with targets first.");
-        }
-
-        _hasTargets = false; // the logits are about to be overwritten by their gradient
+        var a = _acts!;
         var p = Params;
         var g = Grads;
-        int b = a.B, t = a.T, c = Config.Channels, nh = Config.NumHeads, n = b * t, v = Config.VocabSize, vp = Config.PaddedVocabSize;
+        int b = a.B, t = a.T, c = Config.Channels, nh = Config.NumHeads, n = b * t;
         long nc = (long)n * c;
 
-        _k.CrossEntropyBackward(a.Logits, a.Lse, a.Targets, dlossPerToken, n, v, vp);                  // dlogits (N,Vp)
-        _k.MatmulBackward(a.DLn, g.Wte, null, a.Logits, a.LnF, p.Wte, n, c, vp);                      // dlnf (N,C)
         new Span<float>(a.DResidual, checked((int)nc)).Clear();
         float* last = a.Residual3 + ((Config.NumLayers - 1) * nc);
         _k.LayerNormBackward(a.DResidual, g.LnFW, g.LnFB, a.DLn, last, p.LnFW, a.LnFMean, a.LnFRstd, n, c);
@@ -198,6 +269,14 @@ public sealed unsafe class GptModel : IDisposable
         }
 
         _k.EncoderBackward(g.Wte, g.Wpe, a.DResidual, a.Inputs, b, t, c);
+    }
+
+    private static void RequireTargets(ReadOnlySpan<int> targets)
+    {
+        if (targets.IsEmpty)
+        {
+            throw new ArgumentException("This pass computes a loss and needs targets.", nameof(targets));
+        }
     }
 
     private void CopyTokens(ReadOnlySpan<int> source, int* destination, int count, string what, bool allowMasked)

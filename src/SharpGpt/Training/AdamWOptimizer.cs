@@ -27,8 +27,9 @@ public sealed unsafe class AdamWOptimizer : IDisposable
     /// <summary>Number of updates done so far (the bias corrections use Step + 1 for the next one).</summary>
     public int Step { get; set; }
 
-    /// <summary>One update from the model's gradients, each first multiplied by gradScale (clipping).</summary>
-    public void Update(float learningRate, float gradScale = 1f)
+    /// <summary>One update from the model's gradients, each first multiplied by gradScale (clipping).
+    /// With zeroGradients the gradients are cleared in the same pass, ready for the next step.</summary>
+    public void Update(float learningRate, float gradScale = 1f, bool zeroGradients = false)
     {
         Step++;
         var layout = _model.Layout;
@@ -37,7 +38,7 @@ public sealed unsafe class AdamWOptimizer : IDisposable
         var s = Settings;
         if (s.DecayAll)
         {
-            AdamW.Update(runner, p, g, m, v, layout.Total, learningRate, s.Beta1, s.Beta2, s.Epsilon, s.WeightDecay, Step, gradScale);
+            AdamW.Update(runner, p, g, m, v, layout.Total, learningRate, s.Beta1, s.Beta2, s.Epsilon, s.WeightDecay, Step, gradScale, zeroGradients);
             return;
         }
 
@@ -45,7 +46,7 @@ public sealed unsafe class AdamWOptimizer : IDisposable
         {
             long o = layout.Offsets[i];
             float wd = ParameterLayout.IsDecayed(i) ? s.WeightDecay : 0f;
-            AdamW.Update(runner, p + o, g + o, m + o, v + o, layout.Sizes[i], learningRate, s.Beta1, s.Beta2, s.Epsilon, wd, Step, gradScale);
+            AdamW.Update(runner, p + o, g + o, m + o, v + o, layout.Sizes[i], learningRate, s.Beta1, s.Beta2, s.Epsilon, wd, Step, gradScale, zeroGradients);
         }
     }
 

@@ -12,16 +12,15 @@ public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimiz
     /// <param name="nextMicroBatch">Gives the inputs and targets (B*T each) of micro-step i.</param>
     public StepResult Run(int accumulationSteps, int b, int t, Func<int, (int[] Inputs, int[] Targets)> nextMicroBatch, float learningRate, float maxGradNorm)
     {
-        model.ZeroGradients();
+        // Gradients are zero here: fresh, or cleared by the previous update (AdamW zeroes them as it reads them).
         double lossSum = 0;
         long count = 0;
         for (int micro = 0; micro < accumulationSteps; micro++)
         {
             var (inputs, targets) = nextMicroBatch(micro);
-            model.Forward(inputs, targets, b, t);
+            model.ForwardBackward(inputs, targets, b, t, 1f);
             lossSum += model.LossSum;
             count += model.TargetCount;
-            model.Backward(1f);
         }
 
         // Gradients are all-reduced once per optimizer step, after the last micro-step.
@@ -32,6 +31,7 @@ public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimiz
 
         if (count == 0)
         {
+            model.ZeroGradients();
             return new StepResult(0f, 0, learningRate, 0);
         }
 
@@ -39,11 +39,12 @@ public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimiz
         double norm = clipper.Norm() / count;
         if (!float.IsFinite(loss) || !double.IsFinite(norm))
         {
+            model.ZeroGradients();
             return new StepResult(loss, norm, learningRate, count);
         }
 
         float scale = GradientClipper.ScaleFor(norm, maxGradNorm) / count;
-        optimizer.Update(learningRate, scale);
+        optimizer.Update(learningRate, scale, zeroGradients: true);
         return new StepResult(loss, norm, learningRate, count);
     }
 }

@@ -18,7 +18,7 @@ public static class ValidationLoss
         for (long i = 0; i < n; i++)
         {
             loader.NextBatch();
-            model.Forward(loader.Inputs, loader.Targets, loader.BatchSize, loader.SeqLen);
+            model.ForwardLoss(loader.Inputs, loader.Targets, loader.BatchSize, loader.SeqLen);
             sum += model.LossSum;
             count += model.TargetCount;
         }

@@ -121,6 +121,38 @@ public sealed unsafe class AdamWTests
         AssertAllZero(v.Span, "v");
     }
 
+    /// <summary>zeroGrads clears every gradient (vector body and scalar tail) and changes nothing else.</summary>
+    [Fact]
+    public unsafe void Update_ZeroGrads_ClearsTheGradientsInTheSamePass()
+    {
+        int n = Block + 13;
+        var rng = new Random(8);
+        var p0 = RandomValues(rng, n);
+        var g0 = Gradients(rng, n);
+        float[][] Run(bool zero)
+        {
+            using var runner = new ParallelRunner(2);
+            using var p = GuardedBuffer.From("params", p0);
+            using var m = new GuardedBuffer("m", n);
+            using var v = new GuardedBuffer("v", n);
+            using var g = GuardedBuffer.From("grads", g0);
+            var h = Gpt2;
+            AdamW.Update(runner, p.Pointer, g.Pointer, m.Pointer, v.Pointer, n, h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, 1, h.GradScale, zero);
+            AssertGuardsIntact(p, m, v, g);
+            return [p.ToArray(), m.ToArray(), v.ToArray(), g.ToArray()];
+        }
+
+        var kept = Run(false);
+        var cleared = Run(true);
+        for (int i = 0; i < 3; i++)
+        {
+            AssertBitIdentical(kept[i], cleared[i], "the update must not depend on zeroGrads");
+        }
+
+        Assert.Contains(kept[3], x => x != 0);
+        AssertAllZero(cleared[3], "grads after a zeroing update");
+    }
+
     [Fact]
     public void Deterministic_AcrossRunsAndThreadCounts()
     {
