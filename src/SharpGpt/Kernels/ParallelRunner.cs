@@ -8,7 +8,10 @@ namespace SharpGpt.Kernels;
 /// </summary>
 public sealed unsafe class ParallelRunner : IDisposable
 {
-    private const int SpinIterations = 20_000;
+    // How long an idle worker polls before it blocks. SpinWait yields the core after its first
+    // few spins, so a machine with more busy threads than cores degrades gently instead of
+    // spinning threads starving the ones doing work.
+    private const int SpinIterations = 2_000;
 
     private readonly Thread[] _workers;
     private readonly object _lock = new();
@@ -108,12 +111,12 @@ public sealed unsafe class ParallelRunner : IDisposable
         long seen = 0;
         while (true)
         {
-            int spins = 0;
+            var spin = new SpinWait();
             while (Volatile.Read(ref _generation) == seen)
             {
-                if (spins++ < SpinIterations)
+                if (spin.Count < SpinIterations)
                 {
-                    Thread.SpinWait(8);
+                    spin.SpinOnce(sleep1Threshold: -1);
                     continue;
                 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch CPU training-step benchmark, the yardstick for SharpGPT's own timings.
 
-  /usr/bin/python3 tools/reference/bench_pytorch.py --preset gpt2-124m \
+  /usr/bin/python3 bench/pytorch_train_step.py --preset gpt2-124m \
       --batch 4 --seq 64 --steps 5 --threads 2 --dtype fp32
 
 Model: the GPT-2 of gpt2_reference.py (same code), GPT-2 init, vocabulary 50257
@@ -46,7 +46,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reference"))
 from gpt2_reference import GPT, Config, padded_vocab  # noqa: E402
 
 PRESETS = {
