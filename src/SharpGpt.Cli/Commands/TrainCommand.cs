@@ -14,11 +14,11 @@ namespace SharpGpt.Cli.Commands;
 /// </summary>
 internal static class TrainCommand
 {
-    private sealed record Defaults(int MicroBatch, int SeqLen, int MaxSteps, float Lr, float? MinLr, int Warmup, float Beta2, int ValEvery, int ValSteps, int CheckpointEvery, int SampleEvery);
+    private sealed record Defaults(int MicroBatch, int SeqLen, int MaxSteps, float Lr, float? MinLr, int Warmup, float Beta2, int ValEvery, int ValSteps, int CheckpointEvery, int SampleEvery, string Batches);
 
     // nanoGPT shakespeare_char on CPU: 4 layers, 4 heads, 128 dims, block 64, batch 12, 2000 iters, lr 1e-3 -> 1e-4.
-    private static readonly Defaults Shakespeare = new(12, 64, 2000, 1e-3f, 1e-4f, 100, 0.99f, 250, 20, 1000, 0);
-    private static readonly Defaults Gpt2Recipe = new(4, 1024, 1000, 6e-4f, null, 10, 0.95f, 250, 20, 500, 0);
+    private static readonly Defaults Shakespeare = new(12, 64, 2000, 1e-3f, 1e-4f, 100, 0.99f, 250, 20, 1000, 0, "random");
+    private static readonly Defaults Gpt2Recipe = new(4, 1024, 1000, 6e-4f, null, 10, 0.95f, 250, 20, 500, 0, "sequential");
 
     public static Command Create()
     {
@@ -49,12 +49,14 @@ internal static class TrainCommand
         var sampleTokens = new Option<int>("--sample-tokens") { Description = "Tokens per sample", DefaultValueFactory = _ => 200 };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Write a checkpoint every N steps (and at the end)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --out" };
+        var batches = new Option<string?>("--batches") { Description = "How training batches are drawn: sequential (llm.c; default with --data) or random windows (nanoGPT; default for Tiny Shakespeare)" };
+        batches.AcceptOnlyFromAmong("sequential", "random");
         var threads = CommonOptions.Threads();
 
         var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
         {
             data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
-            warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, threads,
+            warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches, threads,
         };
 
         command.SetAction(r =>
@@ -107,6 +109,7 @@ internal static class TrainCommand
                 SampleEvery = r.GetValue(sampleEvery) ?? d.SampleEvery,
                 CheckpointEvery = r.GetValue(checkpointEvery) ?? d.CheckpointEvery,
                 Resume = r.GetValue(resume),
+                RandomWindows = (r.GetValue(batches) ?? d.Batches) == "random",
             };
 
             var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));

@@ -4,7 +4,10 @@ namespace SharpGpt.Data;
 /// (W = world size); rank r reads the B·T + 1 tokens at position + r·B·T, so the ranks of one step read adjacent
 /// slices, and rank 0..W-1 together read exactly what one rank with batch W·B would. When the next step no longer
 /// fits (position + W·B·T + 1 &gt; shard length) the loader moves to the next shard, after the last one back to the
-/// first. Tokens at the tail of a shard that do not fill a step are skipped, like llm.c.</summary>
+/// first. Tokens at the tail of a shard that do not fill a step are skipped, like llm.c.
+/// <para>With a window seed, each row instead reads a window at a random offset of the current shard, as
+/// nanoGPT samples batches; the offset is a hash of (seed, shard, step, global row), so the state is still
+/// (shard, step), resumable, and the ranks together still read what one rank with batch W·B would.</para></summary>
 public sealed class TokenDataLoader
 {
     private readonly string[] _shardPaths;
@@ -13,9 +16,11 @@ public sealed class TokenDataLoader
     private int _loadedShard = -1;
     private int _shardIndex;
     private long _position;
+    private readonly ulong? _windowSeed;
 
-    public TokenDataLoader(IReadOnlyList<string> shardPaths, int batchSize, int seqLen, int rank = 0, int worldSize = 1)
+    public TokenDataLoader(IReadOnlyList<string> shardPaths, int batchSize, int seqLen, int rank = 0, int worldSize = 1, ulong? randomWindowSeed = null)
     {
+        _windowSeed = randomWindowSeed;
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(seqLen, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(worldSize, 1);
@@ -52,8 +57,8 @@ public sealed class TokenDataLoader
     }
 
     /// <summary>The loader of split "train" or "val" of a prepared directory: its {split}_*.bin in name order.</summary>
-    public static TokenDataLoader ForSplit(string dataDir, string split, int batchSize, int seqLen, int rank = 0, int worldSize = 1) =>
-        new(FindShards(dataDir, split), batchSize, seqLen, rank, worldSize);
+    public static TokenDataLoader ForSplit(string dataDir, string split, int batchSize, int seqLen, int rank = 0, int worldSize = 1, ulong? randomWindowSeed = null) =>
+        new(FindShards(dataDir, split), batchSize, seqLen, rank, worldSize, randomWindowSeed);
 
     /// <summary>The shards of a split in name order; throws naming the directory when there are none.</summary>
     public static string[] FindShards(string dataDir, string split)
@@ -104,6 +109,12 @@ public sealed class TokenDataLoader
     /// <summary>Fills <see cref="Inputs"/> and <see cref="Targets"/> with the next batch and advances.</summary>
     public void NextBatch()
     {
+        if (_windowSeed is ulong seed)
+        {
+            NextRandomWindows(seed);
+            return;
+        }
+
         var tokens = CurrentShard();
         var start = checked((int)(_position + (long)Rank * BatchSize * SeqLen));
         var window = tokens.AsSpan(start, Inputs.Length + 1);
@@ -184,8 +195,48 @@ public sealed class TokenDataLoader
         _loadedShard = index;
     }
 
+    // Random windows: Position counts the steps taken in the current shard.
+    private void NextRandomWindows(ulong seed)
+    {
+        var tokens = CurrentShard();
+        long span = _shardTokenCounts[_shardIndex] - SeqLen;
+        for (var row = 0; row < BatchSize; row++)
+        {
+            long globalRow = ((long)Rank * BatchSize) + row;
+            ulong h = Mix(seed ^ Mix(((ulong)_shardIndex << 40) ^ ((ulong)_position << 20) ^ (ulong)globalRow));
+            var window = tokens.AsSpan((int)(h % (ulong)span), SeqLen + 1);
+            for (var i = 0; i < SeqLen; i++)
+            {
+                Inputs[(row * SeqLen) + i] = window[i];
+                Targets[(row * SeqLen) + i] = window[i + 1];
+            }
+        }
+
+        _position++;
+        MoveToNextShardIfStepDoesNotFit();
+    }
+
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
     private void MoveToNextShardIfStepDoesNotFit()
     {
+        if (_windowSeed is not null)
+        {
+            // As many steps per shard as the sequential order takes.
+            if (_position >= (_shardTokenCounts[_shardIndex] - 1) / StepTokens)
+            {
+                _shardIndex = (_shardIndex + 1) % _shardPaths.Length;
+                _position = 0;
+            }
+
+            return;
+        }
+
         if (_position + StepTokens + 1 > _shardTokenCounts[_shardIndex])
         {
             _shardIndex = (_shardIndex + 1) % _shardPaths.Length;

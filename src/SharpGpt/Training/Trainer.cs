@@ -25,7 +25,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         }
 
         Directory.CreateDirectory(o.OutDir);
-        var train = TokenDataLoader.ForSplit(o.DataDir, "train", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize);
+        var train = TokenDataLoader.ForSplit(o.DataDir, "train", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize, o.RandomWindows ? o.Seed : null);
         train.ValidateTokens(model.Config.VocabSize);
         TokenDataLoader? val = TokenDataLoader.FindShards(o.DataDir, "val").Length > 0
             ? TokenDataLoader.ForSplit(o.DataDir, "val", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize)
@@ -37,7 +37,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         var stepper = new GradientAccumulationStep(model, optimizer, clipper, collectives);
         var schedule = new LearningRateSchedule(o.LearningRate, o.EffectiveMinLearningRate, o.WarmupSteps, o.MaxSteps);
         var rng = new Rng(o.Seed);
-        var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed);
+        var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed) { RandomWindows = o.RandomWindows };
 
         int firstStep = 0;
         string? resumedFrom = null;

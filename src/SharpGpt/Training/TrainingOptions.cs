@@ -16,6 +16,9 @@ public sealed record TrainingOptions
 
     public int MaxSteps { get; init; } = 1000;
 
+    /// <summary>Training batches from random windows of the shards (nanoGPT) instead of the sequential order (llm.c).</summary>
+    public bool RandomWindows { get; init; }
+
     public float LearningRate { get; init; } = 6e-4f;
 
     /// <summary>Floor of the cosine decay; null = 10% of the learning rate.</summary>

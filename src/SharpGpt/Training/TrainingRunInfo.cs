@@ -3,6 +3,8 @@ namespace SharpGpt.Training;
 /// <summary>The settings a resumed run must share with the run that wrote the checkpoint.</summary>
 public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatchTokens, int WorldSize, string DataDir, ulong Seed)
 {
+    public bool RandomWindows { get; init; }
+
     /// <summary>Human-readable differences, empty when compatible.</summary>
     public IEnumerable<string> Differences(TrainingRunInfo other)
     {
@@ -29,6 +31,11 @@ public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatch
         if (!string.Equals(Path.GetFullPath(DataDir), Path.GetFullPath(other.DataDir), StringComparison.Ordinal))
         {
             yield return $"data {DataDir} in the checkpoint, {other.DataDir} now";
+        }
+
+        if (RandomWindows != other.RandomWindows)
+        {
+            yield return $"batches {(RandomWindows ? "from random windows" : "in order")} in the checkpoint, {(other.RandomWindows ? "from random windows" : "in order")} now";
         }
 
         if (Seed != other.Seed)

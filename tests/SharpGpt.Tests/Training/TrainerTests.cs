@@ -179,6 +179,14 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ASequenceLongerThanTheBlockSizeIsRejected()
+    {
+        using var model = NewModel();
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(Path.Combine(_dir, "long"), 2) with { SeqLen = 32, TotalBatchTokens = 64 }, new SingleProcess(), new RecordingObserver()).Run());
+        Assert.Contains("--seq-len 32 exceeds the model's block size 16", e.Message);
+    }
+
+    [Fact]
     public void TokensBeyondTheModelVocabularyAreRejected()
     {
         using var model = TestModels.Create(new GptConfig(16, _vocab - 1, 2, 2, 32), _runner);
