@@ -117,20 +117,19 @@ public static unsafe class FlashAttention
         {
             for (int r = 0; r < bt; r++)
             {
-                qt[(d * bt) + r] = r < rows ? q[((long)(r0 + r) * c3) + d] : 0f;
+                qt[(d * bt) + r] = r < rows ? q[((long)(r0 + r) * c3) + d] * scale : 0f;
             }
         }
 
         new Span<float>(ot, hs * bt).Clear();
         new Span<float>(m, bt).Fill(float.NegativeInfinity);
         new Span<float>(l, bt).Clear();
-        var vscale = new Vector<float>(scale);
         for (int j = 0; j <= i; j++)
         {
             int c0 = j * bt, cols = Math.Min(bt, t - c0);
             float* kj = k + ((long)c0 * c3), vj = v + ((long)c0 * c3);
 
-            // St (cols, bt) = K_j (cols, hs) · Qt (hs, bt)
+            // St (cols, bt) = K_j (cols, hs) · Qt (hs, bt): scores, already scaled by 1/sqrt(hs) through Qt
             TileProduct(st, bt, kj, c3, 1, qt, bt, cols, hs, bt, accumulate: false);
             if (j == i)
             {
@@ -148,20 +147,18 @@ public static unsafe class FlashAttention
                 var mx = mOld;
                 for (int cc = 0; cc < cols; cc++)
                 {
-                    var s = Vector.Load(st + (cc * bt) + rv) * vscale;
-                    s.Store(st + (cc * bt) + rv);
-                    mx = Vector.Max(mx, s);
+                    mx = Vector.MaxNative(mx, Vector.Load(st + (cc * bt) + rv));
                 }
 
                 var sum = Vector<float>.Zero;
                 for (int cc = 0; cc < cols; cc++)
                 {
-                    var e = Vector.Exp(Vector.Load(st + (cc * bt) + rv) - mx);
+                    var e = VectorMath.Exp(Vector.Load(st + (cc * bt) + rv) - mx);
                     e.Store(st + (cc * bt) + rv);
                     sum += e;
                 }
 
-                var scaleOld = Vector.Exp(mOld - mx); // 0 on the first tile, where mOld = -inf
+                var scaleOld = VectorMath.Exp(mOld - mx); // 0 on the first tile, where mOld = -inf
                 Vector.FusedMultiplyAdd(Vector.Load(l + rv), scaleOld, sum).Store(l + rv);
                 mx.Store(m + rv);
                 scaleOld.Store(alpha + rv);
@@ -267,7 +264,7 @@ public static unsafe class FlashAttention
                     int end = i == j ? (r + w) / w * w : bt;
                     for (int cc = 0; cc < end; cc += w)
                     {
-                        var pv = Vector.Exp((Vector.Load(pr + cc) * vscale) - lr);
+                        var pv = VectorMath.Exp((Vector.Load(pr + cc) * vscale) - lr);
                         pv.Store(pr + cc);
                         (pv * (Vector.Load(dr + cc) - drow)).Store(dr + cc);
                     }
@@ -344,25 +341,26 @@ public static unsafe class FlashAttention
         }
     }
 
+    // Strides are nint so that the inner loops address with plain adds, no sign extensions.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x2(float* cm, int ldc, float* a, int ars, int aks, float* bm, int ldb, int depth, bool accumulate)
+    private static void Block4x2(float* cm, nint ldc, float* a, nint ars, nint aks, float* bm, nint ldb, int depth, bool accumulate)
     {
-        int w = Vector<float>.Count;
+        nint w = Vector<float>.Count, ars2 = 2 * ars, ars3 = 3 * ars;
+        float* c1 = cm + ldc, c2 = cm + (2 * ldc), c3 = cm + (3 * ldc);
         Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
         if (accumulate)
         {
             c00 = Vector.Load(cm);
             c01 = Vector.Load(cm + w);
-            c10 = Vector.Load(cm + ldc);
-            c11 = Vector.Load(cm + ldc + w);
-            c20 = Vector.Load(cm + (2 * ldc));
-            c21 = Vector.Load(cm + (2 * ldc) + w);
-            c30 = Vector.Load(cm + (3 * ldc));
-            c31 = Vector.Load(cm + (3 * ldc) + w);
+            c10 = Vector.Load(c1);
+            c11 = Vector.Load(c1 + w);
+            c20 = Vector.Load(c2);
+            c21 = Vector.Load(c2 + w);
+            c30 = Vector.Load(c3);
+            c31 = Vector.Load(c3 + w);
         }
 
-        int ars2 = 2 * ars, ars3 = 3 * ars;
         for (int kk = 0; kk < depth; kk++)
         {
             var b0 = Vector.Load(bm);
@@ -385,46 +383,47 @@ public static unsafe class FlashAttention
 
         c00.Store(cm);
         c01.Store(cm + w);
-        c10.Store(cm + ldc);
-        c11.Store(cm + ldc + w);
-        c20.Store(cm + (2 * ldc));
-        c21.Store(cm + (2 * ldc) + w);
-        c30.Store(cm + (3 * ldc));
-        c31.Store(cm + (3 * ldc) + w);
+        c10.Store(c1);
+        c11.Store(c1 + w);
+        c20.Store(c2);
+        c21.Store(c2 + w);
+        c30.Store(c3);
+        c31.Store(c3 + w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x1(float* cm, int ldc, float* a, int ars, int aks, float* bm, int ldb, int depth, bool accumulate)
+    private static void Block4x1(float* cm, nint ldc, float* a, nint ars, nint aks, float* bm, nint ldb, int depth, bool accumulate)
     {
-        Vector<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        nint ars2 = 2 * ars, ars3 = 3 * ars;
+        float* c1 = cm + ldc, c2 = cm + (2 * ldc), c3 = cm + (3 * ldc);
+        Vector<float> c0 = default, v1 = default, v2 = default, v3 = default;
         if (accumulate)
         {
             c0 = Vector.Load(cm);
-            c1 = Vector.Load(cm + ldc);
-            c2 = Vector.Load(cm + (2 * ldc));
-            c3 = Vector.Load(cm + (3 * ldc));
+            v1 = Vector.Load(c1);
+            v2 = Vector.Load(c2);
+            v3 = Vector.Load(c3);
         }
 
-        int ars2 = 2 * ars, ars3 = 3 * ars;
         for (int kk = 0; kk < depth; kk++)
         {
             var b0 = Vector.Load(bm);
             c0 = Vector.FusedMultiplyAdd(new Vector<float>(a[0]), b0, c0);
-            c1 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars]), b0, c1);
-            c2 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars2]), b0, c2);
-            c3 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars3]), b0, c3);
+            v1 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars]), b0, v1);
+            v2 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars2]), b0, v2);
+            v3 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars3]), b0, v3);
             a += aks;
             bm += ldb;
         }
 
         c0.Store(cm);
-        c1.Store(cm + ldc);
-        c2.Store(cm + (2 * ldc));
-        c3.Store(cm + (3 * ldc));
+        v1.Store(c1);
+        v2.Store(c2);
+        v3.Store(c3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block1x1(float* cm, float* a, int aks, float* bm, int ldb, int depth, bool accumulate)
+    private static void Block1x1(float* cm, float* a, nint aks, float* bm, nint ldb, int depth, bool accumulate)
     {
         var c0 = accumulate ? Vector.Load(cm) : Vector<float>.Zero;
         for (int kk = 0; kk < depth; kk++)
