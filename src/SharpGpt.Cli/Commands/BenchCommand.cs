@@ -24,11 +24,12 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps", DefaultValueFactory = _ => 2 };
         var dtype = new Option<string>("--dtype") { Description = "Precision: fp32", DefaultValueFactory = _ => "fp32" };
         var profile = new Option<bool>("--profile") { Description = "Print the time spent in each kernel" };
+        var attention = new Option<AttentionAlgorithm>("--attention") { Description = "Attention kernel: Flash (state linear in T) or Plain (keeps the T x T softmax)", DefaultValueFactory = _ => AttentionAlgorithm.Flash };
         var peak = new Option<double>("--peak-gflops") { Description = "fp32 peak for MFU (default: measured now with an FMA loop)" };
         var threads = CommonOptions.Threads();
         var command = new Command("bench", "Time GPT-2 training steps on random tokens and report ms/step, tokens/s and MFU.")
         {
-            preset, layers, heads, embd, batch, seq, steps, warmup, dtype, profile, peak, threads,
+            preset, layers, heads, embd, batch, seq, steps, warmup, dtype, profile, attention, peak, threads,
         };
         command.SetAction(r =>
         {
@@ -46,15 +47,15 @@ internal static class BenchCommand
             }
 
             return Run(config, r.GetValue(batch), r.GetValue(seq), r.GetValue(steps), r.GetValue(warmup), r.GetValue(profile),
-                r.GetValue(peak), CommonOptions.ResolveThreads(r.GetValue(threads)));
+                r.GetValue(attention), r.GetValue(peak), CommonOptions.ResolveThreads(r.GetValue(threads)));
         });
         return command;
     }
 
-    private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, double peakGflops, int threads)
+    private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, AttentionAlgorithm attention, double peakGflops, int threads)
     {
         using var runner = new ParallelRunner(threads);
-        var cpu = new CpuKernels(runner);
+        var cpu = new CpuKernels(runner, attention);
         var profiler = profile ? new ProfilingKernels(cpu) : null;
         using var model = new GptModel(config, profiler ?? (IGptKernels)cpu);
         model.InitializeWeights(1337);
@@ -76,7 +77,7 @@ internal static class BenchCommand
         long n = model.Layout.UnpaddedTotal;
         // nanoGPT's estimate: 6N per token for the matmuls, plus attention's 12 * L * C * T.
         double flopsPerStep = ((6.0 * n) + (12.0 * config.NumLayers * config.Channels * t)) * b * t;
-        AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {threads} threads, fp32 peak {peak / 1e9:F0} GFLOP/s, activations {model.ActivationBytes / 1e6:F0} MB");
+        AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {threads} threads, {attention} attention, fp32 peak {peak / 1e9:F0} GFLOP/s, activations {model.ActivationBytes / 1e6:F0} MB");
 
         var times = new List<double>();
         for (int step = 0; step < warmup + steps; step++)
@@ -117,6 +118,7 @@ internal static class BenchCommand
             ["threads"] = threads,
             ["params"] = n,
             ["dtype"] = "fp32",
+            ["attention"] = attention.ToString(),
         };
         Console.WriteLine(JsonSerializer.Serialize(summary));
         return 0;

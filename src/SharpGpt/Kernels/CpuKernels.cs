@@ -1,9 +1,11 @@
 namespace SharpGpt.Kernels;
 
-/// <summary>The managed, vectorised, multithreaded CPU kernels.</summary>
-public sealed unsafe class CpuKernels(ParallelRunner runner) : IGptKernels
+/// <summary>The managed, vectorised, multithreaded CPU kernels; flash attention unless told otherwise.</summary>
+public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm attention = AttentionAlgorithm.Flash) : IGptKernels
 {
     public ParallelRunner Runner { get; } = runner;
+
+    public AttentionAlgorithm Attention { get; } = attention;
 
     public void EncoderForward(float* output, int* inputs, float* wte, float* wpe, int b, int t, int c)
         => Encoder.Forward(Runner, output, inputs, wte, wpe, b, t, c);
@@ -23,17 +25,37 @@ public sealed unsafe class CpuKernels(ParallelRunner runner) : IGptKernels
     public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, int rows, int c, int oc)
         => Matmul.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
 
-    public long AttentionStateSize(int b, int t, int nh) => Attention.AttentionScratchSize(b, t, nh);
+    public long AttentionStateSize(int b, int t, int nh) => Attention == AttentionAlgorithm.Flash
+        ? FlashAttention.StateSize(b, t, nh)
+        : Kernels.Attention.AttentionScratchSize(b, t, nh);
 
-    public long AttentionScratchSize(int b, int t, int nh) => Attention.BackwardScratchSize(b, t, nh);
+    public long AttentionScratchSize(int b, int t, int c, int nh) => Attention == AttentionAlgorithm.Flash
+        ? FlashAttention.ScratchSize(b, t, c, nh)
+        : Kernels.Attention.BackwardScratchSize(b, t, nh);
 
     public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh)
-        => Attention.Forward(Runner, output, state, qkv, b, t, c, nh);
+    {
+        if (Attention == AttentionAlgorithm.Flash)
+        {
+            FlashAttention.Forward(Runner, output, state, qkv, b, t, c, nh);
+        }
+        else
+        {
+            Kernels.Attention.Forward(Runner, output, state, qkv, b, t, c, nh);
+        }
+    }
 
     public void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh)
     {
-        new Span<float>(dqkv, checked(b * t * 3 * c)).Clear();
-        Attention.Backward(Runner, dqkv, scratch, dout, qkv, state, b, t, c, nh);
+        if (Attention == AttentionAlgorithm.Flash)
+        {
+            FlashAttention.Backward(Runner, dqkv, scratch, dout, qkv, output, state, b, t, c, nh);
+        }
+        else
+        {
+            new Span<float>(dqkv, checked(b * t * 3 * c)).Clear();
+            Kernels.Attention.Backward(Runner, dqkv, scratch, dout, qkv, state, b, t, c, nh);
+        }
     }
 
     public void GeluForward(float* output, float* inp, long n) => Gelu.Forward(Runner, output, inp, n);

@@ -30,7 +30,7 @@ public unsafe interface IGptKernels
     long AttentionStateSize(int b, int t, int nh);
 
     /// <summary>Floats of scratch the attention backward needs (shared by all layers).</summary>
-    long AttentionScratchSize(int b, int t, int nh);
+    long AttentionScratchSize(int b, int t, int c, int nh);
 
     // (B,T,C), state <- qkv (B,T,3C)
     void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh);

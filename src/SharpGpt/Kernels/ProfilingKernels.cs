@@ -64,7 +64,7 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
 
     public long AttentionStateSize(int b, int t, int nh) => inner.AttentionStateSize(b, t, nh);
 
-    public long AttentionScratchSize(int b, int t, int nh) => inner.AttentionScratchSize(b, t, nh);
+    public long AttentionScratchSize(int b, int t, int c, int nh) => inner.AttentionScratchSize(b, t, c, nh);
 
     public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh)
     {

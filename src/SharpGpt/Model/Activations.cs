@@ -113,7 +113,7 @@ internal sealed unsafe class Activations : IDisposable
                 bt * c,             // DAtty
                 bt * 4 * c,         // DFch
                 bt * 4 * c,         // DFchGelu
-                kernels.AttentionScratchSize(b, t, config.NumHeads),
+                kernels.AttentionScratchSize(b, t, config.Channels, config.NumHeads),
             ];
     }
 

@@ -5,15 +5,15 @@ namespace SharpGpt.Tests.Kernels;
 
 public sealed unsafe class AttentionTests
 {
-    private sealed record Data(int B, int T, int C, int NH, double[] Qkv, double[] DOut);
+    internal sealed record Data(int B, int T, int C, int NH, double[] Qkv, double[] DOut);
 
-    private sealed record Result(float[] Out, float[] Att, float[] DQkv);
+    internal sealed record Result(float[] Out, float[] Att, float[] DQkv);
 
     /// <summary>
     /// Causal self-attention in double: qkv (B,T,3C) holds q | k | v, each split into NH heads of C/NH
     /// contiguous channels; att[b,h,i,j] = softmax_j&lt;=i(q_i·k_j / sqrt(hs)), 0 for j &gt; i; out_i = sum_j att_ij v_j.
     /// </summary>
-    private static double[] Reference(double[] qkv, int b, int t, int c, int nh, double[]? att = null)
+    internal static double[] Reference(double[] qkv, int b, int t, int c, int nh, double[]? att = null)
     {
         int hs = c / nh, c3 = 3 * c;
         double scale = 1 / Math.Sqrt(hs);
@@ -71,14 +71,14 @@ public sealed unsafe class AttentionTests
         return o;
     }
 
-    private static Data MakeData(int b, int t, int c, int nh, int seed, double range = 1.5)
+    internal static Data MakeData(int b, int t, int c, int nh, int seed, double range = 1.5)
     {
         var rng = new Random(seed);
         return new Data(b, t, c, nh, RandomValues(rng, b * t * 3 * c, -range, range), RandomValues(rng, b * t * c));
     }
 
     /// <summary>Forward then backward; outputs and scratch start as NaN so every written element is checked.</summary>
-    private static Result Run(int threads, Data d, double[]? dqkv0 = null, bool viaCpuKernels = false)
+    internal static Result Run(int threads, Data d, double[]? dqkv0 = null, bool viaCpuKernels = false)
     {
         int n = d.B * d.T;
         using var runner = new ParallelRunner(threads);
@@ -92,9 +92,9 @@ public sealed unsafe class AttentionTests
 
         if (viaCpuKernels)
         {
-            var k = new CpuKernels(runner);
+            var k = new CpuKernels(runner, AttentionAlgorithm.Plain);
             Assert.Equal(att.Length, k.AttentionStateSize(d.B, d.T, d.NH));
-            Assert.Equal(scratch.Length, k.AttentionScratchSize(d.B, d.T, d.NH));
+            Assert.Equal(scratch.Length, k.AttentionScratchSize(d.B, d.T, d.C, d.NH));
             k.AttentionForward(o.Pointer, att.Pointer, qkv.Pointer, d.B, d.T, d.C, d.NH);
             k.AttentionBackward(dqkv.Pointer, scratch.Pointer, dout.Pointer, qkv.Pointer, o.Pointer, att.Pointer, d.B, d.T, d.C, d.NH);
         }

@@ -25,7 +25,7 @@ public sealed unsafe class TiedEmbeddingTests
 
         public long AttentionStateSize(int b, int t, int nh) => inner.AttentionStateSize(b, t, nh);
 
-        public long AttentionScratchSize(int b, int t, int nh) => inner.AttentionScratchSize(b, t, nh);
+        public long AttentionScratchSize(int b, int t, int c, int nh) => inner.AttentionScratchSize(b, t, c, nh);
 
         public void AttentionForward(float* o, float* s, float* qkv, int b, int t, int c, int nh) => inner.AttentionForward(o, s, qkv, b, t, c, nh);
 

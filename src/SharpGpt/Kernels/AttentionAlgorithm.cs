@@ -1,0 +1,11 @@
+namespace SharpGpt.Kernels;
+
+/// <summary>Which attention kernel <see cref="CpuKernels"/> runs.</summary>
+public enum AttentionAlgorithm
+{
+    /// <summary><see cref="FlashAttention"/>: tiled with an online softmax; state linear in T (the default).</summary>
+    Flash,
+
+    /// <summary><see cref="Attention"/>: keeps the (B, NH, T, T) softmax; the reference.</summary>
+    Plain,
+}

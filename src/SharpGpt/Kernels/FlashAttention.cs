@@ -1,0 +1,456 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace SharpGpt.Kernels;
+
+/// <summary>
+/// Causal multi-head self-attention that never materialises the (T, T) score matrix (FlashAttention-2
+/// on the CPU). The forward walks key/value tiles for each query tile with an online softmax and saves
+/// only the log-sum-exp of each row, so its state is (B, NH, T) rather than (B, NH, T, T). The backward
+/// recomputes the probabilities tile by tile from q, k and that log-sum-exp.
+/// <para>
+/// Every tile product is C (R x N) = A (R x K) · B (K x N) with A read by scalar broadcast (any layout,
+/// any stride) and B and C read as vectors along N, so the vectorised dimension is always a tile of
+/// tokens (a multiple of the vector width) or a zero-padded head; odd head sizes need no tail code.
+/// </para>
+/// </summary>
+public static unsafe class FlashAttention
+{
+    /// <summary>Query and key tile (rows and columns of a score tile): 32 x 64 floats of k or v is 8 KiB, so a tile pair's working set stays in L1/L2.</summary>
+    public const int DefaultTile = 32;
+
+    private const int StackScratchLimit = 32 * 1024; // floats; larger forward scratch comes from the native heap
+
+    private struct Args
+    {
+        public float* Out, Lse, Qkv, DQkv, DOut, Scratch;
+        public int B, T, C, NH, Tile, Tiles;
+    }
+
+    /// <summary>Floats of saved state per layer: the log-sum-exp of every row, (B, NH, T).</summary>
+    public static long StateSize(int b, int t, int nh) => (long)b * nh * t;
+
+    /// <summary>Floats of backward scratch: one block per (batch, head) part, linear in T.</summary>
+    public static long ScratchSize(int b, int t, int c, int nh, int tile = DefaultTile)
+        => (long)b * nh * BackwardPartFloats(t, c / nh, CheckTile(tile));
+
+    // out (B,T,C), lse (B,NH,T) <- qkv (B,T,3C) with q, k, v each split into NH heads of C/NH
+    public static void Forward(ParallelRunner runner, float* output, float* lse, float* qkv, int b, int t, int c, int nh, int tile = DefaultTile)
+    {
+        int tiles = (t + CheckTile(tile) - 1) / tile;
+        var args = new Args { Out = output, Lse = lse, Qkv = qkv, B = b, T = t, C = c, NH = nh, Tile = tile, Tiles = tiles };
+        runner.For(b * nh * tiles, &ForwardTile, &args);
+    }
+
+    // dqkv (B,T,3C) = <- dout (B,T,C), qkv (B,T,3C), out (B,T,C), lse (B,NH,T); overwrites dqkv; scratch: ScratchSize floats
+    public static void Backward(ParallelRunner runner, float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* lse,
+        int b, int t, int c, int nh, int tile = DefaultTile)
+    {
+        int tiles = (t + CheckTile(tile) - 1) / tile;
+        var args = new Args { DQkv = dqkv, Scratch = scratch, DOut = dout, Qkv = qkv, Out = output, Lse = lse, B = b, T = t, C = c, NH = nh, Tile = tile, Tiles = tiles };
+        runner.For(b * nh, &BackwardHead, &args);
+    }
+
+    private static int CheckTile(int tile)
+    {
+        if (tile <= 0 || tile % Vector<float>.Count != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tile), tile, $"The tile must be a positive multiple of the vector width ({Vector<float>.Count}).");
+        }
+
+        return tile;
+    }
+
+    private static int Pad(int n) => (n + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
+
+    private static int Align(long floats) => checked((int)((floats + 15) & ~15L)); // 64-byte multiples
+
+    private static long BackwardPartFloats(int t, int hs, int tile)
+    {
+        int tp = (t + tile - 1) / tile * tile, hsp = Pad(hs);
+        return Align((long)tp * hsp) + Align(tp) + (4L * Align((long)hs * tile)) + Align((long)tile * hsp) + (2L * Align((long)tile * tile));
+    }
+
+    /// <summary>
+    /// One query tile of one head. Works on transposed tiles so that everything is vectorised along the
+    /// query rows: St (key, query) = K · Qt, the softmax statistics of a query row live in one vector lane,
+    /// and Ot (dim, query) += Vt · Pt. The largest (latest) query tiles are handed out first.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void ForwardTile(int part, void* p)
+    {
+        var a = (Args*)p;
+        int hs = a->C / a->NH, bt = a->Tile;
+
+        // Qt (hs, bt), St (bt, bt), Ot (hs, bt), running max, running sum and rescale factor (bt each)
+        int floats = (2 * hs * bt) + (bt * bt) + (3 * bt);
+        if (floats <= StackScratchLimit)
+        {
+            float* buffer = stackalloc float[floats];
+            ForwardTile(a, part, buffer);
+            return;
+        }
+
+        float* heap = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+        try
+        {
+            ForwardTile(a, part, heap);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(heap);
+        }
+    }
+
+    private static void ForwardTile(Args* a, int part, float* buffer)
+    {
+        int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, bt = a->Tile, w = Vector<float>.Count;
+        int heads = a->B * nh;
+        int i = a->Tiles - 1 - (part / heads), bh = part % heads, b = bh / nh, h = bh % nh;
+        int r0 = i * bt, rows = Math.Min(bt, t - r0);
+        float scale = 1f / MathF.Sqrt(hs);
+        float* qt = buffer, st = qt + (hs * bt), ot = st + (bt * bt), m = ot + (hs * bt), l = m + bt, alpha = l + bt;
+        float* q = a->Qkv + ((long)b * t * c3) + (h * hs), k = q + c, v = q + (2 * c);
+
+        for (int d = 0; d < hs; d++)
+        {
+            for (int r = 0; r < bt; r++)
+            {
+                qt[(d * bt) + r] = r < rows ? q[((long)(r0 + r) * c3) + d] * scale : 0f;
+            }
+        }
+
+        new Span<float>(ot, hs * bt).Clear();
+        new Span<float>(m, bt).Fill(float.NegativeInfinity);
+        new Span<float>(l, bt).Clear();
+        for (int j = 0; j <= i; j++)
+        {
+            int c0 = j * bt, cols = Math.Min(bt, t - c0);
+            float* kj = k + ((long)c0 * c3), vj = v + ((long)c0 * c3);
+
+            // St (cols, bt) = K_j (cols, hs) · Qt (hs, bt): scores, already scaled by 1/sqrt(hs) through Qt
+            TileProduct(st, bt, kj, c3, 1, qt, bt, cols, hs, bt, accumulate: false);
+            if (j == i)
+            {
+                // Diagonal tile: key c is visible to query r only if c <= r.
+                for (int cc = 1; cc < cols; cc++)
+                {
+                    new Span<float>(st + (cc * bt), cc).Fill(float.NegativeInfinity);
+                }
+            }
+
+            // Online softmax, one query per lane: m' = max(m, max_c s), P = exp(s - m'), l' = l e^(m - m') + sum_c P
+            for (int rv = 0; rv < bt; rv += w)
+            {
+                var mOld = Vector.Load(m + rv);
+                var mx = mOld;
+                for (int cc = 0; cc < cols; cc++)
+                {
+                    mx = Vector.MaxNative(mx, Vector.Load(st + (cc * bt) + rv));
+                }
+
+                var sum = Vector<float>.Zero;
+                for (int cc = 0; cc < cols; cc++)
+                {
+                    var e = VectorMath.Exp(Vector.Load(st + (cc * bt) + rv) - mx);
+                    e.Store(st + (cc * bt) + rv);
+                    sum += e;
+                }
+
+                var scaleOld = VectorMath.Exp(mOld - mx); // 0 on the first tile, where mOld = -inf
+                Vector.FusedMultiplyAdd(Vector.Load(l + rv), scaleOld, sum).Store(l + rv);
+                mx.Store(m + rv);
+                scaleOld.Store(alpha + rv);
+            }
+
+            // Ot (hs, bt) = Ot · diag(alpha) + Vt_j (hs, cols) · Pt (cols, bt)
+            if (j > 0)
+            {
+                for (int d = 0; d < hs; d++)
+                {
+                    for (int rv = 0; rv < bt; rv += w)
+                    {
+                        (Vector.Load(ot + (d * bt) + rv) * Vector.Load(alpha + rv)).Store(ot + (d * bt) + rv);
+                    }
+                }
+            }
+
+            TileProduct(ot, bt, vj, 1, c3, st, bt, hs, cols, bt, accumulate: true);
+        }
+
+        float* lse = a->Lse + ((long)bh * t) + r0;
+        float* o = a->Out + ((long)b * t * c) + ((long)r0 * c) + (h * hs);
+        for (int r = 0; r < rows; r++)
+        {
+            float inv = 1f / l[r];
+            lse[r] = m[r] + MathF.Log(l[r]);
+            for (int d = 0; d < hs; d++)
+            {
+                o[((long)r * c) + d] = ot[(d * bt) + r] * inv;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One (batch, head): key tiles outside, query tiles (from the diagonal down) inside, so dK and dV of
+    /// a key tile accumulate in two tiles and dQ of the whole head in this part's scratch. The part owns
+    /// its head's slices of dqkv and writes each element once: deterministic, no clearing needed.
+    /// </summary>
+    private static void BackwardHead(int part, void* p)
+    {
+        var a = (Args*)p;
+        int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, bt = a->Tile, w = Vector<float>.Count;
+        int b = part / nh, h = part % nh, hsp = Pad(hs), tp = a->Tiles * bt;
+        float scale = 1f / MathF.Sqrt(hs);
+
+        // dQ (tp, hsp), D (tp), Kt, Vt, dKt, dVt (hs, bt), Kp (bt, hsp), S/P, dP/dS (bt, bt)
+        float* dq = a->Scratch + (part * BackwardPartFloats(t, hs, bt));
+        float* dd = dq + Align((long)tp * hsp);
+        float* kt = dd + Align(tp), vt = kt + Align(hs * bt), dkt = vt + Align(hs * bt), dvt = dkt + Align(hs * bt);
+        float* kp = dvt + Align(hs * bt), sp = kp + Align(bt * hsp), ds = sp + Align(bt * bt);
+
+        long head = ((long)b * t * c3) + (h * hs);
+        float* q = a->Qkv + head, k = q + c, v = q + (2 * c);
+        float* dqOut = a->DQkv + head, dkOut = dqOut + c, dvOut = dqOut + (2 * c);
+        float* dout = a->DOut + ((long)b * t * c) + (h * hs), o = a->Out + ((long)b * t * c) + (h * hs);
+        float* lse = a->Lse + ((long)part * t);
+
+        // D_i = dO_i · O_i, the softmax backward's row term
+        for (int i = 0; i < t; i++)
+        {
+            dd[i] = Dot(dout + ((long)i * c), o + ((long)i * c), hs);
+        }
+
+        new Span<float>(dq, t * hsp).Clear();
+        var vscale = new Vector<float>(scale);
+        for (int j = 0; j < a->Tiles; j++)
+        {
+            int c0 = j * bt, cols = Math.Min(bt, t - c0);
+            for (int d = 0; d < hs; d++)
+            {
+                for (int cc = 0; cc < bt; cc++)
+                {
+                    kt[(d * bt) + cc] = cc < cols ? k[((long)(c0 + cc) * c3) + d] : 0f;
+                    vt[(d * bt) + cc] = cc < cols ? v[((long)(c0 + cc) * c3) + d] : 0f;
+                }
+            }
+
+            for (int cc = 0; cc < bt; cc++)
+            {
+                for (int d = 0; d < hsp; d++)
+                {
+                    kp[(cc * hsp) + d] = cc < cols && d < hs ? k[((long)(c0 + cc) * c3) + d] : 0f;
+                }
+            }
+
+            new Span<float>(dkt, hs * bt).Clear();
+            new Span<float>(dvt, hs * bt).Clear();
+            for (int i = j; i < a->Tiles; i++)
+            {
+                int r0 = i * bt, rows = Math.Min(bt, t - r0);
+                float* qi = q + ((long)r0 * c3), doi = dout + ((long)r0 * c);
+
+                // S (rows, bt) = Q_i (rows, hs) · Kt_j (hs, bt);  dP (rows, bt) = dO_i (rows, hs) · Vt_j (hs, bt)
+                TileProduct(sp, bt, qi, c3, 1, kt, bt, rows, hs, bt, accumulate: false);
+                TileProduct(ds, bt, doi, c, 1, vt, bt, rows, hs, bt, accumulate: false);
+
+                // P = exp(S scale - L);  dS = P ∘ (dP - D); zero where the key is after the query
+                for (int r = 0; r < rows; r++)
+                {
+                    float* pr = sp + (r * bt), dr = ds + (r * bt);
+                    var lr = new Vector<float>(lse[r0 + r]);
+                    var drow = new Vector<float>(dd[r0 + r]);
+                    int end = i == j ? (r + w) / w * w : bt;
+                    for (int cc = 0; cc < end; cc += w)
+                    {
+                        var pv = VectorMath.Exp((Vector.Load(pr + cc) * vscale) - lr);
+                        pv.Store(pr + cc);
+                        (pv * (Vector.Load(dr + cc) - drow)).Store(dr + cc);
+                    }
+
+                    if (i == j)
+                    {
+                        new Span<float>(pr + r + 1, bt - r - 1).Clear();
+                        new Span<float>(dr + r + 1, bt - r - 1).Clear();
+                    }
+                }
+
+                // dVt (hs, bt) += dOt_i (hs, rows) · P (rows, bt);  dKt (hs, bt) += Qt_i (hs, rows) · dS (rows, bt)
+                TileProduct(dvt, bt, doi, 1, c, sp, bt, hs, rows, bt, accumulate: true);
+                TileProduct(dkt, bt, qi, 1, c3, ds, bt, hs, rows, bt, accumulate: true);
+
+                // dQ_i (rows, hsp) += dS (rows, cols) · K_j (cols, hsp)
+                TileProduct(dq + ((long)r0 * hsp), hsp, ds, bt, 1, kp, hsp, rows, cols, hsp, accumulate: true);
+            }
+
+            for (int cc = 0; cc < cols; cc++)
+            {
+                float* dkr = dkOut + ((long)(c0 + cc) * c3), dvr = dvOut + ((long)(c0 + cc) * c3);
+                for (int d = 0; d < hs; d++)
+                {
+                    dkr[d] = dkt[(d * bt) + cc] * scale;
+                    dvr[d] = dvt[(d * bt) + cc];
+                }
+            }
+        }
+
+        for (int i = 0; i < t; i++)
+        {
+            float* src = dq + ((long)i * hsp), dst = dqOut + ((long)i * c3);
+            for (int d = 0; d < hs; d++)
+            {
+                dst[d] = src[d] * scale;
+            }
+        }
+    }
+
+    /// <summary>
+    /// C (rows, n) (+)= A (rows, depth) · B (depth, n), with A[r, k] at a[r ars + k aks] (broadcast, so any
+    /// layout), B and C row-major with leading dimensions ldb and ldc, and n a multiple of the vector width.
+    /// Register-blocked 4 rows x 2 vectors: 8 independent FMA chains.
+    /// </summary>
+    private static void TileProduct(float* cm, int ldc, float* am, int ars, int aks, float* bm, int ldb, int rows, int depth, int n, bool accumulate)
+    {
+        int w = Vector<float>.Count;
+        int r = 0;
+        for (; r + 4 <= rows; r += 4)
+        {
+            float* ar = am + ((long)r * ars);
+            float* cr = cm + ((long)r * ldc);
+            int col = 0;
+            for (; col + (2 * w) <= n; col += 2 * w)
+            {
+                Block4x2(cr + col, ldc, ar, ars, aks, bm + col, ldb, depth, accumulate);
+            }
+
+            if (col < n)
+            {
+                Block4x1(cr + col, ldc, ar, ars, aks, bm + col, ldb, depth, accumulate);
+            }
+        }
+
+        for (; r < rows; r++)
+        {
+            float* ar = am + ((long)r * ars);
+            float* cr = cm + ((long)r * ldc);
+            for (int col = 0; col < n; col += w)
+            {
+                Block1x1(cr + col, ar, aks, bm + col, ldb, depth, accumulate);
+            }
+        }
+    }
+
+    // Strides are nint so that the inner loops address with plain adds, no sign extensions.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block4x2(float* cm, nint ldc, float* a, nint ars, nint aks, float* bm, nint ldb, int depth, bool accumulate)
+    {
+        nint w = Vector<float>.Count, ars2 = 2 * ars, ars3 = 3 * ars;
+        float* c1 = cm + ldc, c2 = cm + (2 * ldc), c3 = cm + (3 * ldc);
+        Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        if (accumulate)
+        {
+            c00 = Vector.Load(cm);
+            c01 = Vector.Load(cm + w);
+            c10 = Vector.Load(c1);
+            c11 = Vector.Load(c1 + w);
+            c20 = Vector.Load(c2);
+            c21 = Vector.Load(c2 + w);
+            c30 = Vector.Load(c3);
+            c31 = Vector.Load(c3 + w);
+        }
+
+        for (int kk = 0; kk < depth; kk++)
+        {
+            var b0 = Vector.Load(bm);
+            var b1 = Vector.Load(bm + w);
+            var av = new Vector<float>(a[0]);
+            c00 = Vector.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector.FusedMultiplyAdd(av, b1, c01);
+            av = new Vector<float>(a[ars]);
+            c10 = Vector.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector.FusedMultiplyAdd(av, b1, c11);
+            av = new Vector<float>(a[ars2]);
+            c20 = Vector.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector.FusedMultiplyAdd(av, b1, c21);
+            av = new Vector<float>(a[ars3]);
+            c30 = Vector.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector.FusedMultiplyAdd(av, b1, c31);
+            a += aks;
+            bm += ldb;
+        }
+
+        c00.Store(cm);
+        c01.Store(cm + w);
+        c10.Store(c1);
+        c11.Store(c1 + w);
+        c20.Store(c2);
+        c21.Store(c2 + w);
+        c30.Store(c3);
+        c31.Store(c3 + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block4x1(float* cm, nint ldc, float* a, nint ars, nint aks, float* bm, nint ldb, int depth, bool accumulate)
+    {
+        nint ars2 = 2 * ars, ars3 = 3 * ars;
+        float* c1 = cm + ldc, c2 = cm + (2 * ldc), c3 = cm + (3 * ldc);
+        Vector<float> c0 = default, v1 = default, v2 = default, v3 = default;
+        if (accumulate)
+        {
+            c0 = Vector.Load(cm);
+            v1 = Vector.Load(c1);
+            v2 = Vector.Load(c2);
+            v3 = Vector.Load(c3);
+        }
+
+        for (int kk = 0; kk < depth; kk++)
+        {
+            var b0 = Vector.Load(bm);
+            c0 = Vector.FusedMultiplyAdd(new Vector<float>(a[0]), b0, c0);
+            v1 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars]), b0, v1);
+            v2 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars2]), b0, v2);
+            v3 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars3]), b0, v3);
+            a += aks;
+            bm += ldb;
+        }
+
+        c0.Store(cm);
+        v1.Store(c1);
+        v2.Store(c2);
+        v3.Store(c3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block1x1(float* cm, float* a, nint aks, float* bm, nint ldb, int depth, bool accumulate)
+    {
+        var c0 = accumulate ? Vector.Load(cm) : Vector<float>.Zero;
+        for (int kk = 0; kk < depth; kk++)
+        {
+            c0 = Vector.FusedMultiplyAdd(new Vector<float>(*a), Vector.Load(bm), c0);
+            a += aks;
+            bm += ldb;
+        }
+
+        c0.Store(cm);
+    }
+
+    private static float Dot(float* x, float* y, int n)
+    {
+        var acc = Vector<float>.Zero;
+        int i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            acc = Vector.FusedMultiplyAdd(Vector.Load(x + i), Vector.Load(y + i), acc);
+        }
+
+        float s = Vector.Sum(acc);
+        for (; i < n; i++)
+        {
+            s += x[i] * y[i];
+        }
+
+        return s;
+    }
+}
