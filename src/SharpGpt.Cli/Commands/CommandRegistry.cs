@@ -14,5 +14,7 @@ internal static class CommandRegistry
         VerifyCommand.Create(),
         BenchCommand.Create(),
         SampleCommand.Create(),
+        ImportCommand.Create(),
+        ExportCommand.Create(),
     ];
 }
