@@ -16,5 +16,6 @@ internal static class CommandRegistry
         SampleCommand.Create(),
         ImportCommand.Create(),
         ExportCommand.Create(),
+        HellaSwagCommand.Create(),
     ];
 }

@@ -29,7 +29,7 @@ internal static class TrainCommand
         var heads = new Option<int?>("--heads") { Description = "Number of attention heads" };
         var embd = new Option<int?>("--embd") { Description = "Embedding width" };
         var blockSize = new Option<int?>("--block-size") { Description = "Maximum sequence length of the model" };
-        var initFrom = new Option<FileInfo?>("--init-from") { Description = "Start from the weights of a checkpoint (.sgpt or llm.c .bin)" };
+        var initFrom = new Option<FileInfo?>("--init-from") { Description = "Start from the weights of a checkpoint (.sgpt, llm.c .bin, or a Hugging Face model.safetensors or folder)" };
         var totalBatch = new Option<long?>("--total-batch-tokens") { Description = "Tokens per optimizer step (reached by gradient accumulation); default: one micro-batch" };
         var microBatch = new Option<string?>("--micro-batch") { Description = "Sequences per micro-step, or 'auto' to fit --memory-budget" };
         var memoryBudget = new Option<string>("--memory-budget") { Description = "Memory for --micro-batch auto", DefaultValueFactory = _ => "8GiB" };
@@ -49,12 +49,16 @@ internal static class TrainCommand
         var sampleTokens = new Option<int>("--sample-tokens") { Description = "Tokens per sample", DefaultValueFactory = _ => 200 };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Write a checkpoint every N steps (and at the end)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --out" };
+        var hellaSwag = new Option<FileInfo?>("--hellaswag") { Description = "HellaSwag JSONL to score during training; acc_norm goes to metrics.jsonl as hella_acc" };
+        var hellaSwagEvery = new Option<int>("--hellaswag-every") { Description = "Score HellaSwag every N steps (0 = only after the last step)", DefaultValueFactory = _ => 250 };
+        var hellaSwagLimit = new Option<int>("--hellaswag-limit") { Description = "Score only the first N HellaSwag examples (0 = all)" };
         var threads = CommonOptions.Threads();
 
         var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
         {
             data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
-            warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, threads,
+            warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume,
+            hellaSwag, hellaSwagEvery, hellaSwagLimit, threads,
         };
 
         command.SetAction(r =>
@@ -107,6 +111,9 @@ internal static class TrainCommand
                 SampleEvery = r.GetValue(sampleEvery) ?? d.SampleEvery,
                 CheckpointEvery = r.GetValue(checkpointEvery) ?? d.CheckpointEvery,
                 Resume = r.GetValue(resume),
+                HellaSwagPath = r.GetValue(hellaSwag)?.FullName,
+                HellaSwagEvery = r.GetValue(hellaSwagEvery),
+                HellaSwagLimit = r.GetValue(hellaSwagLimit),
             };
 
             var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));

@@ -13,6 +13,7 @@ public sealed unsafe class GptModel : IDisposable
     private NativeBuffer? _gradients;
     private Activations? _acts;
     private bool _hasTargets;
+    private bool _hasLosses;
 
     public GptModel(GptConfig config, IGptKernels kernels)
     {
@@ -43,6 +44,12 @@ public sealed unsafe class GptModel : IDisposable
 
     /// <summary>Number of unmasked targets in the last forward.</summary>
     public int TargetCount { get; private set; }
+
+    /// <summary>The per-token losses (B*T, row-major) of the last forward with targets; 0 where the target
+    /// was masked (-1). Valid until the next forward.</summary>
+    public ReadOnlySpan<float> TokenLosses => _hasLosses && _acts is { } a
+        ? new ReadOnlySpan<float>(a.Losses, a.B * a.T)
+        : throw new InvalidOperationException("No forward with targets has run.");
 
     /// <summary>Bytes of activations allocated for the current batch shape.</summary>
     public long ActivationBytes => _acts?.Bytes ?? 0;
@@ -99,6 +106,7 @@ public sealed unsafe class GptModel : IDisposable
         var a = _acts!;
         CopyTokens(inputs, a.Inputs, b * t, "input", allowMasked: false);
         _hasTargets = !targets.IsEmpty;
+        _hasLosses = false;
         if (_hasTargets)
         {
             CopyTokens(targets, a.Targets, b * t, "target", allowMasked: true);
@@ -140,6 +148,7 @@ public sealed unsafe class GptModel : IDisposable
         }
 
         _k.CrossEntropyForward(a.Losses, a.Lse, a.Logits, a.Targets, n, v, vp);
+        _hasLosses = true;
         double sum = 0;
         int count = 0;
         for (int i = 0; i < n; i++)
