@@ -7,7 +7,8 @@ namespace SharpGpt.Eval;
 /// HellaSwag scored the completion way build-nanogpt does: each example becomes four rows, the
 /// context tokens followed by the tokens of " " + ending; the loss counts the ending tokens only;
 /// the ending with the lowest mean loss is the prediction for acc_norm, the lowest summed loss for
-/// acc. The four rows of an example run as one (B = 4) forward, padded to a multiple of
+/// acc. The four rows of an example run as one (B = 4) forward (<see cref="GptModel.ScoreTargets"/>,
+/// which runs the output layer on the ending positions only), padded to a multiple of
 /// <see cref="LengthStep"/> tokens; examples are run grouped by that length so the model reallocates
 /// its activations once per length, not once per example. A row longer than the block size keeps its tail.
 /// </summary>
@@ -82,7 +83,7 @@ public sealed class HellaSwagEvaluator
             }
         }
 
-        _model.Forward(inputs, targets, rows, t);
+        _model.ScoreTargets(inputs, targets, rows, t);
         var losses = _model.TokenLosses;
         var sums = new double[rows];
         var means = new double[rows];

@@ -102,6 +102,92 @@ public sealed unsafe class GptModel : IDisposable
     /// loss and returns its mean over the unmasked targets, otherwise NaN.</summary>
     public float Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t)
     {
+        RunToFinalNorm(inputs, targets, b, t);
+        var a = _acts!;
+        var p = Params;
+        int n = b * t, c = Config.Channels, v = Config.VocabSize, vp = Config.PaddedVocabSize;
+        _k.MatmulForward(a.Logits, a.LnF, p.Wte, null, n, c, vp);                                       // (N,Vp)
+        if (!_hasTargets)
+        {
+            LossSum = 0;
+            TargetCount = 0;
+            return float.NaN;
+        }
+
+        _k.CrossEntropyForward(a.Losses, a.Lse, a.Logits, a.Targets, n, v, vp);
+        _hasLosses = true;
+        return SumLosses(targets, n);
+    }
+
+    /// <summary>A forward for evaluation: the same losses as <see cref="Forward"/> with targets, but the
+    /// output layer runs only on the positions whose target is not masked (the lm_head is about a third
+    /// of GPT-2 124M's FLOPs, so scoring a few tokens per row costs much less). Afterwards
+    /// <see cref="TokenLosses"/> is valid, <see cref="Logits"/> holds the scored positions' rows only (in
+    /// order), and <see cref="Backward"/> is not allowed.</summary>
+    public float ScoreTargets(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t)
+    {
+        if (targets.IsEmpty)
+        {
+            throw new ArgumentException("ScoreTargets needs targets.", nameof(targets));
+        }
+
+        RunToFinalNorm(inputs, targets, b, t);
+        _hasTargets = false; // the logits of the masked positions were never computed: no backward
+        var a = _acts!;
+        var p = Params;
+        int n = b * t, c = Config.Channels, v = Config.VocabSize, vp = Config.PaddedVocabSize;
+
+        // Gather the scored rows of the final LayerNorm into DLn (backward scratch, unused here) and
+        // their targets to the front of Targets.
+        int m = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (a.Targets[i] >= 0)
+            {
+                new ReadOnlySpan<float>(a.LnF + ((long)i * c), c).CopyTo(new Span<float>(a.DLn + ((long)m * c), c));
+                a.Targets[m++] = a.Targets[i];
+            }
+        }
+
+        if (m > 0)
+        {
+            _k.MatmulForward(a.Logits, a.DLn, p.Wte, null, m, c, vp);                                  // (M,Vp)
+            _k.CrossEntropyForward(a.Losses, a.Lse, a.Logits, a.Targets, m, v, vp);
+        }
+
+        // Scatter the losses back to their positions, from the end so nothing is overwritten before it is read.
+        for (int i = n - 1, j = m - 1; i >= 0; i--)
+        {
+            a.Losses[i] = targets[i] >= 0 ? a.Losses[j--] : 0f;
+        }
+
+        _hasLosses = true;
+        return SumLosses(targets, n);
+    }
+
+    // The sum and count over the unmasked targets, in position order.
+    private float SumLosses(ReadOnlySpan<int> targets, int n)
+    {
+        var a = _acts!;
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (targets[i] >= 0)
+            {
+                sum += a.Losses[i];
+                count++;
+            }
+        }
+
+        LossSum = sum;
+        TargetCount = count;
+        return count == 0 ? 0f : (float)(sum / count);
+    }
+
+    // Embeddings, every block and the final LayerNorm: everything but the output layer.
+    private void RunToFinalNorm(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t)
+    {
         EnsureBatch(b, t);
         var a = _acts!;
         CopyTokens(inputs, a.Inputs, b * t, "input", allowMasked: false);
@@ -139,30 +225,6 @@ public sealed unsafe class GptModel : IDisposable
 
         float* last = a.Residual3 + ((Config.NumLayers - 1) * nc);
         _k.LayerNormForward(a.LnF, a.LnFMean, a.LnFRstd, last, p.LnFW, p.LnFB, n, c);
-        _k.MatmulForward(a.Logits, a.LnF, p.Wte, null, n, c, vp);                                       // (N,Vp)
-        if (!_hasTargets)
-        {
-            LossSum = 0;
-            TargetCount = 0;
-            return float.NaN;
-        }
-
-        _k.CrossEntropyForward(a.Losses, a.Lse, a.Logits, a.Targets, n, v, vp);
-        _hasLosses = true;
-        double sum = 0;
-        int count = 0;
-        for (int i = 0; i < n; i++)
-        {
-            if (a.Targets[i] >= 0)
-            {
-                sum += a.Losses[i];
-                count++;
-            }
-        }
-
-        LossSum = sum;
-        TargetCount = count;
-        return count == 0 ? 0f : (float)(sum / count);
     }
 
     /// <summary>Adds the gradient of (dlossPerToken x the summed token losses) into <see cref="Gradients"/>.
