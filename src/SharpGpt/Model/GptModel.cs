@@ -199,7 +199,7 @@ public sealed unsafe class GptModel : IDisposable
         }
 
         var p = Params;
-        int c = Config.Channels, nh = Config.NumHeads, n = b * t, v = Config.VocabSize, vp = Config.PaddedVocabSize;
+        int c = Config.Channels, nh = Config.NumHeads, n = b * t;
         long nc = (long)n * c;
 
         _k.EncoderForward(a.Encoded, a.Inputs, p.Wte, p.Wpe, b, t, c);                         // (N,C)
