@@ -14,5 +14,8 @@ internal static class CommandRegistry
         VerifyCommand.Create(),
         BenchCommand.Create(),
         SampleCommand.Create(),
+        ImportCommand.Create(),
+        ExportCommand.Create(),
+        HellaSwagCommand.Create(),
     ];
 }

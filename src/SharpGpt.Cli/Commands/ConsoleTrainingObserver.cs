@@ -55,6 +55,9 @@ internal sealed class ConsoleTrainingObserver(double peakFlops) : ITrainingObser
         Write(text, null);
     }
 
+    public void OnHellaSwag(int step, double accuracyNorm, double accuracy, int count) =>
+        Write(Invariant($"step {step}: HellaSwag acc_norm {accuracyNorm:F4}, acc {accuracy:F4} over {count} examples"), "green");
+
     public void OnCheckpoint(int step, string path) => Write($"checkpoint: {path}", "grey");
 
     public void OnMessage(string message) => Write(message, "yellow");

@@ -11,7 +11,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "Model file (.sgpt or llm.c .bin)", Required = true };
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "Model: .sgpt, llm.c .bin, or a Hugging Face safetensors file or folder", Required = true };
         var data = new Option<DirectoryInfo>("--data") { Description = "Prepared data folder (its val shards)", Required = true };
         var steps = new Option<int>("--steps") { Description = "Batches to average over (0 = the whole validation split)" };
         var batch = new Option<int>("--batch") { Description = "Sequences per batch", DefaultValueFactory = _ => 8 };

@@ -14,7 +14,7 @@ internal static class SampleCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "Model: a SharpGPT checkpoint (.sgpt) or an llm.c GPT-2 checkpoint (.bin)", Required = true };
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "Model: a SharpGPT checkpoint (.sgpt), an llm.c GPT-2 checkpoint (.bin), or a Hugging Face model.safetensors or folder", Required = true };
         var prompt = new Option<string?>("--prompt") { Description = "Prompt text" };
         var promptTokens = new Option<string?>("--prompt-tokens") { Description = "Prompt as comma-separated token ids, e.g. 1,2,3" };
         var tokenizerDir = new Option<DirectoryInfo?>("--tokenizer-dir") { Description = "Prepared data folder whose tokenizer to use (default: the checkpoint's own, or GPT-2 BPE for a 50257-token vocabulary)" };

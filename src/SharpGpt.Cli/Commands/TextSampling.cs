@@ -19,7 +19,10 @@ internal static class TextSampling
         {
             using var decoder = new KvCacheDecoder(model);
             var sampler = new Sampler(decoder, new SamplingOptions(TopK: 50, Temperature: 1f, Seed: rng.NextUInt64()));
-            return tokenizer.Decode(sampler.Generate([start], tokens));
+            // A model whose vocabulary is larger than the tokenizer's (e.g. --init-from a GPT-2) can
+            // sample ids the tokenizer has no text for; they are left out of the text.
+            int[] ids = [.. sampler.Generate([start], tokens).Where(id => id < tokenizer.VocabSize)];
+            return tokenizer.Decode(ids);
         };
     }
 

@@ -29,7 +29,7 @@ internal static class TrainCommand
         var heads = new Option<int?>("--heads") { Description = "Number of attention heads" };
         var embd = new Option<int?>("--embd") { Description = "Embedding width" };
         var blockSize = new Option<int?>("--block-size") { Description = "Maximum sequence length of the model" };
-        var initFrom = new Option<FileInfo?>("--init-from") { Description = "Start from the weights of a checkpoint (.sgpt or llm.c .bin)" };
+        var initFrom = new Option<FileInfo?>("--init-from") { Description = "Start from the weights of a checkpoint (.sgpt, llm.c .bin, or a Hugging Face model.safetensors or folder)" };
         var totalBatch = new Option<long?>("--total-batch-tokens") { Description = "Tokens per optimizer step (reached by gradient accumulation); default: one micro-batch" };
         var microBatch = new Option<string?>("--micro-batch") { Description = "Sequences per micro-step, or 'auto' to fit --memory-budget" };
         var memoryBudget = new Option<string>("--memory-budget") { Description = "Memory for --micro-batch auto", DefaultValueFactory = _ => "8GiB" };
@@ -51,12 +51,16 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --out" };
         var batches = new Option<string?>("--batches") { Description = "How training batches are drawn: sequential (llm.c; default with --data) or random windows (nanoGPT; default for Tiny Shakespeare)" };
         batches.AcceptOnlyFromAmong("sequential", "random");
+        var hellaSwag = new Option<FileInfo?>("--hellaswag") { Description = "HellaSwag JSONL to score during training; acc_norm goes to metrics.jsonl as hella_acc" };
+        var hellaSwagEvery = new Option<int>("--hellaswag-every") { Description = "Score HellaSwag every N steps (0 = only after the last step)", DefaultValueFactory = _ => 250 };
+        var hellaSwagLimit = new Option<int>("--hellaswag-limit") { Description = "Score only the first N HellaSwag examples (0 = all)" };
         var threads = CommonOptions.Threads();
 
         var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
         {
             data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
-            warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches, threads,
+            warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches,
+            hellaSwag, hellaSwagEvery, hellaSwagLimit, threads,
         };
 
         command.SetAction(r =>
@@ -110,6 +114,9 @@ internal static class TrainCommand
                 CheckpointEvery = r.GetValue(checkpointEvery) ?? d.CheckpointEvery,
                 Resume = r.GetValue(resume),
                 RandomWindows = (r.GetValue(batches) ?? d.Batches) == "random",
+                HellaSwagPath = r.GetValue(hellaSwag)?.FullName,
+                HellaSwagEvery = r.GetValue(hellaSwagEvery),
+                HellaSwagLimit = r.GetValue(hellaSwagLimit),
             };
 
             var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));

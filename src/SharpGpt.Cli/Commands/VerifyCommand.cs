@@ -14,7 +14,7 @@ internal static class VerifyCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "llm.c GPT-2 checkpoint (.bin)", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "Model: llm.c GPT-2 checkpoint (.bin), .sgpt, or a Hugging Face safetensors file or folder", Required = true };
         var state = new Option<FileInfo>("--state") { Description = "llm.c debug state (.bin) for that model", Required = true };
         var steps = new Option<int>("--steps") { Description = "Then run N AdamW steps on the same batch (llm.c's test settings) and print each loss" };
         var expected = new Option<FileInfo?>("--expected-losses") { Description = "JSON with a \"losses\" array to compare the step losses with (tolerance 1e-2)" };
@@ -27,7 +27,7 @@ internal static class VerifyCommand
     private static int Run(FileInfo modelFile, FileInfo stateFile, int steps, FileInfo? expectedFile, int threads)
     {
         using var runner = new ParallelRunner(CommonOptions.ResolveThreads(threads));
-        using var model = LlmcCheckpoint.Load(modelFile.FullName, new CpuKernels(runner));
+        using var model = ModelFile.Load(modelFile.FullName, new CpuKernels(runner)).Model;
         var state = LlmcDebugState.Read(stateFile.FullName, model.Config);
         var c = model.Config;
         AnsiConsole.MarkupLineInterpolated($"model: {c.NumLayers} layers, {c.NumHeads} heads, {c.Channels} channels, vocab {c.VocabSize} (padded {c.PaddedVocabSize}), block {c.MaxSeqLen}; batch B={state.B} T={state.T}");

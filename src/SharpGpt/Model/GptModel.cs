@@ -14,6 +14,7 @@ public sealed unsafe class GptModel : IDisposable
     private Activations? _acts;
     private bool _hasTargets;
     private bool _hasLogits;
+    private bool _hasLosses;
 
     public GptModel(GptConfig config, IGptKernels kernels)
     {
@@ -44,6 +45,12 @@ public sealed unsafe class GptModel : IDisposable
 
     /// <summary>Number of unmasked targets in the last forward.</summary>
     public int TargetCount { get; private set; }
+
+    /// <summary>The per-token losses (B*T, row-major) of the last forward with targets; 0 where the target
+    /// was masked (-1). Valid until the next forward.</summary>
+    public ReadOnlySpan<float> TokenLosses => _hasLosses && _acts is { } a
+        ? new ReadOnlySpan<float>(a.Losses, a.B * a.T)
+        : throw new InvalidOperationException("No forward with targets has run.");
 
     /// <summary>Bytes of activations allocated for the current batch shape.</summary>
     public long ActivationBytes => _acts?.Bytes ?? 0;
@@ -111,6 +118,48 @@ public sealed unsafe class GptModel : IDisposable
         return SumLosses(n);
     }
 
+    /// <summary>A forward for evaluation: the same losses as <see cref="Forward"/> with targets, but the
+    /// output layer runs only on the positions whose target is not masked (the lm_head is about a third
+    /// of GPT-2 124M's FLOPs, so scoring a few tokens per row costs much less). Afterwards
+    /// <see cref="TokenLosses"/> is valid, <see cref="Logits"/> holds the scored positions' rows only (in
+    /// order), and <see cref="Backward"/> is not allowed.</summary>
+    public float ScoreTargets(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t)
+    {
+        RequireTargets(targets);
+        Trunk(inputs, targets, b, t);
+        _hasTargets = false; // the logits of the masked positions were never computed: no backward
+        var a = _acts!;
+        int n = b * t, c = Config.Channels, v = Config.VocabSize, vp = Config.PaddedVocabSize;
+
+        // Gather the scored rows of the final LayerNorm into DLn (backward scratch, unused here) and
+        // their targets to the front of Targets.
+        int m = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (a.Targets[i] >= 0)
+            {
+                new ReadOnlySpan<float>(a.LnF + ((long)i * c), c).CopyTo(new Span<float>(a.DLn + ((long)m * c), c));
+                a.Targets[m++] = a.Targets[i];
+            }
+        }
+
+        if (m > 0)
+        {
+            _k.MatmulForward(a.FullLogits, a.DLn, Params.Wte, null, m, c, vp);                              // (M,Vp)
+            _k.CrossEntropyForward(a.Losses, a.Lse, a.FullLogits, a.Targets, m, v, vp);
+            _hasLogits = true;
+        }
+
+        // Scatter the losses and targets back to their positions, from the end so nothing is overwritten before it is read.
+        for (int i = n - 1, j = m - 1; i >= 0; i--)
+        {
+            a.Losses[i] = targets[i] >= 0 ? a.Losses[j--] : 0f;
+            a.Targets[i] = targets[i];
+        }
+
+        return SumLosses(n);
+    }
+
     /// <summary>The mean loss over the unmasked targets, with the classifier run in chunks so the
     /// whole logits never exist (validation).</summary>
     public float ForwardLoss(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int b, int t)
@@ -160,6 +209,7 @@ public sealed unsafe class GptModel : IDisposable
         CopyTokens(inputs, a.Inputs, b * t, "input", allowMasked: false);
         _hasTargets = !targets.IsEmpty;
         _hasLogits = false;
+        _hasLosses = false;
         LossSum = 0;
         TargetCount = 0;
         if (_hasTargets)
@@ -232,6 +282,7 @@ public sealed unsafe class GptModel : IDisposable
 
         LossSum = sum;
         TargetCount = count;
+        _hasLosses = true;
         return count == 0 ? 0f : (float)(sum / count);
     }
 

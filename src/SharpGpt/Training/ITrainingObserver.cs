@@ -14,6 +14,10 @@ public interface ITrainingObserver
     void OnCheckpoint(int step, string path);
 
     void OnMessage(string message);
+
+    /// <summary>A HellaSwag evaluation: acc_norm (the figure logged as hella_acc), acc and the example count.</summary>
+    void OnHellaSwag(int step, double accuracyNorm, double accuracy, int count) =>
+        OnMessage(FormattableString.Invariant($"step {step}: HellaSwag acc_norm {accuracyNorm:F4}, acc {accuracy:F4} over {count} examples"));
 }
 
 /// <summary>The plan of a run, reported once at its start.</summary>

@@ -1,4 +1,5 @@
 using SharpGpt.Data;
+using SharpGpt.Eval;
 using SharpGpt.Model;
 
 namespace SharpGpt.Training;
@@ -31,6 +32,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             ? TokenDataLoader.ForSplit(o.DataDir, "val", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize)
             : null;
         val?.ValidateTokens(model.Config.VocabSize);
+        var hellaSwag = o.HellaSwagPath is null ? null : CreateHellaSwag(o.HellaSwagPath, o.HellaSwagLimit);
 
         using var optimizer = new AdamWOptimizer(model, o.Adam);
         using var clipper = new GradientClipper(model);
@@ -108,6 +110,13 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                 }
             }
 
+            if (hellaSwag is not null && ((o.HellaSwagEvery > 0 && step % o.HellaSwagEvery == 0) || last))
+            {
+                var (accuracyNorm, accuracy, count) = MeasureHellaSwag(hellaSwag);
+                observer.OnHellaSwag(step, accuracyNorm, accuracy, count);
+                record = record with { HellaSwagAccuracy = (float)accuracyNorm };
+            }
+
             metrics?.Append(record);
 
             if (sampler is not null && IsMain && o.SampleEvery > 0 && (step % o.SampleEvery == 0))
@@ -135,6 +144,26 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         Span<double> totals = [sum, count];
         collectives.AllReduceSum(totals);
         return totals[1] == 0 ? float.NaN : (float)(totals[0] / totals[1]);
+    }
+
+    private HellaSwagEvaluator CreateHellaSwag(string path, int limit)
+    {
+        if (tokenizerJson is null)
+        {
+            throw new ArgumentException("HellaSwag during training needs the run's tokenizer, and none was given to the trainer.");
+        }
+
+        var tokenizer = TokenizerFactory.FromFile(TokenizerFile.FromJson(tokenizerJson, "the training tokenizer"), "the training tokenizer");
+        return new HellaSwagEvaluator(model, tokenizer, HellaSwagExample.Read(path, limit));
+    }
+
+    // Each rank scores every WorldSize-th example; the counts are summed across ranks.
+    private (double AccuracyNorm, double Accuracy, int Count) MeasureHellaSwag(HellaSwagEvaluator evaluator)
+    {
+        var result = evaluator.Evaluate(shard: collectives.Rank, shardCount: collectives.WorldSize);
+        Span<double> totals = [result.CorrectNorm, result.Correct, result.Count];
+        collectives.AllReduceSum(totals);
+        return (totals[0] / totals[2], totals[1] / totals[2], (int)totals[2]);
     }
 
     private string SaveCheckpoint(int step, AdamWOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo)

@@ -49,5 +49,14 @@ public sealed record TrainingOptions
 
     public bool Resume { get; init; }
 
+    /// <summary>HellaSwag validation JSONL to score during training (null = off); acc_norm is logged as hella_acc.</summary>
+    public string? HellaSwagPath { get; init; }
+
+    /// <summary>Score HellaSwag every N steps (0 = only after the last step).</summary>
+    public int HellaSwagEvery { get; init; } = 250;
+
+    /// <summary>HellaSwag examples to score (the first N of the file); 0 = all.</summary>
+    public int HellaSwagLimit { get; init; }
+
     public float EffectiveMinLearningRate => MinLearningRate ?? LearningRate * 0.1f;
 }
