@@ -7,8 +7,14 @@ namespace SharpGpt.Training;
 /// gradient of its summed token losses; the sum is divided once by the number of unmasked targets
 /// of the whole step (across ranks), so the step equals one big batch exactly, masks included.
 /// </summary>
-public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives)
+public sealed class GradientAccumulationStep(GptModel model, IDistributedOptimizer optimizer, ICollectives collectives)
 {
+    /// <summary>Plain data parallelism over an existing optimizer and clipper.</summary>
+    public GradientAccumulationStep(GptModel model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives)
+        : this(model, new ReplicatedAdamW(model, optimizer, clipper, collectives), collectives)
+    {
+    }
+
     /// <param name="nextMicroBatch">Gives the inputs and targets (B*T each) of micro-step i.</param>
     public StepResult Run(int accumulationSteps, int b, int t, Func<int, (int[] Inputs, int[] Targets)> nextMicroBatch, float learningRate, float maxGradNorm)
     {
@@ -24,8 +30,8 @@ public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimiz
             model.Backward(1f);
         }
 
-        // Gradients are all-reduced once per optimizer step, after the last micro-step.
-        collectives.AllReduceSum(model.Gradients.Pointer, model.Layout.Total);
+        // Gradients are reduced across ranks once per optimizer step, after the last micro-step.
+        double summedNorm = optimizer.ReduceGradients();
         Span<double> totals = [lossSum, count];
         collectives.AllReduceSum(totals);
         (lossSum, count) = (totals[0], (long)totals[1]);
@@ -36,7 +42,7 @@ public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimiz
         }
 
         float loss = (float)(lossSum / count);
-        double norm = clipper.Norm() / count;
+        double norm = summedNorm / count;
         if (!float.IsFinite(loss) || !double.IsFinite(norm))
         {
             return new StepResult(loss, norm, learningRate, count);

@@ -1,4 +1,5 @@
 using SharpGpt.Data;
+using SharpGpt.Distributed;
 using SharpGpt.Model;
 
 namespace SharpGpt.Training;
@@ -32,9 +33,8 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             : null;
         val?.ValidateTokens(model.Config.VocabSize);
 
-        using var optimizer = new AdamWOptimizer(model, o.Adam);
-        using var clipper = new GradientClipper(model);
-        var stepper = new GradientAccumulationStep(model, optimizer, clipper, collectives);
+        using var optimizer = CreateOptimizer();
+        var stepper = new GradientAccumulationStep(model, optimizer, collectives);
         var schedule = new LearningRateSchedule(o.LearningRate, o.EffectiveMinLearningRate, o.WarmupSteps, o.MaxSteps);
         var rng = new Rng(o.Seed);
         var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed);
@@ -62,6 +62,19 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                 rng.State = meta.RngState;
                 firstStep = meta.Step;
             }
+        }
+
+        // Every rank must start from the same weights: the same seed, or the same checkpoint.
+        ulong checksum = ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, resumedFrom is null ? "at the start" : $"after resuming from {resumedFrom}");
+        if (collectives.WorldSize > 1)
+        {
+            observer.OnMessage($"{collectives.WorldSize} ranks start from identical weights (checksum {checksum:x16})");
+        }
+
+        if (o.ZeroStage == 1)
+        {
+            long full = 2L * sizeof(float) * model.Layout.Total;
+            observer.OnMessage($"ZeRO-1: AdamW moments sharded over {collectives.WorldSize} rank(s): {BatchPlan.Format(optimizer.MomentBytes)} on rank {collectives.Rank} instead of {BatchPlan.Format(full)}, {BatchPlan.Format(full - optimizer.MomentBytes)} saved per rank");
         }
 
         long parameters = model.Layout.UnpaddedTotal;
@@ -129,6 +142,13 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         return new TrainingOutcome(o.MaxSteps - firstStep, finalVal, Diverged: false, lastCheckpoint, trainingSeconds);
     }
 
+    private IDistributedOptimizer CreateOptimizer() => options.ZeroStage switch
+    {
+        0 => new ReplicatedAdamW(model, options.Adam, collectives),
+        1 => new ZeroAdamW(model, options.Adam, collectives, options.CollectiveChunkFloats),
+        _ => throw new ArgumentException($"--zero {options.ZeroStage} is not supported (0: off, 1: shard the AdamW moments)."),
+    };
+
     private float MeasureValidation(TokenDataLoader val, int steps)
     {
         var (sum, count) = ValidationLoss.Measure(model, val, steps);
@@ -137,8 +157,10 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         return totals[1] == 0 ? float.NaN : (float)(totals[0] / totals[1]);
     }
 
-    private string SaveCheckpoint(int step, AdamWOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo)
+    private string SaveCheckpoint(int step, IDistributedOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo)
     {
+        // Rank 0 writes rank 0's weights; they must be everyone's.
+        ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, $"at step {step}");
         string path = TrainingCheckpoint.PathFor(options.OutDir, step);
         if (IsMain)
         {
@@ -147,6 +169,11 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             TrainingCheckpoint.Save(path, model, optimizer, meta);
             observer.OnCheckpoint(step, path);
             Prune();
+        }
+        else
+        {
+            // ZeRO-1 gathers the moments to rank 0 while it writes them.
+            optimizer.WriteMoments(null);
         }
 
         collectives.Barrier();

@@ -46,5 +46,11 @@ public sealed record TrainingOptions
 
     public bool Resume { get; init; }
 
+    /// <summary>0: every rank holds all AdamW moments; 1: ZeRO-1, the moments are sharded across ranks.</summary>
+    public int ZeroStage { get; init; }
+
+    /// <summary>Floats per collective call when ZeRO-1 reduce-scatters gradients and all-gathers weights.</summary>
+    public long CollectiveChunkFloats { get; init; } = 4L << 20;
+
     public float EffectiveMinLearningRate => MinLearningRate ?? LearningRate * 0.1f;
 }
