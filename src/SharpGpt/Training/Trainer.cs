@@ -64,10 +64,10 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             }
         }
 
-        // Every rank must start from the same weights: the same seed, or the same checkpoint.
-        ulong checksum = ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, resumedFrom is null ? "at the start" : $"after resuming from {resumedFrom}");
         if (collectives.WorldSize > 1)
         {
+            // Every rank must start from the same weights: the same seed, or the same checkpoint.
+            ulong checksum = ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, resumedFrom is null ? "at the start" : $"after resuming from {resumedFrom}");
             observer.OnMessage($"{collectives.WorldSize} ranks start from identical weights (checksum {checksum:x16})");
         }
 
@@ -159,8 +159,12 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
 
     private string SaveCheckpoint(int step, IDistributedOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo)
     {
-        // Rank 0 writes rank 0's weights; they must be everyone's.
-        ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, $"at step {step}");
+        if (collectives.WorldSize > 1)
+        {
+            // Rank 0 writes rank 0's weights; they must be everyone's.
+            ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, $"at step {step}");
+        }
+
         string path = TrainingCheckpoint.PathFor(options.OutDir, step);
         if (IsMain)
         {
