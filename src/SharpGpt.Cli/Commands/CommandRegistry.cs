@@ -13,6 +13,7 @@ internal static class CommandRegistry
         PlotCommand.Create(),
         VerifyCommand.Create(),
         BenchCommand.Create(),
+        BenchAllReduceCommand.Create(),
         SampleCommand.Create(),
         ImportCommand.Create(),
         ExportCommand.Create(),

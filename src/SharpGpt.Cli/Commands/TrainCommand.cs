@@ -54,21 +54,25 @@ internal static class TrainCommand
         var hellaSwag = new Option<FileInfo?>("--hellaswag") { Description = "HellaSwag JSONL to score during training; acc_norm goes to metrics.jsonl as hella_acc" };
         var hellaSwagEvery = new Option<int>("--hellaswag-every") { Description = "Score HellaSwag every N steps (0 = only after the last step)", DefaultValueFactory = _ => 250 };
         var hellaSwagLimit = new Option<int>("--hellaswag-limit") { Description = "Score only the first N HellaSwag examples (0 = all)" };
+        var zero = new Option<int>("--zero") { Description = "ZeRO stage under mpirun: 0 = every rank holds all AdamW moments, 1 = the moments are sharded across ranks" };
+        var commChunk = CommonOptions.CommChunk();
         var threads = CommonOptions.Threads();
 
         var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
         {
             data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
             warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches,
-            hellaSwag, hellaSwagEvery, hellaSwagLimit, threads,
+            hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads,
         };
 
-        command.SetAction(r =>
+        // Under mpirun every rank runs this; rank 0 alone prints and writes.
+        command.SetAction(r => DistributedRun.Run(r.GetValue(commChunk), collectives =>
         {
+            bool main = collectives.Rank == 0;
             var outDir = r.GetValue(output)!.FullName;
             Directory.CreateDirectory(outDir);
             var d = r.GetValue(data) is null ? Shakespeare : Gpt2Recipe;
-            string dataDir = r.GetValue(data)?.FullName ?? PrepareEmbedded(outDir);
+            string dataDir = r.GetValue(data)?.FullName ?? PrepareEmbedded(outDir, collectives);
             ITextTokenizer tokenizer = TokenizerFactory.LoadForDataDir(dataDir);
             int t = r.GetValue(seqLen) ?? d.SeqLen;
 
@@ -84,8 +88,12 @@ internal static class TrainCommand
             {
                 long budget = BatchPlan.ParseBytes(r.GetValue(memoryBudget)!);
                 long wanted = total > 0 ? total : (long)d.MicroBatch * t;
-                var (plan, bytes) = BatchPlan.Auto(model.Config, kernels, wanted, t, 1, budget);
-                Console.WriteLine($"micro-batch auto: B={plan.MicroBatch} x T={t} x {plan.AccumulationSteps} accumulation steps = {plan.TotalBatchTokens:N0} tokens/step; memory {BatchPlan.Format(bytes)} (parameters, gradients and AdamW {BatchPlan.Format(BatchPlan.StateBytes(model.Config))}, activations {BatchPlan.Format(bytes - BatchPlan.StateBytes(model.Config))}) of {BatchPlan.Format(budget)}");
+                var (plan, bytes) = BatchPlan.Auto(model.Config, kernels, wanted, t, collectives.WorldSize, budget);
+                if (main)
+                {
+                    Console.WriteLine($"micro-batch auto: B={plan.MicroBatch} x T={t} x {plan.AccumulationSteps} accumulation steps = {plan.TotalBatchTokens:N0} tokens/step; memory {BatchPlan.Format(bytes)} (parameters, gradients and AdamW {BatchPlan.Format(BatchPlan.StateBytes(model.Config))}, activations {BatchPlan.Format(bytes - BatchPlan.StateBytes(model.Config))}) of {BatchPlan.Format(budget)} per rank");
+                }
+
                 b = plan.MicroBatch;
                 total = plan.TotalBatchTokens;
             }
@@ -117,14 +125,21 @@ internal static class TrainCommand
                 HellaSwagPath = r.GetValue(hellaSwag)?.FullName,
                 HellaSwagEvery = r.GetValue(hellaSwagEvery),
                 HellaSwagLimit = r.GetValue(hellaSwagLimit),
+                ZeroStage = r.GetValue(zero),
+                CollectiveChunkFloats = r.GetValue(commChunk) > 0 ? r.GetValue(commChunk) : throw new ArgumentException("--comm-chunk must be positive."),
             };
 
-            var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));
             int sampleLength = r.GetValue(sampleTokens);
-            var trainer = new Trainer(model, options, new SingleProcess(), observer, TextSampling.Create(model, tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson());
-            var outcome = RunWithProgress(trainer, observer);
-            return Finish(outcome, model, tokenizer, sampleLength, options);
-        });
+            if (!main)
+            {
+                var outcome = new Trainer(model, options, collectives, new QuietTrainingObserver()).Run();
+                return outcome.Diverged ? 3 : 0;
+            }
+
+            var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));
+            var trainer = new Trainer(model, options, collectives, observer, TextSampling.Create(model, tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson());
+            return Finish(RunWithProgress(trainer, observer), model, tokenizer, sampleLength, options);
+        }));
         return command;
     }
 
@@ -144,15 +159,21 @@ internal static class TrainCommand
             });
     }
 
-    private static string PrepareEmbedded(string outDir)
+    private static string PrepareEmbedded(string outDir, ICollectives collectives)
     {
         string dir = Path.Combine(outDir, "data");
-        if (!File.Exists(Path.Combine(dir, PreparedDataMeta.FileName)))
+        if (collectives.Rank == 0)
         {
-            DataPreparer.PrepareEmbeddedShakespeare(dir, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+            if (!File.Exists(Path.Combine(dir, PreparedDataMeta.FileName)))
+            {
+                DataPreparer.PrepareEmbeddedShakespeare(dir, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+            }
+
+            Console.WriteLine($"data: embedded Tiny Shakespeare, char-level, in {dir}");
         }
 
-        Console.WriteLine($"data: embedded Tiny Shakespeare, char-level, in {dir}");
+        // The other ranks read what rank 0 wrote (several machines need --out on a shared file system, or --data).
+        collectives.Barrier();
         return dir;
     }
 

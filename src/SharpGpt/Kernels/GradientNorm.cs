@@ -15,7 +15,11 @@ public static unsafe class GradientNorm
     }
 
     /// <param name="partials">Scratch of at least <see cref="PartialCount"/> doubles.</param>
-    public static double Compute(ParallelRunner runner, float* data, long count, double* partials)
+    public static double Compute(ParallelRunner runner, float* data, long count, double* partials) =>
+        Math.Sqrt(SumOfSquares(runner, data, count, partials));
+
+    /// <summary>The squared norm, so the parts of a buffer held by different ranks can be summed before the square root.</summary>
+    public static double SumOfSquares(ParallelRunner runner, float* data, long count, double* partials)
     {
         var args = new Args { Data = data, Count = count, Partials = partials };
         int parts = PartialCount(count);
@@ -26,7 +30,7 @@ public static unsafe class GradientNorm
             total += partials[i];
         }
 
-        return Math.Sqrt(total);
+        return total;
     }
 
     public static int PartialCount(long count) => (int)((count + Block - 1) / Block);

@@ -7,12 +7,18 @@ namespace SharpGpt.Training;
 /// gradient of its summed token losses; the sum is divided once by the number of unmasked targets
 /// of the whole step (across ranks), so the step equals one big batch exactly, masks included.
 /// </summary>
-public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives)
+public sealed class GradientAccumulationStep(GptModel model, IDistributedOptimizer optimizer, ICollectives collectives)
 {
+    /// <summary>Plain data parallelism over an existing optimizer and clipper.</summary>
+    public GradientAccumulationStep(GptModel model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives)
+        : this(model, new ReplicatedAdamW(model, optimizer, clipper, collectives), collectives)
+    {
+    }
+
     /// <param name="nextMicroBatch">Gives the inputs and targets (B*T each) of micro-step i.</param>
     public StepResult Run(int accumulationSteps, int b, int t, Func<int, (int[] Inputs, int[] Targets)> nextMicroBatch, float learningRate, float maxGradNorm)
     {
-        // Gradients are zero here: fresh, or cleared by the previous update (AdamW zeroes them as it reads them).
+        // Gradients are zero here: fresh, or cleared by the previous update.
         double lossSum = 0;
         long count = 0;
         for (int micro = 0; micro < accumulationSteps; micro++)
@@ -23,8 +29,8 @@ public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimiz
             count += model.TargetCount;
         }
 
-        // Gradients are all-reduced once per optimizer step, after the last micro-step.
-        collectives.AllReduceSum(model.Gradients.Pointer, model.Layout.Total);
+        // Gradients are reduced across ranks once per optimizer step, after the last micro-step.
+        double summedNorm = optimizer.ReduceGradients();
         Span<double> totals = [lossSum, count];
         collectives.AllReduceSum(totals);
         (lossSum, count) = (totals[0], (long)totals[1]);
@@ -36,7 +42,7 @@ public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimiz
         }
 
         float loss = (float)(lossSum / count);
-        double norm = clipper.Norm() / count;
+        double norm = summedNorm / count;
         if (!float.IsFinite(loss) || !double.IsFinite(norm))
         {
             model.ZeroGradients();
@@ -44,7 +50,7 @@ public sealed unsafe class GradientAccumulationStep(GptModel model, AdamWOptimiz
         }
 
         float scale = GradientClipper.ScaleFor(norm, maxGradNorm) / count;
-        optimizer.Update(learningRate, scale, zeroGradients: true);
+        optimizer.Update(learningRate, scale);
         return new StepResult(loss, norm, learningRate, count);
     }
 }

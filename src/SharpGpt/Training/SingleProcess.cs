@@ -15,6 +15,18 @@ public sealed unsafe class SingleProcess : ICollectives
     {
     }
 
+    public void ReduceScatterSum(float* data, ReadOnlySpan<int> counts)
+    {
+    }
+
+    public void AllGather(float* data, ReadOnlySpan<int> counts)
+    {
+    }
+
+    public void Broadcast(void* data, long bytes, int root)
+    {
+    }
+
     public void Barrier()
     {
     }

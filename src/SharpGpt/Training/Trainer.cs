@@ -1,4 +1,5 @@
 using SharpGpt.Data;
+using SharpGpt.Distributed;
 using SharpGpt.Eval;
 using SharpGpt.Model;
 
@@ -34,9 +35,8 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         val?.ValidateTokens(model.Config.VocabSize);
         var hellaSwag = o.HellaSwagPath is null ? null : CreateHellaSwag(o.HellaSwagPath, o.HellaSwagLimit);
 
-        using var optimizer = new AdamWOptimizer(model, o.Adam);
-        using var clipper = new GradientClipper(model);
-        var stepper = new GradientAccumulationStep(model, optimizer, clipper, collectives);
+        using var optimizer = CreateOptimizer();
+        var stepper = new GradientAccumulationStep(model, optimizer, collectives);
         var schedule = new LearningRateSchedule(o.LearningRate, o.EffectiveMinLearningRate, o.WarmupSteps, o.MaxSteps);
         var rng = new Rng(o.Seed);
         var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed) { RandomWindows = o.RandomWindows };
@@ -64,6 +64,19 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                 rng.State = meta.RngState;
                 firstStep = meta.Step;
             }
+        }
+
+        if (collectives.WorldSize > 1)
+        {
+            // Every rank must start from the same weights: the same seed, or the same checkpoint.
+            ulong checksum = ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, resumedFrom is null ? "at the start" : $"after resuming from {resumedFrom}");
+            observer.OnMessage($"{collectives.WorldSize} ranks start from identical weights (checksum {checksum:x16})");
+        }
+
+        if (o.ZeroStage == 1)
+        {
+            long full = 2L * sizeof(float) * model.Layout.Total;
+            observer.OnMessage($"ZeRO-1: AdamW moments sharded over {collectives.WorldSize} rank(s): {BatchPlan.Format(optimizer.MomentBytes)} on rank {collectives.Rank} instead of {BatchPlan.Format(full)}, {BatchPlan.Format(full - optimizer.MomentBytes)} saved per rank");
         }
 
         long parameters = model.Layout.UnpaddedTotal;
@@ -138,6 +151,13 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         return new TrainingOutcome(o.MaxSteps - firstStep, finalVal, Diverged: false, lastCheckpoint, trainingSeconds);
     }
 
+    private IDistributedOptimizer CreateOptimizer() => options.ZeroStage switch
+    {
+        0 => new ReplicatedAdamW(model, options.Adam, collectives),
+        1 => new ZeroAdamW(model, options.Adam, collectives, options.CollectiveChunkFloats),
+        _ => throw new ArgumentException($"--zero {options.ZeroStage} is not supported (0: off, 1: shard the AdamW moments)."),
+    };
+
     private float MeasureValidation(TokenDataLoader val, int steps)
     {
         var (sum, count) = ValidationLoss.Measure(model, val, steps);
@@ -166,8 +186,14 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         return (totals[0] / totals[2], totals[1] / totals[2], (int)totals[2]);
     }
 
-    private string SaveCheckpoint(int step, AdamWOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo)
+    private string SaveCheckpoint(int step, IDistributedOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo)
     {
+        if (collectives.WorldSize > 1)
+        {
+            // Rank 0 writes rank 0's weights; they must be everyone's.
+            ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, $"at step {step}");
+        }
+
         string path = TrainingCheckpoint.PathFor(options.OutDir, step);
         if (IsMain)
         {
@@ -176,6 +202,11 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             TrainingCheckpoint.Save(path, model, optimizer, meta);
             observer.OnCheckpoint(step, path);
             Prune();
+        }
+        else
+        {
+            // ZeRO-1 gathers the moments to rank 0 while it writes them.
+            optimizer.WriteMoments(null);
         }
 
         collectives.Barrier();

@@ -18,24 +18,34 @@ public static unsafe class TrainingCheckpoint
     private const int MaxJsonBytes = 1 << 24;
     private static readonly byte[] Magic = "SGPTCKPT"u8.ToArray();
 
-    public static void Save(string path, GptModel model, AdamWOptimizer? optimizer, CheckpointMetadata metadata)
+    public static void Save(string path, GptModel model, AdamWOptimizer? optimizer, CheckpointMetadata metadata) =>
+        Save(path, model, metadata, optimizer is null ? null : stream =>
+        {
+            BinaryHeader.WriteFloats(stream, optimizer.M.Pointer, model.Layout.Total);
+            BinaryHeader.WriteFloats(stream, optimizer.V.Pointer, model.Layout.Total);
+        });
+
+    /// <summary>
+    /// Saves with the moments of a data-parallel optimizer. With ZeRO-1 the moments are gathered
+    /// from every rank while they are written, so the ranks that do not write call
+    /// <see cref="IDistributedOptimizer.WriteMoments"/> with no stream at the same time.
+    /// </summary>
+    public static void Save(string path, GptModel model, IDistributedOptimizer optimizer, CheckpointMetadata metadata) =>
+        Save(path, model, metadata, optimizer.WriteMoments);
+
+    private static void Save(string path, GptModel model, CheckpointMetadata metadata, Action<Stream>? writeMoments)
     {
         AtomicFile.Write(path, stream =>
         {
-            byte[] json = JsonSerializer.SerializeToUtf8Bytes(metadata with { HasOptimizerState = optimizer is not null });
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(metadata with { HasOptimizerState = writeMoments is not null });
             var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             writer.Write(Magic);
             writer.Write(FormatVersion);
             writer.Write(json.Length);
             writer.Write(json);
             writer.Flush();
-            long total = model.Layout.Total;
-            BinaryHeader.WriteFloats(stream, model.Parameters.Pointer, total);
-            if (optimizer is not null)
-            {
-                BinaryHeader.WriteFloats(stream, optimizer.M.Pointer, total);
-                BinaryHeader.WriteFloats(stream, optimizer.V.Pointer, total);
-            }
+            BinaryHeader.WriteFloats(stream, model.Parameters.Pointer, model.Layout.Total);
+            writeMoments?.Invoke(stream);
         });
     }
 
@@ -71,7 +81,18 @@ public static unsafe class TrainingCheckpoint
     }
 
     /// <summary>Restores parameters and AdamW moments into an existing model and optimizer.</summary>
-    public static CheckpointMetadata Restore(string path, GptModel model, AdamWOptimizer optimizer)
+    public static CheckpointMetadata Restore(string path, GptModel model, AdamWOptimizer optimizer) =>
+        Restore(path, model, stream =>
+        {
+            BinaryHeader.ReadFloats(stream, optimizer.M.Pointer, model.Layout.Total);
+            BinaryHeader.ReadFloats(stream, optimizer.V.Pointer, model.Layout.Total);
+        }, step => optimizer.Step = step);
+
+    /// <summary>Restores parameters and this rank's part of the moments of a data-parallel optimizer.</summary>
+    public static CheckpointMetadata Restore(string path, GptModel model, IDistributedOptimizer optimizer) =>
+        Restore(path, model, optimizer.ReadMoments, step => optimizer.Step = step);
+
+    private static CheckpointMetadata Restore(string path, GptModel model, Action<Stream> readMoments, Action<int> setStep)
     {
         using var stream = OpenRead(path);
         var (metadata, _) = ReadHeader(stream, path);
@@ -85,11 +106,9 @@ public static unsafe class TrainingCheckpoint
             throw new InvalidDataException($"{path}: holds no optimizer state, so training cannot resume from it (use --init-from to start a new run from its weights).");
         }
 
-        long total = model.Layout.Total;
-        BinaryHeader.ReadFloats(stream, model.Parameters.Pointer, total);
-        BinaryHeader.ReadFloats(stream, optimizer.M.Pointer, total);
-        BinaryHeader.ReadFloats(stream, optimizer.V.Pointer, total);
-        optimizer.Step = metadata.OptimizerStep;
+        BinaryHeader.ReadFloats(stream, model.Parameters.Pointer, model.Layout.Total);
+        readMoments(stream);
+        setStep(metadata.OptimizerStep);
         return metadata;
     }
 

@@ -58,5 +58,11 @@ public sealed record TrainingOptions
     /// <summary>HellaSwag examples to score (the first N of the file); 0 = all.</summary>
     public int HellaSwagLimit { get; init; }
 
+    /// <summary>0: every rank holds all AdamW moments; 1: ZeRO-1, the moments are sharded across ranks.</summary>
+    public int ZeroStage { get; init; }
+
+    /// <summary>Floats per collective call when ZeRO-1 reduce-scatters gradients and all-gathers weights.</summary>
+    public long CollectiveChunkFloats { get; init; } = 4L << 20;
+
     public float EffectiveMinLearningRate => MinLearningRate ?? LearningRate * 0.1f;
 }
