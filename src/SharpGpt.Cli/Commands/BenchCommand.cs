@@ -18,6 +18,8 @@ internal static class BenchCommand
         var layers = new Option<int>("--layers") { Description = "Override the number of layers" };
         var heads = new Option<int>("--heads") { Description = "Override the number of heads" };
         var embd = new Option<int>("--embd") { Description = "Override the embedding width" };
+        var vocab = new Option<int>("--vocab") { Description = "Override the vocabulary size (e.g. 65 for Tiny Shakespeare's characters)" };
+        var blockSize = new Option<int>("--block-size") { Description = "Override the block size" };
         var batch = new Option<int>("--batch") { Description = "Micro-batch size B", DefaultValueFactory = _ => 4 };
         var seq = new Option<int>("--seq") { Description = "Sequence length T", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 10 };
@@ -29,7 +31,7 @@ internal static class BenchCommand
         var threads = CommonOptions.Threads();
         var command = new Command("bench", "Time GPT-2 training steps on random tokens and report ms/step, tokens/s and MFU.")
         {
-            preset, layers, heads, embd, batch, seq, steps, warmup, dtype, profile, attention, peak, threads,
+            preset, layers, heads, embd, vocab, blockSize, batch, seq, steps, warmup, dtype, profile, attention, peak, threads,
         };
         command.SetAction(r =>
         {
@@ -39,6 +41,8 @@ internal static class BenchCommand
                 NumLayers = r.GetValue(layers) > 0 ? r.GetValue(layers) : config.NumLayers,
                 NumHeads = r.GetValue(heads) > 0 ? r.GetValue(heads) : config.NumHeads,
                 Channels = r.GetValue(embd) > 0 ? r.GetValue(embd) : config.Channels,
+                VocabSize = r.GetValue(vocab) > 0 ? r.GetValue(vocab) : config.VocabSize,
+                MaxSeqLen = r.GetValue(blockSize) > 0 ? r.GetValue(blockSize) : config.MaxSeqLen,
             };
             if (r.GetValue(dtype) != "fp32")
             {

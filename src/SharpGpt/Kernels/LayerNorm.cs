@@ -75,16 +75,38 @@ public static unsafe class LayerNorm
             float m = a->Mean[r], s = a->Rstd[r];
 
             // dnorm = w * dout; dinp = (dnorm - mean(dnorm) - norm * mean(dnorm * norm)) * rstd
-            float sumD = 0, sumDN = 0;
-            for (int i = 0; i < c; i++)
+            var vm = new Vector<float>(m);
+            var vs = new Vector<float>(s);
+            var accD = Vector<float>.Zero;
+            var accDN = Vector<float>.Zero;
+            int i = 0;
+            for (; i <= c - Vector<float>.Count; i += Vector<float>.Count)
             {
-                float dn = a->Weight[i] * d[i];
+                var dn = Vector.Load(a->Weight + i) * Vector.Load(d + i);
+                accD += dn;
+                accDN += dn * ((Vector.Load(x + i) - vm) * vs);
+            }
+
+            float sumD = Vector.Sum(accD), sumDN = Vector.Sum(accDN);
+            for (int j = i; j < c; j++)
+            {
+                float dn = a->Weight[j] * d[j];
                 sumD += dn;
-                sumDN += dn * (x[i] - m) * s;
+                sumDN += dn * (x[j] - m) * s;
             }
 
             float meanD = sumD / c, meanDN = sumDN / c;
-            for (int i = 0; i < c; i++)
+            var vMeanD = new Vector<float>(meanD);
+            var vMeanDN = new Vector<float>(meanDN);
+            i = 0;
+            for (; i <= c - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var n = (Vector.Load(x + i) - vm) * vs;
+                var g = ((Vector.Load(a->Weight + i) * Vector.Load(d + i)) - vMeanD - (n * vMeanDN)) * vs;
+                Vector.Store(Vector.Load(di + i) + g, di + i);
+            }
+
+            for (; i < c; i++)
             {
                 float n = (x[i] - m) * s;
                 di[i] += ((a->Weight[i] * d[i]) - meanD - (n * meanDN)) * s;
@@ -102,7 +124,17 @@ public static unsafe class LayerNorm
             float* x = a->Inp + (long)r * c;
             float* d = a->DOut + (long)r * c;
             float m = a->Mean[r], s = a->Rstd[r];
-            for (int i = start; i < end; i++)
+            var vm = new Vector<float>(m);
+            var vs = new Vector<float>(s);
+            int i = start;
+            for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var dv = Vector.Load(d + i);
+                Vector.Store(Vector.Load(a->DBias + i) + dv, a->DBias + i);
+                Vector.Store(Vector.Load(a->DWeight + i) + ((Vector.Load(x + i) - vm) * vs * dv), a->DWeight + i);
+            }
+
+            for (; i < end; i++)
             {
                 a->DBias[i] += d[i];
                 a->DWeight[i] += (x[i] - m) * s * d[i];

@@ -10,7 +10,7 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Tanh(Vector<float> x)
     {
-        var e = Vector.Exp(x + x);
+        var e = Exp(x + x);
         return Vector<float>.One - (Vector.Create(2f) / (Vector<float>.One + e));
     }
 
