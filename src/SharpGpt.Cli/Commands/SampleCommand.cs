@@ -166,13 +166,9 @@ internal static class SampleCommand
                 }
             }
         }
-        else if (codec?.EndOfTextToken is int eot)
-        {
-            prompt = [eot]; // GPT-2's <|endoftext|>: an unconditional sample
-        }
         else if (codec is not null)
         {
-            prompt = [0]; // no document separator in this vocabulary: start from its first symbol
+            prompt = [TextSampling.StartToken(codec)]; // an unconditional sample
         }
         else
         {

@@ -14,7 +14,7 @@ internal static class TextSampling
             return null;
         }
 
-        int start = tokenizer.EndOfTextToken ?? StartSymbol(tokenizer);
+        int start = StartToken(tokenizer);
         return rng =>
         {
             using var decoder = new KvCacheDecoder(model);
@@ -26,9 +26,15 @@ internal static class TextSampling
         };
     }
 
-    // Character vocabularies start from a newline when they have one, as nanoGPT's samples do.
-    private static int StartSymbol(ITextTokenizer tokenizer)
+    /// <summary>The token an unconditional sample starts from: the end-of-text token (GPT-2), else a
+    /// newline when the vocabulary has one (as nanoGPT's character samples do), else its first symbol.</summary>
+    public static int StartToken(ITextTokenizer tokenizer)
     {
+        if (tokenizer.EndOfTextToken is int eot)
+        {
+            return eot;
+        }
+
         try
         {
             return tokenizer.Encode("\n")[0];
