@@ -57,55 +57,9 @@ public static unsafe class CachedAttention
         // Rows are dealt round-robin so the long (late) rows of the causal triangle spread over groups.
         for (int r = group; r < a->N; r += a->Groups)
         {
-            int last = a->Start + r;
+            int count = a->Start + r + 1;
             float* q = a->Qkv + ((long)r * 3 * c) + (h * hs);
-            float max = float.NegativeInfinity;
-            for (int j = 0; j <= last; j++)
-            {
-                float s = Dot(q, a->Keys + ((long)j * c) + (h * hs), hs) * scale;
-                row[j] = s;
-                max = MathF.Max(max, s);
-            }
-
-            // Subtracting the max keeps exp() from overflowing for large scores.
-            float sum = 0;
-            for (int j = 0; j <= last; j++)
-            {
-                float e = MathF.Exp(row[j] - max);
-                row[j] = e;
-                sum += e;
-            }
-
-            float inv = 1f / sum;
-            float* o = a->Out + ((long)r * c) + (h * hs);
-            new Span<float>(o, hs).Clear();
-            for (int j = 0; j <= last; j++)
-            {
-                float w = row[j] * inv;
-                float* v = a->Values + ((long)j * c) + (h * hs);
-                for (int d = 0; d < hs; d++)
-                {
-                    o[d] += w * v[d];
-                }
-            }
+            Attention.AttendQuery(q, a->Keys + (h * hs), a->Values + (h * hs), c, count, hs, scale, row, a->Out + ((long)r * c) + (h * hs));
         }
-    }
-
-    private static float Dot(float* x, float* y, int n)
-    {
-        var acc = Vector<float>.Zero;
-        int i = 0;
-        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            acc += Vector.Load(x + i) * Vector.Load(y + i);
-        }
-
-        float s = Vector.Sum(acc);
-        for (; i < n; i++)
-        {
-            s += x[i] * y[i];
-        }
-
-        return s;
     }
 }

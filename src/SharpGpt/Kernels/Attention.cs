@@ -30,46 +30,46 @@ public static unsafe class Attention
         float* qkv = a->Qkv + ((long)b * t * c3);
         for (int i = 0; i < t; i++)
         {
-            float* q = qkv + ((long)i * c3) + (h * hs);
             float* row = a->Att + ((((long)part * t) + i) * t);
-            float max = float.NegativeInfinity;
-            for (int j = 0; j <= i; j++)
-            {
-                float* k = qkv + ((long)j * c3) + c + (h * hs);
-                float s = Dot(q, k, hs) * scale;
-                row[j] = s;
-                max = MathF.Max(max, s);
-            }
-
-            float sum = 0;
-            for (int j = 0; j <= i; j++)
-            {
-                float e = MathF.Exp(row[j] - max);
-                row[j] = e;
-                sum += e;
-            }
-
-            float inv = 1f / sum;
-            for (int j = 0; j <= i; j++)
-            {
-                row[j] *= inv;
-            }
-
-            for (int j = i + 1; j < t; j++)
-            {
-                row[j] = 0;
-            }
-
             float* o = a->Out + ((long)b * t * c) + ((long)i * c) + (h * hs);
-            new Span<float>(o, hs).Clear();
-            for (int j = 0; j <= i; j++)
+            AttendQuery(qkv + ((long)i * c3) + (h * hs), qkv + c + (h * hs), qkv + (2 * c) + (h * hs), c3, i + 1, hs, scale, row, o);
+            new Span<float>(row + i + 1, t - i - 1).Clear();
+        }
+    }
+
+    /// <summary>
+    /// One query against keys/values 0..count-1 (rows <paramref name="stride"/> floats apart):
+    /// probs (count) = softmax(q · k * scale), out (hs) = probs · v. Shared by this kernel and the
+    /// KV-cache decoder so cached decoding rounds exactly as the full forward does.
+    /// </summary>
+    internal static void AttendQuery(float* q, float* keys, float* values, long stride, int count, int hs, float scale, float* probs, float* output)
+    {
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < count; j++)
+        {
+            float s = VectorMath.Dot(q, keys + (j * stride), hs) * scale;
+            probs[j] = s;
+            max = MathF.Max(max, s);
+        }
+
+        // Subtracting the max keeps exp() from overflowing for large scores.
+        float sum = 0;
+        for (int j = 0; j < count; j++)
+        {
+            float e = MathF.Exp(probs[j] - max);
+            probs[j] = e;
+            sum += e;
+        }
+
+        float inv = 1f / sum;
+        new Span<float>(output, hs).Clear();
+        for (int j = 0; j < count; j++)
+        {
+            float w = probs[j] *= inv;
+            float* v = values + (j * stride);
+            for (int d = 0; d < hs; d++)
             {
-                float* v = qkv + ((long)j * c3) + (2 * c) + (h * hs);
-                float w = row[j];
-                for (int d = 0; d < hs; d++)
-                {
-                    o[d] += w * v[d];
-                }
+                output[d] += w * v[d];
             }
         }
     }
@@ -102,7 +102,7 @@ public static unsafe class Attention
             {
                 float* v = qkv + ((long)j * c3) + (2 * c) + (h * hs);
                 float* dv = dqkv + ((long)j * c3) + (2 * c) + (h * hs);
-                datt[j] = Dot(dout, v, hs);
+                datt[j] = VectorMath.Dot(dout, v, hs);
                 float w = row[j];
                 for (int d = 0; d < hs; d++)
                 {
@@ -131,23 +131,5 @@ public static unsafe class Attention
                 }
             }
         }
-    }
-
-    private static float Dot(float* x, float* y, int n)
-    {
-        var acc = System.Numerics.Vector<float>.Zero;
-        int i = 0;
-        for (; i <= n - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
-        {
-            acc += System.Numerics.Vector.Load(x + i) * System.Numerics.Vector.Load(y + i);
-        }
-
-        float s = System.Numerics.Vector.Sum(acc);
-        for (; i < n; i++)
-        {
-            s += x[i] * y[i];
-        }
-
-        return s;
     }
 }

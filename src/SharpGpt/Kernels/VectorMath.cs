@@ -43,6 +43,22 @@ internal static class VectorMath
         return Vector.ConditionalSelect(Vector.Equals(x, x), e, x);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float HorizontalSum(Vector<float> v) => Vector.Sum(v);
+    /// <summary>x · y with separate multiply and add (not FMA), so every caller rounds alike.</summary>
+    public static unsafe float Dot(float* x, float* y, int n)
+    {
+        var acc = Vector<float>.Zero;
+        int i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            acc += Vector.Load(x + i) * Vector.Load(y + i);
+        }
+
+        float s = Vector.Sum(acc);
+        for (; i < n; i++)
+        {
+            s += x[i] * y[i];
+        }
+
+        return s;
+    }
 }
