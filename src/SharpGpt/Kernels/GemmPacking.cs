@@ -134,23 +134,137 @@ internal static unsafe class GemmPacking
         }
     }
 
+    /// <summary>As the fp32 overload, from a bf16 source widened (exactly) into the same fp32 panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackTransposed(ushort* src, nint ld, int rows, int width, int kc, float* dest)
+    {
+        int p = 0;
+        if (Avx2.IsSupported && rows == width)
+        {
+            for (; p + 8 <= kc; p += 8)
+            {
+                int g = 0;
+                for (; g + 8 <= width; g += 8)
+                {
+                    Transpose8x8(src + g * ld + p, ld, 8, dest + (nint)p * width + g, width);
+                }
+
+                if (g < width)
+                {
+                    Transpose8x8(src + g * ld + p, ld, width - g, dest + (nint)p * width + g, width);
+                }
+            }
+        }
+
+        for (; p < kc; p++)
+        {
+            float* d = dest + (nint)p * width;
+            int r = 0;
+            for (; r < rows; r++)
+            {
+                d[r] = BFloat16.ToFloat(src[r * ld + p]);
+            }
+
+            for (; r < width; r++)
+            {
+                d[r] = 0f;
+            }
+        }
+    }
+
+    /// <summary>As the fp32 overload, from a bf16 source widened (exactly) into the same fp32 panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackCopy(ushort* src, nint ld, int cols, int width, int kc, float* dest)
+    {
+        int full = cols / width;
+        int rest = cols - full * width;
+        nint panelStride = (nint)width * kc;
+        for (int p = 0; p < kc; p++)
+        {
+            ushort* s = src + p * ld;
+            float* d = dest + (nint)p * width;
+            if (Sse.IsSupported)
+            {
+                // As in the fp32 overload: one request per 64-byte line (32 bf16 values), PrefetchRows ahead.
+                ushort* ahead = s + PrefetchRows * ld;
+                for (int j = 0; j < cols; j += 32)
+                {
+                    Sse.Prefetch0(ahead + j);
+                }
+
+                Sse.Prefetch0(ahead + cols - 1);
+            }
+
+            for (int q = 0; q < full; q++)
+            {
+                WidenRow(s, d, width);
+                s += width;
+                d += panelStride;
+            }
+
+            if (rest > 0)
+            {
+                WidenRow(s, d, rest);
+                new Span<float>(d + rest, width - rest).Clear();
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WidenRow(ushort* s, float* d, int count)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= count; j += 8)
+            {
+                BFloat16.Load8(s + j).Store(d + j);
+            }
+        }
+
+        for (; j < count; j++)
+        {
+            d[j] = BFloat16.ToFloat(s[j]);
+        }
+    }
+
     /// <summary>
     /// Transposes an 8 (k) x <paramref name="rows"/> block: row r's 8 consecutive values at
     /// <c>s + r * ld</c> become lane r of the 8 output vectors at <c>d + j * dstride</c>. Only
     /// <paramref name="rows"/> lanes (&lt;= 8) of each output are written; missing rows read as zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* s, nint ld, int rows, float* d, int dstride)
-    {
-        Vector256<float> r0 = Avx.LoadVector256(s);
-        Vector256<float> r1 = rows > 1 ? Avx.LoadVector256(s + ld) : default;
-        Vector256<float> r2 = rows > 2 ? Avx.LoadVector256(s + 2 * ld) : default;
-        Vector256<float> r3 = rows > 3 ? Avx.LoadVector256(s + 3 * ld) : default;
-        Vector256<float> r4 = rows > 4 ? Avx.LoadVector256(s + 4 * ld) : default;
-        Vector256<float> r5 = rows > 5 ? Avx.LoadVector256(s + 5 * ld) : default;
-        Vector256<float> r6 = rows > 6 ? Avx.LoadVector256(s + 6 * ld) : default;
-        Vector256<float> r7 = rows > 7 ? Avx.LoadVector256(s + 7 * ld) : default;
+    private static void Transpose8x8(float* s, nint ld, int rows, float* d, int dstride) =>
+        Transpose8x8(
+            Avx.LoadVector256(s),
+            rows > 1 ? Avx.LoadVector256(s + ld) : default,
+            rows > 2 ? Avx.LoadVector256(s + 2 * ld) : default,
+            rows > 3 ? Avx.LoadVector256(s + 3 * ld) : default,
+            rows > 4 ? Avx.LoadVector256(s + 4 * ld) : default,
+            rows > 5 ? Avx.LoadVector256(s + 5 * ld) : default,
+            rows > 6 ? Avx.LoadVector256(s + 6 * ld) : default,
+            rows > 7 ? Avx.LoadVector256(s + 7 * ld) : default,
+            rows, d, dstride);
 
+    /// <summary>As the fp32 overload, from bf16 rows widened as they are loaded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(ushort* s, nint ld, int rows, float* d, int dstride) =>
+        Transpose8x8(
+            BFloat16.Load8(s),
+            rows > 1 ? BFloat16.Load8(s + ld) : default,
+            rows > 2 ? BFloat16.Load8(s + 2 * ld) : default,
+            rows > 3 ? BFloat16.Load8(s + 3 * ld) : default,
+            rows > 4 ? BFloat16.Load8(s + 4 * ld) : default,
+            rows > 5 ? BFloat16.Load8(s + 5 * ld) : default,
+            rows > 6 ? BFloat16.Load8(s + 6 * ld) : default,
+            rows > 7 ? BFloat16.Load8(s + 7 * ld) : default,
+            rows, d, dstride);
+
+    /// <summary>Stores lane r of row vector j at <c>d + j * dstride + r</c>, for the first <paramref name="rows"/> rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, int rows, float* d, int dstride)
+    {
         // Interleave pairs of rows: t0 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5], ...
         Vector256<float> t0 = Avx.UnpackLow(r0, r1);
         Vector256<float> t1 = Avx.UnpackHigh(r0, r1);
