@@ -24,7 +24,7 @@ internal static class BenchCommand
         var seq = new Option<int>("--seq") { Description = "Sequence length T", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps", DefaultValueFactory = _ => 2 };
-        var dtype = new Option<string>("--dtype") { Description = "Precision: fp32", DefaultValueFactory = _ => "fp32" };
+        var dtype = CommonOptions.Dtype();
         var profile = new Option<bool>("--profile") { Description = "Print the time spent in each kernel" };
         var attention = new Option<AttentionAlgorithm>("--attention") { Description = "Attention kernel: Flash (state linear in T) or Plain (keeps the T x T softmax)", DefaultValueFactory = _ => AttentionAlgorithm.Flash };
         var peak = new Option<double>("--peak-gflops") { Description = "fp32 peak for MFU (default: measured now with an FMA loop)" };
@@ -44,25 +44,20 @@ internal static class BenchCommand
                 VocabSize = r.GetValue(vocab) > 0 ? r.GetValue(vocab) : config.VocabSize,
                 MaxSeqLen = r.GetValue(blockSize) > 0 ? r.GetValue(blockSize) : config.MaxSeqLen,
             };
-            if (r.GetValue(dtype) != "fp32")
-            {
-                Console.Error.WriteLine($"bench: --dtype {r.GetValue(dtype)} is not supported yet (supported: fp32).");
-                return 2;
-            }
-
             return Run(config, r.GetValue(batch), r.GetValue(seq), r.GetValue(steps), r.GetValue(warmup), r.GetValue(profile),
-                r.GetValue(attention), r.GetValue(peak), CommonOptions.ResolveThreads(r.GetValue(threads)));
+                r.GetValue(attention), r.GetValue(dtype), r.GetValue(peak), CommonOptions.ResolveThreads(r.GetValue(threads)));
         });
         return command;
     }
 
-    private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, AttentionAlgorithm attention, double peakGflops, int threads)
+    private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, AttentionAlgorithm attention, Precision precision, double peakGflops, int threads)
     {
         using var runner = new ParallelRunner(threads);
         var cpu = new CpuKernels(runner, attention);
         var profiler = profile ? new ProfilingKernels(cpu) : null;
-        using var model = new GptModel(config, profiler ?? (IGptKernels)cpu);
+        using var model = new GptModel(config, profiler ?? (IGptKernels)cpu) { Precision = precision };
         model.InitializeWeights(1337);
+        string dtype = precision.ToString().ToLowerInvariant();
         using var optimizer = new AdamWOptimizer(model, new AdamWSettings());
         using var clipper = new GradientClipper(model);
         var stepper = new GradientAccumulationStep(model, optimizer, clipper, new SingleProcess());
@@ -81,7 +76,7 @@ internal static class BenchCommand
         long n = model.Layout.UnpaddedTotal;
         // nanoGPT's estimate: 6N per token for the matmuls, plus attention's 12 * L * C * T.
         double flopsPerStep = ((6.0 * n) + (12.0 * config.NumLayers * config.Channels * t)) * b * t;
-        AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {threads} threads, {attention} attention, fp32 peak {peak / 1e9:F0} GFLOP/s, activations {model.ActivationBytes / 1e6:F0} MB");
+        AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {threads} threads, {attention} attention, {dtype}, fp32 peak {peak / 1e9:F0} GFLOP/s, activations {model.ActivationBytes / 1e6:F0} MB");
 
         var times = new List<double>();
         for (int step = 0; step < warmup + steps; step++)
@@ -121,7 +116,8 @@ internal static class BenchCommand
             ["seq"] = t,
             ["threads"] = threads,
             ["params"] = n,
-            ["dtype"] = "fp32",
+            ["dtype"] = dtype,
+            ["activation_bytes"] = model.ActivationBytes,
             ["attention"] = attention.ToString(),
         };
         Console.WriteLine(JsonSerializer.Serialize(summary));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpGpt.Distributed;
+using SharpGpt.Model;
 
 namespace SharpGpt.Cli.Commands;
 
@@ -13,6 +14,17 @@ internal static class CommonOptions
         Description = "Floats per MPI call when large buffers are all-reduced, reduce-scattered or all-gathered",
         DefaultValueFactory = _ => MpiCollectives.DefaultChunkFloats,
     };
+
+    public static Option<Precision> Dtype()
+    {
+        var option = new Option<Precision>("--dtype")
+        {
+            Description = "fp32, or bf16 mixed precision: the matmuls read bf16 weights and activations and sum in fp32; master weights, gradients and AdamW stay fp32",
+            DefaultValueFactory = _ => Precision.Fp32,
+        };
+        option.AcceptOnlyFromAmong("fp32", "bf16");
+        return option;
+    }
 
     // Ranks on one machine would otherwise each start a thread per core and fight over them. When
     // mpirun binds each rank to a core, ProcessorCount already reports 1.

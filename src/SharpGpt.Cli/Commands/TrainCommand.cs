@@ -57,12 +57,13 @@ internal static class TrainCommand
         var zero = new Option<int>("--zero") { Description = "ZeRO stage under mpirun: 0 = every rank holds all AdamW moments, 1 = the moments are sharded across ranks" };
         var commChunk = CommonOptions.CommChunk();
         var threads = CommonOptions.Threads();
+        var dtype = CommonOptions.Dtype();
 
         var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
         {
             data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
             warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches,
-            hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads,
+            hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads, dtype,
         };
 
         // Under mpirun every rank runs this; rank 0 alone prints and writes.
@@ -81,6 +82,7 @@ internal static class TrainCommand
             using var model = CreateModel(r.GetValue(initFrom), r.GetValue(preset), r.GetValue(layers), r.GetValue(heads), r.GetValue(embd),
                 r.GetValue(blockSize) ?? Math.Max(t, d == Shakespeare ? 64 : 1024), tokenizer, kernels, r.GetValue(seed), isShakespeare: d == Shakespeare);
 
+            Precision precision = r.GetValue(dtype);
             long total = r.GetValue(totalBatch) ?? 0;
             int b;
             string? micro = r.GetValue(microBatch);
@@ -88,10 +90,11 @@ internal static class TrainCommand
             {
                 long budget = BatchPlan.ParseBytes(r.GetValue(memoryBudget)!);
                 long wanted = total > 0 ? total : (long)d.MicroBatch * t;
-                var (plan, bytes) = BatchPlan.Auto(model.Config, kernels, wanted, t, collectives.WorldSize, budget);
+                var (plan, bytes) = BatchPlan.Auto(model.Config, kernels, wanted, t, collectives.WorldSize, budget, precision);
+                long state = BatchPlan.StateBytes(model.Config, precision);
                 if (main)
                 {
-                    Console.WriteLine($"micro-batch auto: B={plan.MicroBatch} x T={t} x {plan.AccumulationSteps} accumulation steps = {plan.TotalBatchTokens:N0} tokens/step; memory {BatchPlan.Format(bytes)} (parameters, gradients and AdamW {BatchPlan.Format(BatchPlan.StateBytes(model.Config))}, activations {BatchPlan.Format(bytes - BatchPlan.StateBytes(model.Config))}) of {BatchPlan.Format(budget)} per rank");
+                    Console.WriteLine($"micro-batch auto: B={plan.MicroBatch} x T={t} x {plan.AccumulationSteps} accumulation steps = {plan.TotalBatchTokens:N0} tokens/step; memory {BatchPlan.Format(bytes)} (parameters, gradients and AdamW {BatchPlan.Format(state)}, activations {BatchPlan.Format(bytes - state)}) of {BatchPlan.Format(budget)} per rank");
                 }
 
                 b = plan.MicroBatch;
@@ -127,7 +130,13 @@ internal static class TrainCommand
                 HellaSwagLimit = r.GetValue(hellaSwagLimit),
                 ZeroStage = r.GetValue(zero),
                 CollectiveChunkFloats = r.GetValue(commChunk) > 0 ? r.GetValue(commChunk) : throw new ArgumentException("--comm-chunk must be positive."),
+                Precision = precision,
             };
+
+            if (main && precision == Precision.Bf16)
+            {
+                Console.WriteLine("precision: bf16 matmuls (bf16 weights and input activations, fp32 sums); fp32 master weights, gradients and AdamW");
+            }
 
             int sampleLength = r.GetValue(sampleTokens);
             if (!main)

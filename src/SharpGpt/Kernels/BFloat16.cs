@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -22,8 +23,7 @@ public static unsafe class BFloat16
 
     private struct Args
     {
-        public ushort* Output;
-        public float* Input;
+        public TypedPointer Output, Input;
         public long N;
     }
 
@@ -56,6 +56,23 @@ public static unsafe class BFloat16
         Vector256<uint> nan = Vector256.GreaterThan((bits & Vector256.Create(~SignMask)).AsInt32(), Vector256.Create((int)Infinity)).AsUInt32();
         Vector256<uint> upper = Vector256.ConditionalSelect(nan, bits | Vector256.Create(QuietBit), rounded) >>> 16;
         return Vector128.Narrow(upper.GetLower(), upper.GetUpper());
+    }
+
+    /// <summary>Stores the lanes of <paramref name="value"/> as bf16 at <paramref name="destination"/>,
+    /// for the element-wise kernels, which work in <see cref="Vector{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Store(Vector<float> value, ushort* destination)
+    {
+        if (Vector<float>.Count == 8)
+        {
+            FromFloat(value.AsVector256()).Store(destination);
+            return;
+        }
+
+        for (int i = 0; i < Vector<float>.Count; i++)
+        {
+            destination[i] = FromFloat(value[i]);
+        }
     }
 
     /// <summary>Eight bf16 values at <paramref name="source"/> widened to fp32.</summary>
@@ -108,17 +125,29 @@ public static unsafe class BFloat16
         }
     }
 
-    /// <summary>output[i] = bf16(input[i]) for i &lt; n, in blocks over the runner's threads.</summary>
-    public static void FromFloat(ParallelRunner runner, ushort* output, float* input, long n)
+    /// <summary>fp32 to bf16 or bf16 to fp32 (the two pointers say which), n elements, in blocks over the runner's threads.</summary>
+    public static void Convert(ParallelRunner runner, TypedPointer output, TypedPointer input, long n)
     {
+        if (output.IsBf16 == input.IsBf16)
+        {
+            throw new ArgumentException($"A conversion goes between fp32 and bf16, but both sides are {(input.IsBf16 ? "bf16" : "fp32")}.");
+        }
+
         var args = new Args { Output = output, Input = input, N = n };
-        runner.For(checked((int)((n + Block - 1) / Block)), &FromFloatBlock, &args);
+        runner.For(checked((int)((n + Block - 1) / Block)), &ConvertBlock, &args);
     }
 
-    private static void FromFloatBlock(int part, void* p)
+    private static void ConvertBlock(int part, void* p)
     {
         var a = (Args*)p;
-        long start = (long)part * Block;
-        FromFloat(a->Output + start, a->Input + start, Math.Min(Block, a->N - start));
+        long start = (long)part * Block, count = Math.Min(Block, a->N - start);
+        if (a->Output.IsBf16)
+        {
+            FromFloat(a->Output.Bf16 + start, a->Input.Fp32 + start, count);
+        }
+        else
+        {
+            ToFloat(a->Output.Fp32 + start, a->Input.Bf16 + start, count);
+        }
     }
 }

@@ -13,16 +13,16 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
     public void EncoderBackward(float* dwte, float* dwpe, float* dout, int* inputs, int b, int t, int c)
         => Encoder.Backward(Runner, dwte, dwpe, dout, inputs, b, t, c);
 
-    public void LayerNormForward(float* output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
+    public void LayerNormForward(TypedPointer output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
         => LayerNorm.Forward(Runner, output, mean, rstd, inp, weight, bias, rows, c);
 
     public void LayerNormBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c)
         => LayerNorm.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, c);
 
-    public void MatmulForward(float* output, float* inp, float* weight, float* bias, int rows, int c, int oc)
+    public void MatmulForward(float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
         => Matmul.Forward(Runner, output, inp, weight, bias, rows, c, oc);
 
-    public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, int rows, int c, int oc)
+    public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
         => Matmul.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
 
     public long AttentionStateSize(int b, int t, int nh) => Attention == AttentionAlgorithm.Flash
@@ -58,7 +58,7 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
         }
     }
 
-    public void GeluForward(float* output, float* inp, long n) => Gelu.Forward(Runner, output, inp, n);
+    public void GeluForward(TypedPointer output, float* inp, long n) => Gelu.Forward(Runner, output, inp, n);
 
     public void GeluBackward(float* dinp, float* inp, float* dout, long n) => Gelu.Backward(Runner, dinp, inp, dout, n);
 
@@ -69,4 +69,6 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
 
     public void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp)
         => CrossEntropy.Backward(Runner, logits, lse, targets, dloss, rows, v, vp);
+
+    public void Convert(TypedPointer output, TypedPointer inp, long n) => BFloat16.Convert(Runner, output, inp, n);
 }

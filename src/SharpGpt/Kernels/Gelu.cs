@@ -2,7 +2,8 @@ using System.Numerics;
 
 namespace SharpGpt.Kernels;
 
-/// <summary>GELU with the tanh approximation GPT-2 uses: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).</summary>
+/// <summary>GELU with the tanh approximation GPT-2 uses: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+/// The forward writes fp32 or, for a bf16 matmul to read, bf16.</summary>
 public static unsafe class Gelu
 {
     private const float Sqrt2OverPi = 0.7978845608028654f;
@@ -12,13 +13,23 @@ public static unsafe class Gelu
     private struct Args
     {
         public float* Out, Inp, DInp, DOut;
+        public ushort* OutBf16;
         public long N;
     }
 
-    // out (N) <- inp (N)
-    public static void Forward(ParallelRunner runner, float* output, float* inp, long n)
+    // out (N) fp32 or bf16 <- inp (N)
+    public static void Forward(ParallelRunner runner, TypedPointer output, float* inp, long n)
     {
-        var args = new Args { Out = output, Inp = inp, N = n };
+        var args = new Args { Inp = inp, N = n };
+        if (output.IsBf16)
+        {
+            args.OutBf16 = output.Bf16;
+        }
+        else
+        {
+            args.Out = output.Fp32;
+        }
+
         runner.For((int)((n + Block - 1) / Block), &ForwardBlock, &args);
     }
 
@@ -29,18 +40,35 @@ public static unsafe class Gelu
         var k = new Vector<float>(Sqrt2OverPi);
         var cubic = new Vector<float>(Cubic);
         var half = new Vector<float>(0.5f);
+        bool bf16 = a->OutBf16 != null; // exactly one of Out and OutBf16 is set
         long i = start;
         for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
         {
             var x = Vector.Load(a->Inp + i);
             var th = VectorMath.Tanh(k * (x + (cubic * x * x * x)));
-            Vector.Store(half * x * (Vector<float>.One + th), a->Out + i);
+            var y = half * x * (Vector<float>.One + th);
+            if (bf16)
+            {
+                BFloat16.Store(y, a->OutBf16 + i);
+            }
+            else
+            {
+                Vector.Store(y, a->Out + i);
+            }
         }
 
         for (; i < end; i++)
         {
             float x = a->Inp[i];
-            a->Out[i] = 0.5f * x * (1f + MathF.Tanh(Sqrt2OverPi * (x + (Cubic * x * x * x))));
+            float y = 0.5f * x * (1f + MathF.Tanh(Sqrt2OverPi * (x + (Cubic * x * x * x))));
+            if (bf16)
+            {
+                a->OutBf16[i] = BFloat16.FromFloat(y);
+            }
+            else
+            {
+                a->Out[i] = y;
+            }
         }
     }
 

@@ -10,7 +10,8 @@ namespace SharpGpt.Kernels;
 /// A is shared, rows when B is) and each packs only its own panels of the larger operand, so no
 /// panel is packed twice and there are two barriers per shared block, not per KC slice. Each
 /// element of C is owned by one chunk and summed over k in a fixed order (KC slices in turn),
-/// so results are bit-identical run to run and across thread counts.
+/// so results are bit-identical run to run and across thread counts. A and B may be bf16: they are
+/// widened exactly while packed, so the product is bit for bit the fp32 product of the widened values.
 /// </summary>
 public static unsafe class Gemm
 {
@@ -26,18 +27,18 @@ public static unsafe class Gemm
     /// transB=false: B is [K,N] with row stride ldb; transB=true: B is stored [N,K] with row stride ldb.
     /// </summary>
     public static void Sgemm(ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias = null) =>
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null) =>
         Sgemm(GemmPath.Auto, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
 
     /// <summary>As the public overload, with the micro-kernel chosen by the caller (tests force each path).</summary>
     internal static void Sgemm(GemmPath path, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias = null) =>
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null) =>
         Sgemm(GemmKernel.For(path == GemmPath.Auto ? DefaultPath : path), runner, transA, transB, m, n, k,
             a, lda, b, ldb, c, ldc, accumulate, bias);
 
     /// <summary>As the public overload, with the micro-kernel and its blocking chosen by the caller.</summary>
     internal static void Sgemm(in GemmKernel kernel, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias = null)
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -62,12 +63,12 @@ public static unsafe class Gemm
 
         ArgumentOutOfRangeException.ThrowIfLessThan(lda, transA ? m : k);
         ArgumentOutOfRangeException.ThrowIfLessThan(ldb, transB ? k : n);
-        if (a == null)
+        if (a.IsNull)
         {
             throw new ArgumentNullException(nameof(a));
         }
 
-        if (b == null)
+        if (b.IsNull)
         {
             throw new ArgumentNullException(nameof(b));
         }
@@ -85,7 +86,7 @@ public static unsafe class Gemm
 
     private static void Run(in GemmKernel kernel, GemmWorkspace workspace, ParallelRunner runner,
         bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, float* bias)
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias)
     {
         var ctx = new Context
         {
@@ -407,7 +408,8 @@ public static unsafe class Gemm
         public int MR, NR, KC, McPanels, Threads;
         public bool TransA, TransB, Accumulate;
         public int M, N;
-        public float* A, B, C, Bias;
+        public TypedPointer A, B;
+        public float* C, Bias;
         public int Lda, Ldb, Ldc;
 
         /// <summary>The operand packed up front: KC slices SliceStride floats apart.</summary>

@@ -8,7 +8,8 @@ namespace SharpGpt.Kernels;
 /// Packs one micro-panel of A or B into the layout the micro-kernels stream: for each k, the
 /// panel's <c>width</c> values (MR rows of A or NR columns of B) lie next to each other, so the
 /// kernel reads both operands with unit stride. Lanes past the matrix edge are zero-filled, which
-/// lets edge tiles run the same full-size kernel. Transposed operands are absorbed here.
+/// lets edge tiles run the same full-size kernel. Transposed operands are absorbed here, and so are
+/// bf16 ones: widened exactly into the same fp32 panels, they reach the kernels as fp32.
 /// </summary>
 internal static unsafe class GemmPacking
 {
@@ -131,6 +132,32 @@ internal static unsafe class GemmPacking
         for (; j < count; j++)
         {
             d[j] = s[j];
+        }
+    }
+
+    /// <summary><see cref="PackTransposed(float*, nint, int, int, int, float*)"/> from an fp32 or a bf16 source.</summary>
+    public static void PackTransposed(TypedPointer src, nint ld, int rows, int width, int kc, float* dest)
+    {
+        if (src.IsBf16)
+        {
+            PackTransposed(src.Bf16, ld, rows, width, kc, dest);
+        }
+        else
+        {
+            PackTransposed(src.Fp32, ld, rows, width, kc, dest);
+        }
+    }
+
+    /// <summary><see cref="PackCopy(float*, nint, int, int, int, float*)"/> from an fp32 or a bf16 source.</summary>
+    public static void PackCopy(TypedPointer src, nint ld, int cols, int width, int kc, float* dest)
+    {
+        if (src.IsBf16)
+        {
+            PackCopy(src.Bf16, ld, cols, width, kc, dest);
+        }
+        else
+        {
+            PackCopy(src.Fp32, ld, cols, width, kc, dest);
         }
     }
 

@@ -15,16 +15,16 @@ public unsafe interface IGptKernels
 
     void EncoderBackward(float* dwte, float* dwpe, float* dout, int* inputs, int b, int t, int c);
 
-    // (N,C), mean (N), rstd (N) <- (N,C)
-    void LayerNormForward(float* output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c);
+    // (N,C) fp32 or bf16, mean (N), rstd (N) <- (N,C)
+    void LayerNormForward(TypedPointer output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c);
 
     void LayerNormBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c);
 
-    // (N,OC) <- (N,C) · (OC,C)^T + (OC)
-    void MatmulForward(float* output, float* inp, float* weight, float* bias, int rows, int c, int oc);
+    // (N,OC) <- (N,C) · (OC,C)^T + (OC); inp and weight fp32 or bf16
+    void MatmulForward(float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc);
 
     /// <summary>dinp is overwritten; dweight and dbias accumulate.</summary>
-    void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, int rows, int c, int oc);
+    void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc);
 
     /// <summary>Floats of saved state the attention forward needs per layer for a (B, T) batch.</summary>
     long AttentionStateSize(int b, int t, int nh);
@@ -38,7 +38,8 @@ public unsafe interface IGptKernels
     /// <summary>dqkv is overwritten.</summary>
     void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh);
 
-    void GeluForward(float* output, float* inp, long n);
+    // (N) fp32 or bf16 <- (N)
+    void GeluForward(TypedPointer output, float* inp, long n);
 
     /// <summary>dinp is overwritten.</summary>
     void GeluBackward(float* dinp, float* inp, float* dout, long n);
@@ -50,4 +51,7 @@ public unsafe interface IGptKernels
 
     /// <summary>Replaces the logits with their gradient, each unmasked row weighted by dloss.</summary>
     void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp);
+
+    // (N) <- (N), fp32 to bf16 (round to nearest even) or bf16 to fp32 (exact)
+    void Convert(TypedPointer output, TypedPointer inp, long n);
 }

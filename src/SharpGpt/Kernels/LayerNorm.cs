@@ -2,7 +2,8 @@ using System.Numerics;
 
 namespace SharpGpt.Kernels;
 
-/// <summary>LayerNorm over the channel dimension, eps 1e-5, with saved mean and 1/std for the backward.</summary>
+/// <summary>LayerNorm over the channel dimension, eps 1e-5, with saved mean and 1/std for the backward.
+/// The forward writes fp32 or, for a bf16 matmul to read, bf16 (the statistics stay fp32).</summary>
 public static unsafe class LayerNorm
 {
     public const float Epsilon = 1e-5f;
@@ -10,13 +11,23 @@ public static unsafe class LayerNorm
     private struct Args
     {
         public float* Out, Mean, Rstd, Inp, Weight, Bias, DInp, DWeight, DBias, DOut;
+        public ushort* OutBf16;
         public int Rows, C, RowsPerPart, Chunk;
     }
 
-    // out (N,C), mean (N), rstd (N) <- inp (N,C), weight (C), bias (C)
-    public static void Forward(ParallelRunner runner, float* output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
+    // out (N,C) fp32 or bf16, mean (N), rstd (N) <- inp (N,C), weight (C), bias (C)
+    public static void Forward(ParallelRunner runner, TypedPointer output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
     {
-        var args = new Args { Out = output, Mean = mean, Rstd = rstd, Inp = inp, Weight = weight, Bias = bias, Rows = rows, C = c };
+        var args = new Args { Mean = mean, Rstd = rstd, Inp = inp, Weight = weight, Bias = bias, Rows = rows, C = c };
+        if (output.IsBf16)
+        {
+            args.OutBf16 = output.Bf16;
+        }
+        else
+        {
+            args.Out = output.Fp32;
+        }
+
         args.RowsPerPart = Math.Max(1, rows / (runner.Threads * 8));
         runner.For((rows + args.RowsPerPart - 1) / args.RowsPerPart, &ForwardRows, &args);
     }
@@ -26,10 +37,12 @@ public static unsafe class LayerNorm
         var a = (Args*)p;
         int c = a->C;
         int end = Math.Min(a->Rows, (part + 1) * a->RowsPerPart);
+        bool bf16 = a->OutBf16 != null; // exactly one of Out and OutBf16 is set; only its rows are written
         for (int r = part * a->RowsPerPart; r < end; r++)
         {
             float* x = a->Inp + (long)r * c;
             float* o = a->Out + (long)r * c;
+            ushort* o16 = a->OutBf16 + (long)r * c;
             float m = Sum(x, c) / c;
             float v = SumSquaredDeviation(x, m, c) / c;
             float s = 1f / MathF.Sqrt(v + Epsilon);
@@ -39,12 +52,28 @@ public static unsafe class LayerNorm
             for (; i <= c - Vector<float>.Count; i += Vector<float>.Count)
             {
                 var n = (Vector.Load(x + i) - vm) * vs;
-                Vector.Store(Vector.FusedMultiplyAdd(n, Vector.Load(a->Weight + i), Vector.Load(a->Bias + i)), o + i);
+                var y = Vector.FusedMultiplyAdd(n, Vector.Load(a->Weight + i), Vector.Load(a->Bias + i));
+                if (bf16)
+                {
+                    BFloat16.Store(y, o16 + i);
+                }
+                else
+                {
+                    Vector.Store(y, o + i);
+                }
             }
 
             for (; i < c; i++)
             {
-                o[i] = ((x[i] - m) * s * a->Weight[i]) + a->Bias[i];
+                float y = ((x[i] - m) * s * a->Weight[i]) + a->Bias[i];
+                if (bf16)
+                {
+                    o16[i] = BFloat16.FromFloat(y);
+                }
+                else
+                {
+                    o[i] = y;
+                }
             }
 
             a->Mean[r] = m;

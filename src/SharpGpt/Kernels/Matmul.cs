@@ -2,7 +2,8 @@ using System.Numerics;
 
 namespace SharpGpt.Kernels;
 
-/// <summary>A linear layer, out = inp · W^T + bias, with W stored [OC, C] as in PyTorch; the products go to <see cref="Gemm"/>.</summary>
+/// <summary>A linear layer, out = inp · W^T + bias, with W stored [OC, C] as in PyTorch; the products go to <see cref="Gemm"/>.
+/// inp and W may be bf16 (mixed precision); everything else is fp32.</summary>
 public static unsafe class Matmul
 {
     private struct Args
@@ -12,11 +13,11 @@ public static unsafe class Matmul
     }
 
     // out (N,OC) <- inp (N,C), weight (OC,C), bias (OC) or null
-    public static void Forward(ParallelRunner runner, float* output, float* inp, float* weight, float* bias, int rows, int c, int oc)
+    public static void Forward(ParallelRunner runner, float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
         => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, output, oc, accumulate: false, bias);
 
     // dinp (N,C) = (overwritten), dweight (OC,C) +=, dbias (OC) += <- dout (N,OC), inp (N,C), weight (OC,C)
-    public static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, int rows, int c, int oc)
+    public static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
     {
         Gemm.Sgemm(runner, false, false, rows, c, oc, dout, oc, weight, c, dinp, c, accumulate: false);
         Gemm.Sgemm(runner, true, false, oc, c, rows, dout, oc, inp, c, dweight, c, accumulate: true);

@@ -34,7 +34,7 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         Add("encoder.backward", s);
     }
 
-    public void LayerNormForward(float* output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
+    public void LayerNormForward(TypedPointer output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
     {
         long s = Stopwatch.GetTimestamp();
         inner.LayerNormForward(output, mean, rstd, inp, weight, bias, rows, c);
@@ -48,14 +48,14 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         Add("layernorm.backward", s);
     }
 
-    public void MatmulForward(float* output, float* inp, float* weight, float* bias, int rows, int c, int oc)
+    public void MatmulForward(float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
     {
         long s = Stopwatch.GetTimestamp();
         inner.MatmulForward(output, inp, weight, bias, rows, c, oc);
         Add(bias == null ? "matmul.forward (lm_head)" : "matmul.forward", s);
     }
 
-    public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, int rows, int c, int oc)
+    public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
     {
         long s = Stopwatch.GetTimestamp();
         inner.MatmulBackward(dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
@@ -80,7 +80,7 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         Add("attention.backward", s);
     }
 
-    public void GeluForward(float* output, float* inp, long n)
+    public void GeluForward(TypedPointer output, float* inp, long n)
     {
         long s = Stopwatch.GetTimestamp();
         inner.GeluForward(output, inp, n);
@@ -113,5 +113,12 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         long s = Stopwatch.GetTimestamp();
         inner.CrossEntropyBackward(logits, lse, targets, dloss, rows, v, vp);
         Add("crossentropy.backward", s);
+    }
+
+    public void Convert(TypedPointer output, TypedPointer inp, long n)
+    {
+        long s = Stopwatch.GetTimestamp();
+        inner.Convert(output, inp, n);
+        Add(output.IsBf16 ? "convert.to_bf16" : "convert.to_fp32", s);
     }
 }

@@ -4,7 +4,8 @@ namespace SharpGpt.Model;
 
 /// <summary>
 /// Everything the forward keeps for the backward, plus the backward's scratch, carved out of one
-/// buffer allocated for a (B, T) batch and reused step after step.
+/// buffer allocated for a (B, T) batch and reused step after step. In bf16 precision the inputs of
+/// the matmuls (Ln1, Atty, Ln2, FchGelu, LnF) are kept in bf16, taking half the space.
 /// </summary>
 internal sealed unsafe class Activations : IDisposable
 {
@@ -13,13 +14,13 @@ internal sealed unsafe class Activations : IDisposable
     private readonly long _vp;
     private NativeBuffer? _fullLogits;
 
-    public Activations(GptConfig config, IGptKernels kernels, int b, int t)
+    public Activations(GptConfig config, IGptKernels kernels, int b, int t, Precision precision)
     {
         B = b;
         T = t;
         _vp = config.PaddedVocabSize;
         ClassifierRows = ClassifierChunkRows(config, b, t);
-        long[] sizes = Sizes(config, kernels, b, t);
+        long[] sizes = Sizes(config, kernels, b, t, precision);
         long total = 0;
         foreach (long s in sizes)
         {
@@ -35,22 +36,25 @@ internal sealed unsafe class Activations : IDisposable
             return r;
         }
 
+        // Sizes in floats: a bf16 tensor takes half as many, rounded up.
+        TypedPointer NextMatmulInput(long size) => precision == Precision.Bf16 ? (ushort*)Next(size) : Next(size);
+
         int k = 0;
         Encoded = Next(sizes[k++]);
-        Ln1 = Next(sizes[k++]);
+        Ln1 = NextMatmulInput(sizes[k++]);
         Ln1Mean = Next(sizes[k++]);
         Ln1Rstd = Next(sizes[k++]);
         Qkv = Next(sizes[k++]);
-        Atty = Next(sizes[k++]);
+        Atty = NextMatmulInput(sizes[k++]);
         AttState = Next(sizes[k++]);
         Residual2 = Next(sizes[k++]);
-        Ln2 = Next(sizes[k++]);
+        Ln2 = NextMatmulInput(sizes[k++]);
         Ln2Mean = Next(sizes[k++]);
         Ln2Rstd = Next(sizes[k++]);
         Fch = Next(sizes[k++]);
-        FchGelu = Next(sizes[k++]);
+        FchGelu = NextMatmulInput(sizes[k++]);
         Residual3 = Next(sizes[k++]);
-        LnF = Next(sizes[k++]);
+        LnF = NextMatmulInput(sizes[k++]);
         LnFMean = Next(sizes[k++]);
         LnFRstd = Next(sizes[k++]);
         ClassifierChunk = Next(sizes[k++]);
@@ -64,6 +68,7 @@ internal sealed unsafe class Activations : IDisposable
         DFch = Next(sizes[k++]);
         DFchGelu = Next(sizes[k++]);
         AttScratch = Next(sizes[k++]);
+        AttentionOutput = precision == Precision.Bf16 ? Next(sizes[k++]) : null;
         AttStateSize = kernels.AttentionStateSize(b, t, config.NumHeads);
         Bytes = total * sizeof(float);
 
@@ -77,30 +82,32 @@ internal sealed unsafe class Activations : IDisposable
     private static int ClassifierChunkRows(GptConfig config, int b, int t) =>
         (int)Math.Min((long)b * t, Math.Max(64, (16L << 20) / config.PaddedVocabSize));
 
-    public static long BytesFor(GptConfig config, IGptKernels kernels, int b, int t)
-        => (Sizes(config, kernels, b, t).Sum() * sizeof(float)) + (2L * b * t * sizeof(int));
+    public static long BytesFor(GptConfig config, IGptKernels kernels, int b, int t, Precision precision = Precision.Fp32)
+        => (Sizes(config, kernels, b, t, precision).Sum() * sizeof(float)) + (2L * b * t * sizeof(int));
 
-    private static long[] Sizes(GptConfig config, IGptKernels kernels, int b, int t)
+    private static long[] Sizes(GptConfig config, IGptKernels kernels, int b, int t, Precision precision)
     {
         long bt = (long)b * t, c = config.Channels, l = config.NumLayers, vp = config.PaddedVocabSize;
         long attState = kernels.AttentionStateSize(b, t, config.NumHeads);
-        return
+        bool bf16 = precision == Precision.Bf16;
+        long MatmulInput(long elements) => bf16 ? (elements + 1) / 2 : elements;
+        long[] sizes =
             [
                 bt * c,             // Encoded: the residual stream entering layer 0
-                l * bt * c,         // Ln1
+                MatmulInput(l * bt * c), // Ln1
                 l * bt,             // Ln1Mean
                 l * bt,             // Ln1Rstd
                 l * bt * 3 * c,     // Qkv
-                l * bt * c,         // Atty
+                MatmulInput(l * bt * c), // Atty
                 l * attState,       // AttState
                 l * bt * c,         // Residual2
-                l * bt * c,         // Ln2
+                MatmulInput(l * bt * c), // Ln2
                 l * bt,             // Ln2Mean
                 l * bt,             // Ln2Rstd
                 l * bt * 4 * c,     // Fch
-                l * bt * 4 * c,     // FchGelu
+                MatmulInput(l * bt * 4 * c), // FchGelu
                 l * bt * c,         // Residual3
-                bt * c,             // LnF
+                MatmulInput(bt * c), // LnF
                 bt,                 // LnFMean
                 bt,                 // LnFRstd
                 ClassifierChunkRows(config, b, t) * vp, // ClassifierChunk: logits of a chunk of rows, then their gradient
@@ -115,6 +122,9 @@ internal sealed unsafe class Activations : IDisposable
                 bt * 4 * c,         // DFchGelu
                 kernels.AttentionScratchSize(b, t, config.Channels, config.NumHeads),
             ];
+
+        // bf16: the attention kernels work in fp32, so its output passes through one fp32 (N,C) buffer.
+        return bf16 ? [.. sizes, bt * c] : sizes;
     }
 
     public int B { get; }
@@ -130,20 +140,20 @@ internal sealed unsafe class Activations : IDisposable
     public int* Targets { get; }
 
     public float* Encoded { get; }
-    public float* Ln1 { get; }
+    public TypedPointer Ln1 { get; }
     public float* Ln1Mean { get; }
     public float* Ln1Rstd { get; }
     public float* Qkv { get; }
-    public float* Atty { get; }
+    public TypedPointer Atty { get; }
     public float* AttState { get; }
     public float* Residual2 { get; }
-    public float* Ln2 { get; }
+    public TypedPointer Ln2 { get; }
     public float* Ln2Mean { get; }
     public float* Ln2Rstd { get; }
     public float* Fch { get; }
-    public float* FchGelu { get; }
+    public TypedPointer FchGelu { get; }
     public float* Residual3 { get; }
-    public float* LnF { get; }
+    public TypedPointer LnF { get; }
     public float* LnFMean { get; }
     public float* LnFRstd { get; }
     /// <summary>Logits (rows, Vp) of one chunk of the classifier, then their gradient.</summary>
@@ -164,6 +174,10 @@ internal sealed unsafe class Activations : IDisposable
     public float* DFch { get; }
     public float* DFchGelu { get; }
     public float* AttScratch { get; }
+
+    /// <summary>bf16 only (null in fp32, where the attention writes Atty itself): the fp32 (N,C) output the
+    /// attention kernels write and their backward reads, shared by the layers; Atty is converted from and to it.</summary>
+    public float* AttentionOutput { get; }
 
     public void Dispose()
     {

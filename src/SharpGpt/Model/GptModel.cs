@@ -5,12 +5,17 @@ namespace SharpGpt.Model;
 /// <summary>
 /// GPT-2: token + position embeddings, pre-LayerNorm blocks (attention, 4x GELU MLP), final
 /// LayerNorm and an lm_head tied to the token embedding. Parameters and gradients each live in
-/// one contiguous buffer; activations are allocated once per (B, T) and reused.
+/// one contiguous buffer; activations are allocated once per (B, T) and reused. In bf16
+/// <see cref="Precision"/> the matmuls read a bf16 copy of the parameters (same layout).
 /// </summary>
 public sealed unsafe class GptModel : IDisposable
 {
     private readonly IGptKernels _k;
+    private readonly NativeBuffer _parameters;
     private NativeBuffer? _gradients;
+    private NativeBuffer? _bf16Weights;
+    private bool _bf16WeightsStale;
+    private Precision _precision;
     private Activations? _acts;
     private bool _hasTargets;
     private bool _hasLogits;
@@ -22,7 +27,7 @@ public sealed unsafe class GptModel : IDisposable
         Config = config;
         Layout = new ParameterLayout(config);
         _k = kernels;
-        Parameters = new NativeBuffer(Layout.Total);
+        _parameters = new NativeBuffer(Layout.Total);
     }
 
     public GptConfig Config { get; }
@@ -31,12 +36,52 @@ public sealed unsafe class GptModel : IDisposable
 
     public IGptKernels Kernels => _k;
 
-    public NativeBuffer Parameters { get; }
+    /// <summary>
+    /// The fp32 (master) weights. Handing them out counts as a write: whoever takes them (optimizer,
+    /// loader, test) may change them, so the bf16 copy is rounded from them again before the next
+    /// forward, and no writer can leave it stale. Take them again after a forward before writing.
+    /// </summary>
+    public NativeBuffer Parameters
+    {
+        get
+        {
+            _bf16WeightsStale = true;
+            return _parameters;
+        }
+    }
+
+    /// <summary>fp32 runs everything in fp32; bf16 is mixed precision (see <see cref="Model.Precision"/>).
+    /// Changing it drops the activations, which are laid out for one precision.</summary>
+    public Precision Precision
+    {
+        get => _precision;
+        set
+        {
+            if (value == _precision)
+            {
+                return;
+            }
+
+            _precision = value;
+            _acts?.Dispose();
+            _acts = null;
+            _bf16Weights?.Dispose();
+            // The bf16 copy is half the size: as many ushorts as there are parameters.
+            _bf16Weights = value == Precision.Bf16 ? new NativeBuffer((Layout.Total + 1) / 2) : null;
+            _bf16WeightsStale = true;
+        }
+    }
+
+    /// <summary>The bf16 copy of the parameters as the last forward used it; null in fp32.</summary>
+    internal ushort* Bf16Weights => _bf16Weights is { } w ? (ushort*)w.Pointer : null;
 
     /// <summary>The gradient buffer, allocated on first use; same layout as the parameters.</summary>
     public NativeBuffer Gradients => _gradients ??= new NativeBuffer(Layout.Total);
 
     public ParameterTensors Params => new(Parameters.Pointer, Layout);
+
+    // The master weights for the model's own reads, which leave the bf16 copy valid.
+    private ParameterTensors Master => new(_parameters.Pointer, Layout);
 
     public ParameterTensors Grads => new(Gradients.Pointer, Layout);
 
@@ -96,7 +141,7 @@ public sealed unsafe class GptModel : IDisposable
         }
 
         _acts?.Dispose();
-        _acts = new Activations(Config, _k, b, t);
+        _acts = new Activations(Config, _k, b, t, _precision);
     }
 
     /// <summary>Runs the model on (B, T) token ids and keeps the whole (B, T, Vp) logits in
@@ -107,7 +152,7 @@ public sealed unsafe class GptModel : IDisposable
         Trunk(inputs, targets, b, t);
         var a = _acts!;
         int n = b * t;
-        _k.MatmulForward(a.FullLogits, a.LnF, Params.Wte, null, n, Config.Channels, Config.PaddedVocabSize);   // (N,Vp)
+        _k.MatmulForward(a.FullLogits, a.LnF, MatmulWeight(Master.Wte), null, n, Config.Channels, Config.PaddedVocabSize);   // (N,Vp)
         _hasLogits = true;
         if (!_hasTargets)
         {
@@ -131,21 +176,23 @@ public sealed unsafe class GptModel : IDisposable
         var a = _acts!;
         int n = b * t, c = Config.Channels, v = Config.VocabSize, vp = Config.PaddedVocabSize;
 
-        // Gather the scored rows of the final LayerNorm into DLn (backward scratch, unused here) and
-        // their targets to the front of Targets.
+        // Gather the scored rows of the final LayerNorm (fp32 or bf16) into DLn (backward scratch, unused
+        // here) and their targets to the front of Targets.
+        TypedPointer scored = a.LnF.IsBf16 ? (ushort*)a.DLn : a.DLn;
+        int rowBytes = c * a.LnF.ElementSize;
         int m = 0;
         for (int i = 0; i < n; i++)
         {
             if (a.Targets[i] >= 0)
             {
-                new ReadOnlySpan<float>(a.LnF + ((long)i * c), c).CopyTo(new Span<float>(a.DLn + ((long)m * c), c));
+                Buffer.MemoryCopy((a.LnF + ((long)i * c)).Address, (scored + ((long)m * c)).Address, rowBytes, rowBytes);
                 a.Targets[m++] = a.Targets[i];
             }
         }
 
         if (m > 0)
         {
-            _k.MatmulForward(a.FullLogits, a.DLn, Params.Wte, null, m, c, vp);                              // (M,Vp)
+            _k.MatmulForward(a.FullLogits, scored, MatmulWeight(Master.Wte), null, m, c, vp);               // (M,Vp)
             _k.CrossEntropyForward(a.Losses, a.Lse, a.FullLogits, a.Targets, m, v, vp);
             _hasLogits = true;
         }
@@ -197,7 +244,7 @@ public sealed unsafe class GptModel : IDisposable
         _hasLogits = false; // the logits are about to be overwritten by their gradient
         int n = a.B * a.T, c = Config.Channels, vp = Config.PaddedVocabSize;
         _k.CrossEntropyBackward(a.FullLogits, a.Lse, a.Targets, dlossPerToken, n, Config.VocabSize, vp);       // dlogits (N,Vp)
-        _k.MatmulBackward(a.DLn, Grads.Wte, null, a.FullLogits, a.LnF, Params.Wte, n, c, vp);                // dlnf (N,C)
+        _k.MatmulBackward(a.DLn, Grads.Wte, null, a.FullLogits, a.LnF, MatmulWeight(Master.Wte), n, c, vp);  // dlnf (N,C)
         TrunkBackward();
     }
 
@@ -217,28 +264,35 @@ public sealed unsafe class GptModel : IDisposable
             CopyTokens(targets, a.Targets, b * t, "target", allowMasked: true);
         }
 
-        var p = Params;
+        var p = Master;
         int c = Config.Channels, nh = Config.NumHeads, n = b * t;
         long nc = (long)n * c;
+        SyncBf16Weights();
 
         _k.EncoderForward(a.Encoded, a.Inputs, p.Wte, p.Wpe, b, t, c);                         // (N,C)
         for (int l = 0; l < Config.NumLayers; l++)
         {
             float* residual = l == 0 ? a.Encoded : a.Residual3 + ((l - 1) * nc);
-            float* ln1 = a.Ln1 + (l * nc), qkv = a.Qkv + (l * nc * 3), atty = a.Atty + (l * nc);
-            float* res2 = a.Residual2 + (l * nc), ln2 = a.Ln2 + (l * nc), res3 = a.Residual3 + (l * nc);
-            float* fch = a.Fch + (l * nc * 4), fchGelu = a.FchGelu + (l * nc * 4);
+            TypedPointer ln1 = a.Ln1 + (l * nc), atty = a.Atty + (l * nc), ln2 = a.Ln2 + (l * nc), fchGelu = a.FchGelu + (l * nc * 4);
+            float* qkv = a.Qkv + (l * nc * 3), res2 = a.Residual2 + (l * nc), res3 = a.Residual3 + (l * nc);
+            float* fch = a.Fch + (l * nc * 4);
             float* attState = a.AttState + (l * a.AttStateSize);
+            float* attOut = atty.IsBf16 ? a.AttentionOutput : atty.Fp32;
 
             _k.LayerNormForward(ln1, a.Ln1Mean + (l * n), a.Ln1Rstd + (l * n), residual, p.Ln1W + (l * c), p.Ln1B + (l * c), n, c);
-            _k.MatmulForward(qkv, ln1, p.QkvW + (l * 3L * c * c), p.QkvB + (l * 3 * c), n, c, 3 * c);      // (N,3C)
-            _k.AttentionForward(atty, attState, qkv, b, t, c, nh);                                         // (N,C)
-            _k.MatmulForward(a.Projection, atty, p.AttProjW + ((long)l * c * c), p.AttProjB + (l * c), n, c, c);
+            _k.MatmulForward(qkv, ln1, MatmulWeight(p.QkvW + (l * 3L * c * c)), p.QkvB + (l * 3 * c), n, c, 3 * c);      // (N,3C)
+            _k.AttentionForward(attOut, attState, qkv, b, t, c, nh);                                                     // (N,C)
+            if (atty.IsBf16)
+            {
+                _k.Convert(atty, attOut, nc);
+            }
+
+            _k.MatmulForward(a.Projection, atty, MatmulWeight(p.AttProjW + ((long)l * c * c)), p.AttProjB + (l * c), n, c, c);
             _k.ResidualForward(res2, residual, a.Projection, nc);
             _k.LayerNormForward(ln2, a.Ln2Mean + (l * n), a.Ln2Rstd + (l * n), res2, p.Ln2W + (l * c), p.Ln2B + (l * c), n, c);
-            _k.MatmulForward(fch, ln2, p.FcW + (l * 4L * c * c), p.FcB + (l * 4 * c), n, c, 4 * c);        // (N,4C)
+            _k.MatmulForward(fch, ln2, MatmulWeight(p.FcW + (l * 4L * c * c)), p.FcB + (l * 4 * c), n, c, 4 * c);        // (N,4C)
             _k.GeluForward(fchGelu, fch, nc * 4);
-            _k.MatmulForward(a.Projection, fchGelu, p.FcProjW + (l * 4L * c * c), p.FcProjB + (l * c), n, 4 * c, c);
+            _k.MatmulForward(a.Projection, fchGelu, MatmulWeight(p.FcProjW + (l * 4L * c * c)), p.FcProjB + (l * c), n, 4 * c, c);
             _k.ResidualForward(res3, res2, a.Projection, nc);
         }
 
@@ -255,13 +309,13 @@ public sealed unsafe class GptModel : IDisposable
         for (int r0 = 0; r0 < n; r0 += a.ClassifierRows)
         {
             int rows = Math.Min(a.ClassifierRows, n - r0);
-            float* lnf = a.LnF + ((long)r0 * c);
-            _k.MatmulForward(a.ClassifierChunk, lnf, Params.Wte, null, rows, c, vp);                       // (R,Vp)
+            TypedPointer lnf = a.LnF + ((long)r0 * c), wte = MatmulWeight(Master.Wte);
+            _k.MatmulForward(a.ClassifierChunk, lnf, wte, null, rows, c, vp);                               // (R,Vp)
             _k.CrossEntropyForward(a.Losses + r0, a.Lse + r0, a.ClassifierChunk, a.Targets + r0, rows, v, vp);
             if (train)
             {
                 _k.CrossEntropyBackward(a.ClassifierChunk, a.Lse + r0, a.Targets + r0, dlossPerToken, rows, v, vp);
-                _k.MatmulBackward(a.DLn + ((long)r0 * c), Grads.Wte, null, a.ClassifierChunk, lnf, Params.Wte, rows, c, vp);
+                _k.MatmulBackward(a.DLn + ((long)r0 * c), Grads.Wte, null, a.ClassifierChunk, lnf, wte, rows, c, vp);
             }
         }
     }
@@ -290,7 +344,7 @@ public sealed unsafe class GptModel : IDisposable
     private void TrunkBackward()
     {
         var a = _acts!;
-        var p = Params;
+        var p = Master;
         var g = Grads;
         int b = a.B, t = a.T, c = Config.Channels, nh = Config.NumHeads, n = b * t;
         long nc = (long)n * c;
@@ -304,22 +358,43 @@ public sealed unsafe class GptModel : IDisposable
         for (int l = Config.NumLayers - 1; l >= 0; l--)
         {
             float* residual = l == 0 ? a.Encoded : a.Residual3 + ((l - 1) * nc);
-            float* ln1 = a.Ln1 + (l * nc), qkv = a.Qkv + (l * nc * 3), atty = a.Atty + (l * nc);
-            float* res2 = a.Residual2 + (l * nc), ln2 = a.Ln2 + (l * nc);
-            float* fch = a.Fch + (l * nc * 4), fchGelu = a.FchGelu + (l * nc * 4);
+            TypedPointer ln1 = a.Ln1 + (l * nc), atty = a.Atty + (l * nc), ln2 = a.Ln2 + (l * nc), fchGelu = a.FchGelu + (l * nc * 4);
+            float* qkv = a.Qkv + (l * nc * 3), res2 = a.Residual2 + (l * nc);
+            float* fch = a.Fch + (l * nc * 4);
             float* attState = a.AttState + (l * a.AttStateSize);
+            float* attOut = atty.IsBf16 ? a.AttentionOutput : atty.Fp32;
 
-            _k.MatmulBackward(a.DFchGelu, g.FcProjW + (l * 4L * c * c), g.FcProjB + (l * c), a.DResidual, fchGelu, p.FcProjW + (l * 4L * c * c), n, 4 * c, c);
+            _k.MatmulBackward(a.DFchGelu, g.FcProjW + (l * 4L * c * c), g.FcProjB + (l * c), a.DResidual, fchGelu, MatmulWeight(p.FcProjW + (l * 4L * c * c)), n, 4 * c, c);
             _k.GeluBackward(a.DFch, fch, a.DFchGelu, nc * 4);
-            _k.MatmulBackward(a.DLn, g.FcW + (l * 4L * c * c), g.FcB + (l * 4 * c), a.DFch, ln2, p.FcW + (l * 4L * c * c), n, c, 4 * c);
+            _k.MatmulBackward(a.DLn, g.FcW + (l * 4L * c * c), g.FcB + (l * 4 * c), a.DFch, ln2, MatmulWeight(p.FcW + (l * 4L * c * c)), n, c, 4 * c);
             _k.LayerNormBackward(a.DResidual, g.Ln2W + (l * c), g.Ln2B + (l * c), a.DLn, res2, p.Ln2W + (l * c), a.Ln2Mean + (l * n), a.Ln2Rstd + (l * n), n, c);
-            _k.MatmulBackward(a.DAtty, g.AttProjW + ((long)l * c * c), g.AttProjB + (l * c), a.DResidual, atty, p.AttProjW + ((long)l * c * c), n, c, c);
-            _k.AttentionBackward(a.DQkv, a.AttScratch, a.DAtty, qkv, atty, attState, b, t, c, nh);
-            _k.MatmulBackward(a.DLn, g.QkvW + (l * 3L * c * c), g.QkvB + (l * 3 * c), a.DQkv, ln1, p.QkvW + (l * 3L * c * c), n, c, 3 * c);
+            _k.MatmulBackward(a.DAtty, g.AttProjW + ((long)l * c * c), g.AttProjB + (l * c), a.DResidual, atty, MatmulWeight(p.AttProjW + ((long)l * c * c)), n, c, c);
+            if (atty.IsBf16)
+            {
+                _k.Convert(attOut, atty, nc); // the attention backward reads its output (as the bf16 the forward kept)
+            }
+
+            _k.AttentionBackward(a.DQkv, a.AttScratch, a.DAtty, qkv, attOut, attState, b, t, c, nh);
+            _k.MatmulBackward(a.DLn, g.QkvW + (l * 3L * c * c), g.QkvB + (l * 3 * c), a.DQkv, ln1, MatmulWeight(p.QkvW + (l * 3L * c * c)), n, c, 3 * c);
             _k.LayerNormBackward(a.DResidual, g.Ln1W + (l * c), g.Ln1B + (l * c), a.DLn, residual, p.Ln1W + (l * c), a.Ln1Mean + (l * n), a.Ln1Rstd + (l * n), n, c);
         }
 
         _k.EncoderBackward(g.Wte, g.Wpe, a.DResidual, a.Inputs, b, t, c);
+    }
+
+    /// <summary>What the matmuls read for the weight at <paramref name="master"/>: itself in fp32, the bf16
+    /// copy at the same offset in bf16.</summary>
+    private TypedPointer MatmulWeight(float* master) =>
+        _bf16Weights is { } w ? (TypedPointer)((ushort*)w.Pointer + (master - _parameters.Pointer)) : master;
+
+    /// <summary>Rounds the bf16 copy from the master weights (to nearest even) if they were handed out since.</summary>
+    private void SyncBf16Weights()
+    {
+        if (_bf16Weights is { } w && _bf16WeightsStale)
+        {
+            _k.Convert((ushort*)w.Pointer, _parameters.Pointer, Layout.Total);
+            _bf16WeightsStale = false;
+        }
     }
 
     private static void RequireTargets(ReadOnlySpan<int> targets)
@@ -354,6 +429,7 @@ public sealed unsafe class GptModel : IDisposable
     {
         _acts?.Dispose();
         _gradients?.Dispose();
-        Parameters.Dispose();
+        _bf16Weights?.Dispose();
+        _parameters.Dispose();
     }
 }

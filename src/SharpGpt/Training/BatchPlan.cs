@@ -60,13 +60,16 @@ public sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long T
         }
     }
 
-    /// <summary>Bytes that do not depend on the batch: parameters, gradients and both AdamW moments (fp32).</summary>
-    public static long StateBytes(GptConfig config) => 4L * sizeof(float) * new ParameterLayout(config).Total;
+    /// <summary>Bytes that do not depend on the batch: parameters, gradients and both AdamW moments (fp32),
+    /// and in bf16 the parameters' bf16 copy.</summary>
+    public static long StateBytes(GptConfig config, Precision precision = Precision.Fp32) =>
+        ((4L * sizeof(float)) + (precision == Precision.Bf16 ? sizeof(ushort) : 0)) * new ParameterLayout(config).Total;
 
     /// <summary>The largest micro-batch whose memory fits the budget and that divides the total.</summary>
-    public static (BatchPlan Plan, long Bytes) Auto(GptConfig config, IGptKernels kernels, long totalBatchTokens, int seqLen, int worldSize, long memoryBudgetBytes)
+    public static (BatchPlan Plan, long Bytes) Auto(GptConfig config, IGptKernels kernels, long totalBatchTokens, int seqLen, int worldSize, long memoryBudgetBytes,
+        Precision precision = Precision.Fp32)
     {
-        long state = StateBytes(config);
+        long state = StateBytes(config, precision);
         var candidates = DividingMicroBatches(totalBatchTokens, seqLen, worldSize).ToList();
         if (candidates.Count == 0)
         {
@@ -75,14 +78,14 @@ public sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long T
 
         foreach (int b in Enumerable.Reverse(candidates))
         {
-            long bytes = state + Activations.BytesFor(config, kernels, b, seqLen);
+            long bytes = state + Activations.BytesFor(config, kernels, b, seqLen, precision);
             if (bytes <= memoryBudgetBytes)
             {
                 return (Create(totalBatchTokens, b, seqLen, worldSize), bytes);
             }
         }
 
-        long minimum = state + Activations.BytesFor(config, kernels, 1, seqLen);
+        long minimum = state + Activations.BytesFor(config, kernels, 1, seqLen, precision);
         throw new ArgumentException($"Even micro-batch 1 needs {Format(minimum)} (parameters, gradients and AdamW state {Format(state)}), over the memory budget of {Format(memoryBudgetBytes)}.");
     }
 

@@ -39,7 +39,8 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         var stepper = new GradientAccumulationStep(model, optimizer, collectives);
         var schedule = new LearningRateSchedule(o.LearningRate, o.EffectiveMinLearningRate, o.WarmupSteps, o.MaxSteps);
         var rng = new Rng(o.Seed);
-        var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed) { RandomWindows = o.RandomWindows };
+        var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed) { RandomWindows = o.RandomWindows, Precision = o.Precision };
+        model.Precision = o.Precision;
 
         int firstStep = 0;
         string? resumedFrom = null;
@@ -57,6 +58,11 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                 if (differences.Count > 0)
                 {
                     throw new InvalidOperationException($"Cannot resume from {resumedFrom}: {string.Join("; ", differences)}.");
+                }
+
+                if (meta.Run?.PrecisionChange(runInfo) is { } change)
+                {
+                    observer.OnMessage($"Resuming from {resumedFrom}: {change}.");
                 }
 
                 meta = TrainingCheckpoint.Restore(resumedFrom, model, optimizer);

@@ -1,3 +1,5 @@
+using SharpGpt.Model;
+
 namespace SharpGpt.Training;
 
 /// <summary>Every setting of a training run; defaults follow the GPT-2 recipe.</summary>
@@ -60,6 +62,9 @@ public sealed record TrainingOptions
 
     /// <summary>0: every rank holds all AdamW moments; 1: ZeRO-1, the moments are sharded across ranks.</summary>
     public int ZeroStage { get; init; }
+
+    /// <summary>fp32, or bf16 mixed precision for the matmuls (master weights, gradients and AdamW stay fp32).</summary>
+    public Precision Precision { get; init; }
 
     /// <summary>Floats per collective call when ZeRO-1 reduce-scatters gradients and all-gathers weights.</summary>
     public long CollectiveChunkFloats { get; init; } = 4L << 20;

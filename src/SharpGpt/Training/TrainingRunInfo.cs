@@ -1,9 +1,14 @@
+using SharpGpt.Model;
+
 namespace SharpGpt.Training;
 
 /// <summary>The settings a resumed run must share with the run that wrote the checkpoint.</summary>
 public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatchTokens, int WorldSize, string DataDir, ulong Seed)
 {
     public bool RandomWindows { get; init; }
+
+    /// <summary>Checkpoints from before mixed precision have none: they were fp32.</summary>
+    public Precision Precision { get; init; }
 
     /// <summary>Human-readable differences, empty when compatible.</summary>
     public IEnumerable<string> Differences(TrainingRunInfo other)
@@ -43,4 +48,12 @@ public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatch
             yield return $"seed {Seed} in the checkpoint, {other.Seed} now";
         }
     }
+
+    /// <summary>A difference a resume allows, said out loud: the precision. Checkpoints hold the fp32
+    /// master weights and AdamW moments either way, so only the arithmetic from here on changes.</summary>
+    public string? PrecisionChange(TrainingRunInfo other) => Precision == other.Precision ? null
+        : $"the checkpoint was trained in {Name(Precision)}, this run continues in {Name(other.Precision)} " +
+          $"(its fp32 weights and AdamW moments carry over; the losses will not match an uninterrupted {Name(Precision)} run exactly)";
+
+    private static string Name(Precision precision) => precision.ToString().ToLowerInvariant();
 }

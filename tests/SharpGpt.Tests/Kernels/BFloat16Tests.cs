@@ -122,7 +122,7 @@ public sealed unsafe class BFloat16Tests
     }
 
     [Fact]
-    public void ParallelConversionEqualsSerial()
+    public void ParallelConversionEqualsSerialBothWays()
     {
         const int n = (3 << 16) + 11; // several blocks and a partial one
         var rng = new Random(3);
@@ -134,16 +134,23 @@ public sealed unsafe class BFloat16Tests
 
         var serial = new ushort[n];
         var parallel = new ushort[n];
+        var wideSerial = new float[n];
+        var wideParallel = new float[n];
         using var runner = new ParallelRunner(2);
-        fixed (float* src = input)
-        fixed (ushort* s = serial)
-        fixed (ushort* p = parallel)
+        fixed (float* src = input, ws = wideSerial, wp = wideParallel)
+        fixed (ushort* s = serial, p = parallel)
         {
             BFloat16.FromFloat(s, src, n);
-            BFloat16.FromFloat(runner, p, src, n);
+            BFloat16.Convert(runner, p, src, n);
+            BFloat16.ToFloat(ws, s, n);
+            BFloat16.Convert(runner, wp, p, n);
         }
 
+        using var fp32 = new NativeBuffer(8);
+        Assert.Throws<ArgumentException>(() => BFloat16.Convert(runner, fp32.Pointer, fp32.Pointer, 8));
+
         Assert.Equal(serial, parallel);
+        Assert.Equal(wideSerial, wideParallel);
     }
 
     private static ushort Vectorised(float value)

@@ -7,7 +7,7 @@ public sealed unsafe class GemmTests
     private const double Tolerance = 1e-5;
 
     /// <summary>Shapes that put edge tiles in every dimension of every kernel (MR 4/6/8, NR 16/32, KC 256).</summary>
-    private static readonly (int M, int N, int K)[] OddShapes =
+    internal static readonly (int M, int N, int K)[] OddShapes =
     [
         (1, 1, 1), (7, 13, 33), (13, 7, 97), (33, 97, 13), (97, 33, 7), (6, 16, 256), (8, 32, 257), (5, 3, 300),
     ];

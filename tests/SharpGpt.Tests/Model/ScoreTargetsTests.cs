@@ -6,13 +6,15 @@ namespace SharpGpt.Tests.Model;
 public sealed class ScoreTargetsTests
 {
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(0.7)]
-    [InlineData(1.0)]
-    public void GivesTheSameTokenLossesAsAFullForward(double maskFraction)
+    [InlineData(0.0, Precision.Fp32)]
+    [InlineData(0.7, Precision.Fp32)]
+    [InlineData(1.0, Precision.Fp32)]
+    [InlineData(0.7, Precision.Bf16)]
+    public void GivesTheSameTokenLossesAsAFullForward(double maskFraction, Precision precision)
     {
         using var runner = new ParallelRunner(2);
         using var model = TestModels.Create(TestModels.Tiny, runner);
+        model.Precision = precision;
         var (inputs, targets) = TestModels.Batch(TestModels.Tiny, 3, 13, seed: 9, maskFraction);
 
         float full = model.Forward(inputs, targets, 3, 13);

@@ -14,13 +14,13 @@ public sealed unsafe class TiedEmbeddingTests
 
         public void EncoderBackward(float* dwte, float* dwpe, float* dout, int* inputs, int b, int t, int c) => inner.EncoderBackward(lookupGrad, dwpe, dout, inputs, b, t, c);
 
-        public void LayerNormForward(float* o, float* m, float* r, float* i, float* w, float* bias, int rows, int c) => inner.LayerNormForward(o, m, r, i, w, bias, rows, c);
+        public void LayerNormForward(TypedPointer o, float* m, float* r, float* i, float* w, float* bias, int rows, int c) => inner.LayerNormForward(o, m, r, i, w, bias, rows, c);
 
         public void LayerNormBackward(float* di, float* dw, float* db, float* d, float* i, float* w, float* m, float* r, int rows, int c) => inner.LayerNormBackward(di, dw, db, d, i, w, m, r, rows, c);
 
-        public void MatmulForward(float* o, float* i, float* w, float* bias, int rows, int c, int oc) => inner.MatmulForward(o, i, w, bias, rows, c, oc);
+        public void MatmulForward(float* o, TypedPointer i, TypedPointer w, float* bias, int rows, int c, int oc) => inner.MatmulForward(o, i, w, bias, rows, c, oc);
 
-        public void MatmulBackward(float* di, float* dw, float* db, float* d, float* i, float* w, int rows, int c, int oc)
+        public void MatmulBackward(float* di, float* dw, float* db, float* d, TypedPointer i, TypedPointer w, int rows, int c, int oc)
             => inner.MatmulBackward(di, db == null ? lmHeadGrad : dw, db, d, i, w, rows, c, oc);
 
         public long AttentionStateSize(int b, int t, int nh) => inner.AttentionStateSize(b, t, nh);
@@ -31,7 +31,7 @@ public sealed unsafe class TiedEmbeddingTests
 
         public void AttentionBackward(float* dqkv, float* scratch, float* d, float* qkv, float* o, float* s, int b, int t, int c, int nh) => inner.AttentionBackward(dqkv, scratch, d, qkv, o, s, b, t, c, nh);
 
-        public void GeluForward(float* o, float* i, long n) => inner.GeluForward(o, i, n);
+        public void GeluForward(TypedPointer o, float* i, long n) => inner.GeluForward(o, i, n);
 
         public void GeluBackward(float* di, float* i, float* d, long n) => inner.GeluBackward(di, i, d, n);
 
@@ -40,6 +40,8 @@ public sealed unsafe class TiedEmbeddingTests
         public void CrossEntropyForward(float* l, float* lse, float* logits, int* t, int rows, int v, int vp) => inner.CrossEntropyForward(l, lse, logits, t, rows, v, vp);
 
         public void CrossEntropyBackward(float* logits, float* lse, int* t, float d, int rows, int v, int vp) => inner.CrossEntropyBackward(logits, lse, t, d, rows, v, vp);
+
+        public void Convert(TypedPointer o, TypedPointer i, long n) => inner.Convert(o, i, n);
     }
 
     [Fact]

@@ -84,29 +84,32 @@ public sealed class TrainerTests : IDisposable
     };
 
     [Theory]
-    [InlineData(3)]
-    [InlineData(0)]
-    public void ResumeContinuesBitExactly(int valEvery)
+    [InlineData(3, Precision.Fp32)]
+    [InlineData(0, Precision.Fp32)]
+    [InlineData(3, Precision.Bf16)]
+    public void ResumeContinuesBitExactly(int valEvery, Precision precision)
     {
         string straightDir = Path.Combine(_dir, "straight");
         var straight = new RecordingObserver();
         using var a = NewModel();
-        new Trainer(a, Options(straightDir, 8) with { ValEvery = valEvery }, new SingleProcess(), straight).Run();
+        new Trainer(a, Options(straightDir, 8) with { ValEvery = valEvery, Precision = precision }, new SingleProcess(), straight).Run();
 
         string splitDir = Path.Combine(_dir, "split");
         // The first run dies during step 6, after the checkpoint of step 4 and the metrics of step 5.
         var first = new RecordingObserver { CrashAtStep = 6 };
         using (var b = NewModel())
         {
-            Assert.Throws<IOException>(() => new Trainer(b, Options(splitDir, 8) with { ValEvery = valEvery }, new SingleProcess(), first).Run());
+            Assert.Throws<IOException>(() => new Trainer(b, Options(splitDir, 8) with { ValEvery = valEvery, Precision = precision }, new SingleProcess(), first).Run());
         }
 
         first.Losses.RemoveAt(first.Losses.Count - 1);
 
-        // A fresh model with different weights: everything must come from the checkpoint.
+        // A fresh model with different weights: everything must come from the checkpoint (in bf16,
+        // the bf16 weights too, rounded again from the restored master weights).
         var second = new RecordingObserver();
         using var c = TestModels.Create(new GptConfig(16, _vocab, 2, 2, 32), _runner, seed: 99);
-        new Trainer(c, Options(splitDir, 8, resume: true) with { ValEvery = valEvery }, new SingleProcess(), second).Run();
+        new Trainer(c, Options(splitDir, 8, resume: true) with { ValEvery = valEvery, Precision = precision }, new SingleProcess(), second).Run();
+        Assert.DoesNotContain(second.Messages, m => m.Contains("continues in"));
 
         Assert.True(straight.Losses.SequenceEqual(first.Losses.Concat(second.Losses)), string.Join(" ", straight.Losses) + "\n" + string.Join(" ", first.Losses) + "\n" + string.Join(" ", second.Losses));
         Assert.True(TestModels.Copy(a.Parameters).AsSpan().SequenceEqual(TestModels.Copy(c.Parameters)), "weights differ after resume");
@@ -135,6 +138,26 @@ public sealed class TrainerTests : IDisposable
         using var other = TestModels.Create(new GptConfig(16, _vocab, 1, 2, 32), _runner);
         Assert.Contains("differs from the requested one", Assert.Throws<InvalidDataException>(() =>
             new Trainer(other, Options(outDir, 8, resume: true), new SingleProcess(), new RecordingObserver()).Run()).Message);
+    }
+
+    [Fact]
+    public void ResumingInAnotherPrecisionWorksAndSaysSo()
+    {
+        string outDir = Path.Combine(_dir, "precision");
+        var bf16 = new RecordingObserver();
+        using (var m = NewModel())
+        {
+            new Trainer(m, Options(outDir, 4) with { Precision = Precision.Bf16 }, new SingleProcess(), bf16).Run();
+        }
+
+        var fp32 = new RecordingObserver();
+        using var model = NewModel();
+        new Trainer(model, Options(outDir, 6, resume: true), new SingleProcess(), fp32).Run();
+        Assert.Equal(Precision.Fp32, model.Precision);
+        Assert.Equal([5, 6], fp32.Losses.Select(l => l.Step));
+        Assert.Contains(fp32.Messages, m => m.Contains("the checkpoint was trained in bf16, this run continues in fp32"));
+        Assert.Equal(Precision.Bf16, TrainingCheckpoint.ReadMetadata(TrainingCheckpoint.PathFor(outDir, 4)).Run!.Precision);
+        Assert.Equal(Precision.Fp32, TrainingCheckpoint.ReadMetadata(TrainingCheckpoint.PathFor(outDir, 6)).Run!.Precision);
     }
 
     [Fact]
