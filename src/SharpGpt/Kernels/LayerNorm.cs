@@ -9,7 +9,7 @@ public static unsafe class LayerNorm
 
     private struct Args
     {
-        public float* Out, Mean, Rstd, Inp, Weight, Bias, DInp, DWeight, DBias, DOut;
+        public float* Out, Mean, Rstd, Inp, Weight, Bias, DInp, DWeight, DBias, DOut, ResA, ResB;
         public int Rows, C, RowsPerPart, Chunk;
     }
 
@@ -17,6 +17,14 @@ public static unsafe class LayerNorm
     public static void Forward(ParallelRunner runner, float* output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
     {
         var args = new Args { Out = output, Mean = mean, Rstd = rstd, Inp = inp, Weight = weight, Bias = bias, Rows = rows, C = c };
+        args.RowsPerPart = Math.Max(1, rows / (runner.Threads * 8));
+        runner.For((rows + args.RowsPerPart - 1) / args.RowsPerPart, &ForwardRows, &args);
+    }
+
+    // residual (N,C), out (N,C), mean (N), rstd (N) <- a (N,C), b (N,C), weight (C), bias (C): residual = a + b, out = LayerNorm(residual), in one pass
+    public static void ForwardResidual(ParallelRunner runner, float* residual, float* output, float* mean, float* rstd, float* a, float* b, float* weight, float* bias, int rows, int c)
+    {
+        var args = new Args { Out = output, Mean = mean, Rstd = rstd, Inp = residual, ResA = a, ResB = b, Weight = weight, Bias = bias, Rows = rows, C = c };
         args.RowsPerPart = Math.Max(1, rows / (runner.Threads * 8));
         runner.For((rows + args.RowsPerPart - 1) / args.RowsPerPart, &ForwardRows, &args);
     }
@@ -30,6 +38,11 @@ public static unsafe class LayerNorm
         {
             float* x = a->Inp + (long)r * c;
             float* o = a->Out + (long)r * c;
+            if (a->ResA != null)
+            {
+                Add(x, a->ResA + (long)r * c, a->ResB + (long)r * c, c);
+            }
+
             float m = Sum(x, c) / c;
             float v = SumSquaredDeviation(x, m, c) / c;
             float s = 1f / MathF.Sqrt(v + Epsilon);
@@ -139,6 +152,20 @@ public static unsafe class LayerNorm
                 a->DBias[i] += d[i];
                 a->DWeight[i] += (x[i] - m) * s * d[i];
             }
+        }
+    }
+
+    private static void Add(float* output, float* x, float* y, int n)
+    {
+        int i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector.Store(Vector.Load(x + i) + Vector.Load(y + i), output + i);
+        }
+
+        for (; i < n; i++)
+        {
+            output[i] = x[i] + y[i];
         }
     }
 

@@ -15,10 +15,21 @@ public static unsafe class Matmul
     public static void Forward(ParallelRunner runner, float* output, float* inp, float* weight, float* bias, int rows, int c, int oc)
         => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, output, oc, accumulate: false, bias);
 
+    // preact (N,OC), output (N,OC) <- inp (N,C), weight (OC,C), bias (OC); output = GELU(preact), fused into the GEMM
+    public static void ForwardGelu(ParallelRunner runner, float* preact, float* output, float* inp, float* weight, float* bias, int rows, int c, int oc)
+        => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, preact, oc, accumulate: false, bias, GemmEpilogue.Gelu(output, oc));
+
     // dinp (N,C) = (overwritten), dweight (OC,C) +=, dbias (OC) += <- dout (N,OC), inp (N,C), weight (OC,C)
     public static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, int rows, int c, int oc)
+        => Backward(runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc, default);
+
+    // As Backward, for an input that is GELU(inpPreact): dinpPreact (N,C) = (dout · weight) ∘ GELU'(inpPreact), fused into the GEMM
+    public static void BackwardGelu(ParallelRunner runner, float* dinpPreact, float* dweight, float* dbias, float* dout, float* inp, float* inpPreact, float* weight, int rows, int c, int oc)
+        => Backward(runner, dinpPreact, dweight, dbias, dout, inp, weight, rows, c, oc, GemmEpilogue.GeluBackward(inpPreact, c));
+
+    private static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, int rows, int c, int oc, GemmEpilogue dinpEpilogue)
     {
-        Gemm.Sgemm(runner, false, false, rows, c, oc, dout, oc, weight, c, dinp, c, accumulate: false);
+        Gemm.Sgemm(runner, false, false, rows, c, oc, dout, oc, weight, c, dinp, c, accumulate: false, epilogue: dinpEpilogue);
         Gemm.Sgemm(runner, true, false, oc, c, rows, dout, oc, inp, c, dweight, c, accumulate: true);
         if (dbias != null)
         {

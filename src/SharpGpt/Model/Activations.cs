@@ -62,7 +62,6 @@ internal sealed unsafe class Activations : IDisposable
         DQkv = Next(sizes[k++]);
         DAtty = Next(sizes[k++]);
         DFch = Next(sizes[k++]);
-        DFchGelu = Next(sizes[k++]);
         AttScratch = Next(sizes[k++]);
         AttStateSize = kernels.AttentionStateSize(b, t, config.NumHeads);
         Bytes = total * sizeof(float);
@@ -111,8 +110,7 @@ internal sealed unsafe class Activations : IDisposable
                 bt * c,             // DLn
                 bt * 3 * c,         // DQkv
                 bt * c,             // DAtty
-                bt * 4 * c,         // DFch
-                bt * 4 * c,         // DFchGelu
+                bt * 4 * c,         // DFch: the GELU derivative is applied inside the fc_proj backward GEMM
                 kernels.AttentionScratchSize(b, t, config.Channels, config.NumHeads),
             ];
     }
@@ -162,7 +160,6 @@ internal sealed unsafe class Activations : IDisposable
     public float* DQkv { get; }
     public float* DAtty { get; }
     public float* DFch { get; }
-    public float* DFchGelu { get; }
     public float* AttScratch { get; }
 
     public void Dispose()
