@@ -16,6 +16,9 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
     public void LayerNormForward(TypedPointer output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
         => LayerNorm.Forward(Runner, output, mean, rstd, inp, weight, bias, rows, c);
 
+    public void LayerNormResidualForward(float* residual, TypedPointer output, float* mean, float* rstd, float* a, float* b, float* weight, float* bias, int rows, int c)
+        => LayerNorm.ForwardResidual(Runner, residual, output, mean, rstd, a, b, weight, bias, rows, c);
+
     public void LayerNormBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c)
         => LayerNorm.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, c);
 
@@ -24,6 +27,12 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
 
     public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
         => Matmul.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
+
+    public void MatmulGeluForward(float* preact, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+        => Matmul.ForwardGelu(Runner, preact, output, inp, weight, bias, rows, c, oc);
+
+    public void MatmulGeluBackward(float* dinpPreact, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpPreact, TypedPointer weight, int rows, int c, int oc)
+        => Matmul.BackwardGelu(Runner, dinpPreact, dweight, dbias, dout, inp, inpPreact, weight, rows, c, oc);
 
     public long AttentionStateSize(int b, int t, int nh) => Attention == AttentionAlgorithm.Flash
         ? FlashAttention.StateSize(b, t, nh)

@@ -20,6 +20,13 @@ public static unsafe class FlashAttention
     /// <summary>Query and key tile (rows and columns of a score tile): 32 x 64 floats of k or v is 8 KiB, so a tile pair's working set stays in L1/L2.</summary>
     public const int DefaultTile = 32;
 
+    /// <summary>The tile for short sequences: at T = 64 half-masked diagonal tiles of 32 waste a third of
+    /// the work, and tiles of 16 make the backward about 7% faster.</summary>
+    public const int ShortSequenceTile = 16;
+
+    /// <summary>The tile used when the caller passes none (0).</summary>
+    public static int TileFor(int t) => t <= 64 ? ShortSequenceTile : DefaultTile;
+
     private const int StackScratchLimit = 32 * 1024; // floats; larger forward scratch comes from the native heap
 
     private struct Args
@@ -32,12 +39,13 @@ public static unsafe class FlashAttention
     public static long StateSize(int b, int t, int nh) => (long)b * nh * t;
 
     /// <summary>Floats of backward scratch: one block per (batch, head) part, linear in T.</summary>
-    public static long ScratchSize(int b, int t, int c, int nh, int tile = DefaultTile)
-        => (long)b * nh * BackwardPartFloats(t, c / nh, CheckTile(tile));
+    public static long ScratchSize(int b, int t, int c, int nh, int tile = 0)
+        => (long)b * nh * BackwardPartFloats(t, c / nh, CheckTile(tile == 0 ? TileFor(t) : tile));
 
     // out (B,T,C), lse (B,NH,T) <- qkv (B,T,3C) with q, k, v each split into NH heads of C/NH
-    public static void Forward(ParallelRunner runner, float* output, float* lse, float* qkv, int b, int t, int c, int nh, int tile = DefaultTile)
+    public static void Forward(ParallelRunner runner, float* output, float* lse, float* qkv, int b, int t, int c, int nh, int tile = 0)
     {
+        tile = tile == 0 ? TileFor(t) : tile;
         int tiles = (t + CheckTile(tile) - 1) / tile;
         var args = new Args { Out = output, Lse = lse, Qkv = qkv, B = b, T = t, C = c, NH = nh, Tile = tile, Tiles = tiles };
         runner.For(b * nh * tiles, &ForwardTile, &args);
@@ -45,8 +53,9 @@ public static unsafe class FlashAttention
 
     // dqkv (B,T,3C) = <- dout (B,T,C), qkv (B,T,3C), out (B,T,C), lse (B,NH,T); overwrites dqkv; scratch: ScratchSize floats
     public static void Backward(ParallelRunner runner, float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* lse,
-        int b, int t, int c, int nh, int tile = DefaultTile)
+        int b, int t, int c, int nh, int tile = 0)
     {
+        tile = tile == 0 ? TileFor(t) : tile;
         int tiles = (t + CheckTile(tile) - 1) / tile;
         var args = new Args { DQkv = dqkv, Scratch = scratch, DOut = dout, Qkv = qkv, Out = output, Lse = lse, B = b, T = t, C = c, NH = nh, Tile = tile, Tiles = tiles };
         runner.For(b * nh, &BackwardHead, &args);

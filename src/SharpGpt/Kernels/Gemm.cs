@@ -22,23 +22,24 @@ public static unsafe class Gemm
     internal static GemmPath DefaultPath { get; } = GemmKernel.Detect();
 
     /// <summary>
-    /// C[M,N] = (accumulate ? C : 0) + op(A)[M,K] * op(B)[K,N] (+ bias[N] broadcast over rows, if bias != null).
+    /// C[M,N] = (accumulate ? C : 0) + op(A)[M,K] * op(B)[K,N] (+ bias[N] broadcast over rows, if bias != null),
+    /// then the epilogue, if any, on each finished tile.
     /// All matrices row-major. transA=false: A is [M,K] with row stride lda; transA=true: A is stored [K,M] with row stride lda.
     /// transB=false: B is [K,N] with row stride ldb; transB=true: B is stored [N,K] with row stride ldb.
     /// </summary>
     public static void Sgemm(ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null) =>
-        Sgemm(GemmPath.Auto, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default) =>
+        Sgemm(GemmPath.Auto, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, epilogue);
 
     /// <summary>As the public overload, with the micro-kernel chosen by the caller (tests force each path).</summary>
     internal static void Sgemm(GemmPath path, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null) =>
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default) =>
         Sgemm(GemmKernel.For(path == GemmPath.Auto ? DefaultPath : path), runner, transA, transB, m, n, k,
-            a, lda, b, ldb, c, ldc, accumulate, bias);
+            a, lda, b, ldb, c, ldc, accumulate, bias, epilogue);
 
     /// <summary>As the public overload, with the micro-kernel and its blocking chosen by the caller.</summary>
     internal static void Sgemm(in GemmKernel kernel, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null)
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -58,6 +59,11 @@ public static unsafe class Gemm
         if (k == 0)
         {
             FillWithoutProduct(m, n, c, ldc, accumulate, bias);
+            for (int i = 0; !epilogue.IsNone && i < m; i++)
+            {
+                epilogue.Row(c + ((nint)i * ldc), epilogue.Aux + ((nint)i * epilogue.Ld), n);
+            }
+
             return;
         }
 
@@ -76,7 +82,7 @@ public static unsafe class Gemm
         GemmWorkspace workspace = GemmWorkspace.Rent();
         try
         {
-            Run(kernel, workspace, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
+            Run(kernel, workspace, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, epilogue);
         }
         finally
         {
@@ -86,7 +92,7 @@ public static unsafe class Gemm
 
     private static void Run(in GemmKernel kernel, GemmWorkspace workspace, ParallelRunner runner,
         bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias)
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias, GemmEpilogue epilogue)
     {
         var ctx = new Context
         {
@@ -101,6 +107,7 @@ public static unsafe class Gemm
             Accumulate = accumulate,
             M = m,
             N = n,
+            K = k,
             A = a,
             Lda = lda,
             B = b,
@@ -108,6 +115,9 @@ public static unsafe class Gemm
             C = c,
             Ldc = ldc,
             Bias = bias,
+            Epilogue = epilogue.Row,
+            Aux = epilogue.Aux,
+            LdAux = epilogue.Ld,
         };
 
         // Share the smaller operand: it is packed once, up front, by all threads; each thread then
@@ -258,6 +268,11 @@ public static unsafe class Gemm
                         }
                     }
                 }
+
+                if (pc + kc == ctx->K)
+                {
+                    Epilogue(ctx, ctx->I0, ctx->MPanels * mr, jp0 * nr, (jp1 - jp0) * nr);
+                }
             }
         }
     }
@@ -290,6 +305,11 @@ public static unsafe class Gemm
                     {
                         Tile(ctx, kc, local + (nint)(ip - ip0) * mr * kc, bp, ip * mr, ctx->J0 + jp * nr, load, bias, edge);
                     }
+                }
+
+                if (pc + kc == ctx->K)
+                {
+                    Epilogue(ctx, ip0 * mr, (ip1 - ip0) * mr, ctx->J0, ctx->NPanels * nr);
                 }
             }
         }
@@ -353,6 +373,23 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>Runs the epilogue, if any, on a finished block of C (clipped to the matrix) while it is
+    /// still in cache: row by row, so each call covers many vectors.</summary>
+    private static void Epilogue(Context* ctx, int row0, int rows, int col0, int cols)
+    {
+        if (ctx->Epilogue == null)
+        {
+            return;
+        }
+
+        rows = Math.Min(rows, ctx->M - row0);
+        cols = Math.Min(cols, ctx->N - col0);
+        for (int r = row0; r < row0 + rows; r++)
+        {
+            ctx->Epilogue(ctx->C + ((nint)r * ctx->Ldc) + col0, ctx->Aux + ((nint)r * ctx->LdAux) + col0, cols);
+        }
+    }
+
     /// <summary>Writes the valid corner of an edge tile with the same arithmetic as the kernel's store.</summary>
     private static void WriteEdge(float* tile, int nr, int rows, int cols, float* c, int ldc, bool load, float* bias)
     {
@@ -407,10 +444,15 @@ public static unsafe class Gemm
         public delegate*<int, float*, float*, float*, int, bool, float*, void> Kernel;
         public int MR, NR, KC, McPanels, Threads;
         public bool TransA, TransB, Accumulate;
-        public int M, N;
+        public int M, N, K;
         public TypedPointer A, B;
         public float* C, Bias;
         public int Lda, Ldb, Ldc;
+
+        /// <summary>Applied to each finished tile: row(c, aux, n), aux LdAux elements per row.</summary>
+        public delegate*<float*, TypedPointer, int, void> Epilogue;
+        public TypedPointer Aux;
+        public int LdAux;
 
         /// <summary>The operand packed up front: KC slices SliceStride floats apart.</summary>
         public float* Shared;

@@ -18,6 +18,13 @@ public unsafe interface IGptKernels
     // (N,C) fp32 or bf16, mean (N), rstd (N) <- (N,C)
     void LayerNormForward(TypedPointer output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c);
 
+    // residual (N,C), out (N,C) fp32 or bf16, mean (N), rstd (N) <- a (N,C), b (N,C): residual = a + b, then LayerNorm
+    void LayerNormResidualForward(float* residual, TypedPointer output, float* mean, float* rstd, float* a, float* b, float* weight, float* bias, int rows, int c)
+    {
+        ResidualForward(residual, a, b, (long)rows * c);
+        LayerNormForward(output, mean, rstd, residual, weight, bias, rows, c);
+    }
+
     void LayerNormBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c);
 
     // (N,OC) <- (N,C) · (OC,C)^T + (OC); inp and weight fp32 or bf16
@@ -25,6 +32,20 @@ public unsafe interface IGptKernels
 
     /// <summary>dinp is overwritten; dweight and dbias accumulate.</summary>
     void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc);
+
+    // preact (N,OC), out (N,OC) fp32 or bf16 <- (N,C) · (OC,C)^T + (OC); out = GELU(preact); inp and weight fp32 or bf16
+    void MatmulGeluForward(float* preact, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+    {
+        MatmulForward(preact, inp, weight, bias, rows, c, oc);
+        GeluForward(output, preact, (long)rows * oc);
+    }
+
+    /// <summary>MatmulBackward for an input inp = GELU(inpPreact): dinpPreact = (dout · W) ∘ GELU'(inpPreact), overwritten.</summary>
+    void MatmulGeluBackward(float* dinpPreact, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpPreact, TypedPointer weight, int rows, int c, int oc)
+    {
+        MatmulBackward(dinpPreact, dweight, dbias, dout, inp, weight, rows, c, oc);
+        GeluBackward(dinpPreact, inpPreact, dinpPreact, (long)rows * c);
+    }
 
     /// <summary>Floats of saved state the attention forward needs per layer for a (B, T) batch.</summary>
     long AttentionStateSize(int b, int t, int nh);

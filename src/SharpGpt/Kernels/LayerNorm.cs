@@ -10,15 +10,21 @@ public static unsafe class LayerNorm
 
     private struct Args
     {
-        public float* Out, Mean, Rstd, Inp, Weight, Bias, DInp, DWeight, DBias, DOut;
+        public float* Out, Mean, Rstd, Inp, Weight, Bias, DInp, DWeight, DBias, DOut, ResA, ResB;
         public ushort* OutBf16;
         public int Rows, C, RowsPerPart, Chunk;
     }
 
     // out (N,C) fp32 or bf16, mean (N), rstd (N) <- inp (N,C), weight (C), bias (C)
     public static void Forward(ParallelRunner runner, TypedPointer output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
+        => RunForward(runner, new Args { Mean = mean, Rstd = rstd, Inp = inp, Weight = weight, Bias = bias, Rows = rows, C = c }, output);
+
+    // residual (N,C), out (N,C) fp32 or bf16, mean (N), rstd (N) <- a (N,C), b (N,C), weight (C), bias (C): residual = a + b, out = LayerNorm(residual), in one pass
+    public static void ForwardResidual(ParallelRunner runner, float* residual, TypedPointer output, float* mean, float* rstd, float* a, float* b, float* weight, float* bias, int rows, int c)
+        => RunForward(runner, new Args { Mean = mean, Rstd = rstd, Inp = residual, ResA = a, ResB = b, Weight = weight, Bias = bias, Rows = rows, C = c }, output);
+
+    private static void RunForward(ParallelRunner runner, Args args, TypedPointer output)
     {
-        var args = new Args { Mean = mean, Rstd = rstd, Inp = inp, Weight = weight, Bias = bias, Rows = rows, C = c };
         if (output.IsBf16)
         {
             args.OutBf16 = output.Bf16;
@@ -28,8 +34,8 @@ public static unsafe class LayerNorm
             args.Out = output.Fp32;
         }
 
-        args.RowsPerPart = Math.Max(1, rows / (runner.Threads * 8));
-        runner.For((rows + args.RowsPerPart - 1) / args.RowsPerPart, &ForwardRows, &args);
+        args.RowsPerPart = Math.Max(1, args.Rows / (runner.Threads * 8));
+        runner.For((args.Rows + args.RowsPerPart - 1) / args.RowsPerPart, &ForwardRows, &args);
     }
 
     private static void ForwardRows(int part, void* p)
@@ -43,6 +49,11 @@ public static unsafe class LayerNorm
             float* x = a->Inp + (long)r * c;
             float* o = a->Out + (long)r * c;
             ushort* o16 = a->OutBf16 + (long)r * c;
+            if (a->ResA != null)
+            {
+                Add(x, a->ResA + (long)r * c, a->ResB + (long)r * c, c);
+            }
+
             float m = Sum(x, c) / c;
             float v = SumSquaredDeviation(x, m, c) / c;
             float s = 1f / MathF.Sqrt(v + Epsilon);
@@ -168,6 +179,20 @@ public static unsafe class LayerNorm
                 a->DBias[i] += d[i];
                 a->DWeight[i] += (x[i] - m) * s * d[i];
             }
+        }
+    }
+
+    private static void Add(float* output, float* x, float* y, int n)
+    {
+        int i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector.Store(Vector.Load(x + i) + Vector.Load(y + i), output + i);
+        }
+
+        for (; i < n; i++)
+        {
+            output[i] = x[i] + y[i];
         }
     }
 

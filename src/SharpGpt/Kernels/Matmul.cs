@@ -16,10 +16,21 @@ public static unsafe class Matmul
     public static void Forward(ParallelRunner runner, float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
         => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, output, oc, accumulate: false, bias);
 
+    // preact (N,OC), output (N,OC) <- inp (N,C), weight (OC,C), bias (OC); output = GELU(preact), fused into the GEMM
+    public static void ForwardGelu(ParallelRunner runner, float* preact, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+        => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, preact, oc, accumulate: false, bias, GemmEpilogue.Gelu(output, oc));
+
     // dinp (N,C) = (overwritten), dweight (OC,C) +=, dbias (OC) += <- dout (N,OC), inp (N,C), weight (OC,C)
     public static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
+        => Backward(runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc, default);
+
+    // As Backward, for an input that is GELU(inpPreact): dinpPreact (N,C) = (dout · weight) ∘ GELU'(inpPreact), fused into the GEMM
+    public static void BackwardGelu(ParallelRunner runner, float* dinpPreact, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpPreact, TypedPointer weight, int rows, int c, int oc)
+        => Backward(runner, dinpPreact, dweight, dbias, dout, inp, weight, rows, c, oc, GemmEpilogue.GeluBackward(inpPreact, c));
+
+    private static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc, GemmEpilogue dinpEpilogue)
     {
-        Gemm.Sgemm(runner, false, false, rows, c, oc, dout, oc, weight, c, dinp, c, accumulate: false);
+        Gemm.Sgemm(runner, false, false, rows, c, oc, dout, oc, weight, c, dinp, c, accumulate: false, epilogue: dinpEpilogue);
         Gemm.Sgemm(runner, true, false, oc, c, rows, dout, oc, inp, c, dweight, c, accumulate: true);
         if (dbias != null)
         {

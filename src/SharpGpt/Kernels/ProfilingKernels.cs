@@ -41,6 +41,13 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         Add("layernorm.forward", s);
     }
 
+    public void LayerNormResidualForward(float* residual, TypedPointer output, float* mean, float* rstd, float* a, float* b, float* weight, float* bias, int rows, int c)
+    {
+        long s = Stopwatch.GetTimestamp();
+        inner.LayerNormResidualForward(residual, output, mean, rstd, a, b, weight, bias, rows, c);
+        Add("residual+layernorm.forward", s);
+    }
+
     public void LayerNormBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c)
     {
         long s = Stopwatch.GetTimestamp();
@@ -60,6 +67,20 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         long s = Stopwatch.GetTimestamp();
         inner.MatmulBackward(dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
         Add(dbias == null ? "matmul.backward (lm_head)" : "matmul.backward", s);
+    }
+
+    public void MatmulGeluForward(float* preact, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+    {
+        long s = Stopwatch.GetTimestamp();
+        inner.MatmulGeluForward(preact, output, inp, weight, bias, rows, c, oc);
+        Add("matmul+gelu.forward", s);
+    }
+
+    public void MatmulGeluBackward(float* dinpPreact, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpPreact, TypedPointer weight, int rows, int c, int oc)
+    {
+        long s = Stopwatch.GetTimestamp();
+        inner.MatmulGeluBackward(dinpPreact, dweight, dbias, dout, inp, inpPreact, weight, rows, c, oc);
+        Add("matmul+gelu.backward", s);
     }
 
     public long AttentionStateSize(int b, int t, int nh) => inner.AttentionStateSize(b, t, nh);

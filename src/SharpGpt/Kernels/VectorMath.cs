@@ -38,7 +38,7 @@ internal static class VectorMath
         p = Vector.FusedMultiplyAdd(p, r, Vector.Create(1.6666665459e-1f));
         p = Vector.FusedMultiplyAdd(p, r, Vector.Create(5.0000001201e-1f));
         p = Vector.FusedMultiplyAdd(p * r, r, r + Vector<float>.One);
-        var pow2n = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32(n) + Vector.Create(127), 23));
+        var pow2n = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32Native(n) + Vector.Create(127), 23)); // n is clamped: the native conversion needs no saturation fix-up
         var e = Vector.ConditionalSelect(Vector.LessThan(x, lo), Vector<float>.Zero, p * pow2n);
         return Vector.ConditionalSelect(Vector.Equals(x, x), e, x);
     }

@@ -66,7 +66,6 @@ internal sealed unsafe class Activations : IDisposable
         DQkv = Next(sizes[k++]);
         DAtty = Next(sizes[k++]);
         DFch = Next(sizes[k++]);
-        DFchGelu = Next(sizes[k++]);
         AttScratch = Next(sizes[k++]);
         AttentionOutput = precision == Precision.Bf16 ? Next(sizes[k++]) : null;
         AttStateSize = kernels.AttentionStateSize(b, t, config.NumHeads);
@@ -118,8 +117,7 @@ internal sealed unsafe class Activations : IDisposable
                 bt * c,             // DLn
                 bt * 3 * c,         // DQkv
                 bt * c,             // DAtty
-                bt * 4 * c,         // DFch
-                bt * 4 * c,         // DFchGelu
+                bt * 4 * c,         // DFch: the GELU derivative is applied inside the fc_proj backward GEMM
                 kernels.AttentionScratchSize(b, t, config.Channels, config.NumHeads),
             ];
 
@@ -172,7 +170,6 @@ internal sealed unsafe class Activations : IDisposable
     public float* DQkv { get; }
     public float* DAtty { get; }
     public float* DFch { get; }
-    public float* DFchGelu { get; }
     public float* AttScratch { get; }
 
     /// <summary>bf16 only (null in fp32, where the attention writes Atty itself): the fp32 (N,C) output the

@@ -270,6 +270,7 @@ public sealed unsafe class GptModel : IDisposable
         SyncBf16Weights();
 
         _k.EncoderForward(a.Encoded, a.Inputs, p.Wte, p.Wpe, b, t, c);                         // (N,C)
+        _k.LayerNormForward(a.Ln1, a.Ln1Mean, a.Ln1Rstd, a.Encoded, p.Ln1W, p.Ln1B, n, c);
         for (int l = 0; l < Config.NumLayers; l++)
         {
             float* residual = l == 0 ? a.Encoded : a.Residual3 + ((l - 1) * nc);
@@ -278,8 +279,7 @@ public sealed unsafe class GptModel : IDisposable
             float* fch = a.Fch + (l * nc * 4);
             float* attState = a.AttState + (l * a.AttStateSize);
             float* attOut = atty.IsBf16 ? a.AttentionOutput : atty.Fp32;
-
-            _k.LayerNormForward(ln1, a.Ln1Mean + (l * n), a.Ln1Rstd + (l * n), residual, p.Ln1W + (l * c), p.Ln1B + (l * c), n, c);
+            // ln1 of this block was made by the previous block's residual add (or above, for the first)
             _k.MatmulForward(qkv, ln1, MatmulWeight(p.QkvW + (l * 3L * c * c)), p.QkvB + (l * 3 * c), n, c, 3 * c);      // (N,3C)
             _k.AttentionForward(attOut, attState, qkv, b, t, c, nh);                                                     // (N,C)
             if (atty.IsBf16)
@@ -288,16 +288,19 @@ public sealed unsafe class GptModel : IDisposable
             }
 
             _k.MatmulForward(a.Projection, atty, MatmulWeight(p.AttProjW + ((long)l * c * c)), p.AttProjB + (l * c), n, c, c);
-            _k.ResidualForward(res2, residual, a.Projection, nc);
-            _k.LayerNormForward(ln2, a.Ln2Mean + (l * n), a.Ln2Rstd + (l * n), res2, p.Ln2W + (l * c), p.Ln2B + (l * c), n, c);
-            _k.MatmulForward(fch, ln2, MatmulWeight(p.FcW + (l * 4L * c * c)), p.FcB + (l * 4 * c), n, c, 4 * c);        // (N,4C)
-            _k.GeluForward(fchGelu, fch, nc * 4);
+            _k.LayerNormResidualForward(res2, ln2, a.Ln2Mean + (l * n), a.Ln2Rstd + (l * n), residual, a.Projection, p.Ln2W + (l * c), p.Ln2B + (l * c), n, c);
+            _k.MatmulGeluForward(fch, fchGelu, ln2, MatmulWeight(p.FcW + (l * 4L * c * c)), p.FcB + (l * 4 * c), n, c, 4 * c);   // (N,4C) x2
             _k.MatmulForward(a.Projection, fchGelu, MatmulWeight(p.FcProjW + (l * 4L * c * c)), p.FcProjB + (l * c), n, 4 * c, c);
-            _k.ResidualForward(res3, res2, a.Projection, nc);
+            if (l + 1 < Config.NumLayers)
+            {
+                int next = l + 1;
+                _k.LayerNormResidualForward(res3, a.Ln1 + (next * nc), a.Ln1Mean + (next * n), a.Ln1Rstd + (next * n), res2, a.Projection, p.Ln1W + (next * c), p.Ln1B + (next * c), n, c);
+            }
+            else
+            {
+                _k.LayerNormResidualForward(res3, a.LnF, a.LnFMean, a.LnFRstd, res2, a.Projection, p.LnFW, p.LnFB, n, c);
+            }
         }
-
-        float* last = a.Residual3 + ((Config.NumLayers - 1) * nc);
-        _k.LayerNormForward(a.LnF, a.LnFMean, a.LnFRstd, last, p.LnFW, p.LnFB, n, c);
     }
 
     // lm_head + softmax + cross-entropy over chunks of rows; when training, also their backward:
@@ -364,8 +367,7 @@ public sealed unsafe class GptModel : IDisposable
             float* attState = a.AttState + (l * a.AttStateSize);
             float* attOut = atty.IsBf16 ? a.AttentionOutput : atty.Fp32;
 
-            _k.MatmulBackward(a.DFchGelu, g.FcProjW + (l * 4L * c * c), g.FcProjB + (l * c), a.DResidual, fchGelu, MatmulWeight(p.FcProjW + (l * 4L * c * c)), n, 4 * c, c);
-            _k.GeluBackward(a.DFch, fch, a.DFchGelu, nc * 4);
+            _k.MatmulGeluBackward(a.DFch, g.FcProjW + (l * 4L * c * c), g.FcProjB + (l * c), a.DResidual, fchGelu, fch, MatmulWeight(p.FcProjW + (l * 4L * c * c)), n, 4 * c, c);
             _k.MatmulBackward(a.DLn, g.FcW + (l * 4L * c * c), g.FcB + (l * 4 * c), a.DFch, ln2, MatmulWeight(p.FcW + (l * 4L * c * c)), n, c, 4 * c);
             _k.LayerNormBackward(a.DResidual, g.Ln2W + (l * c), g.Ln2B + (l * c), a.DLn, res2, p.Ln2W + (l * c), a.Ln2Mean + (l * n), a.Ln2Rstd + (l * n), n, c);
             _k.MatmulBackward(a.DAtty, g.AttProjW + ((long)l * c * c), g.AttProjB + (l * c), a.DResidual, atty, MatmulWeight(p.AttProjW + ((long)l * c * c)), n, c, c);

@@ -49,6 +49,58 @@ public sealed unsafe class Bf16OutputTests
         Assert.Equal(Array.ConvertAll(o32.Span.ToArray(), BFloat16.FromFloat), o16);
     }
 
+    [Fact]
+    public void ResidualLayerNormWritesTheRoundedFp32Output()
+    {
+        const int Rows = 9, C = 45;
+        using var runner = new ParallelRunner(2);
+        using var a = Random(Rows * C, 5, 2);
+        using var b = Random(Rows * C, 6, 2);
+        using var w = Random(C, 7, 1);
+        using var bias = Random(C, 8, 1);
+        using var residual = new NativeBuffer(Rows * C);
+        using var o32 = new NativeBuffer(Rows * C);
+        using var stats = new NativeBuffer(2 * Rows);
+        var o16 = new ushort[Rows * C];
+        fixed (ushort* p16 = o16)
+        {
+            LayerNorm.ForwardResidual(runner, residual.Pointer, o32.Pointer, stats.Pointer, stats.Pointer + Rows, a.Pointer, b.Pointer, w.Pointer, bias.Pointer, Rows, C);
+            LayerNorm.ForwardResidual(runner, residual.Pointer, p16, stats.Pointer, stats.Pointer + Rows, a.Pointer, b.Pointer, w.Pointer, bias.Pointer, Rows, C);
+        }
+
+        Assert.Equal(Array.ConvertAll(o32.Span.ToArray(), BFloat16.FromFloat), o16);
+    }
+
+    [Fact]
+    public void FusedMatmulGeluOnBf16OperandsWritesTheRoundedFp32Output()
+    {
+        // bf16 input and weight, widened, give the fp32 pre-activation bit for bit; the fused GELU
+        // then writes it rounded (odd sizes: edge tiles and a GELU tail).
+        const int Rows = 37, C = 24, Oc = 43;
+        using var runner = new ParallelRunner(2);
+        using var inp = Random(Rows * C, 9, 1);
+        using var w = Random(Oc * C, 10, 0.3);
+        using var bias = Random(Oc, 11, 0.1);
+        var inp16 = Array.ConvertAll(inp.Span.ToArray(), BFloat16.FromFloat);
+        var w16 = Array.ConvertAll(w.Span.ToArray(), BFloat16.FromFloat);
+        using var inpWide = new NativeBuffer(Rows * C);
+        using var wWide = new NativeBuffer(Oc * C);
+        using var preact32 = new NativeBuffer(Rows * Oc);
+        using var out32 = new NativeBuffer(Rows * Oc);
+        using var preact16 = new NativeBuffer(Rows * Oc);
+        var out16 = new ushort[Rows * Oc];
+        fixed (ushort* i16 = inp16, w16p = w16, o16 = out16)
+        {
+            BFloat16.ToFloat(inpWide.Pointer, i16, Rows * C);
+            BFloat16.ToFloat(wWide.Pointer, w16p, Oc * C);
+            Matmul.ForwardGelu(runner, preact32.Pointer, out32.Pointer, inpWide.Pointer, wWide.Pointer, bias.Pointer, Rows, C, Oc);
+            Matmul.ForwardGelu(runner, preact16.Pointer, o16, i16, w16p, bias.Pointer, Rows, C, Oc);
+        }
+
+        Assert.Equal(preact32.Span.ToArray(), preact16.Span.ToArray());
+        Assert.Equal(Array.ConvertAll(out32.Span.ToArray(), BFloat16.FromFloat), out16);
+    }
+
     private static NativeBuffer Random(int n, int seed, double scale)
     {
         var rng = new Random(seed);

@@ -186,8 +186,8 @@ public sealed unsafe class FlashAttentionTests
     public void CpuKernels_DefaultsToFlashAndOverwritesDQkv(int threads)
     {
         var d = MakeData(2, 37, 40, 4, seed: 19);
-        var direct = RunFlash(threads, d, FlashAttention.DefaultTile);
-        var wrapped = RunFlash(threads, d, FlashAttention.DefaultTile, viaCpuKernels: true);
+        var direct = RunFlash(threads, d, FlashAttention.TileFor(d.T));
+        var wrapped = RunFlash(threads, d, FlashAttention.TileFor(d.T), viaCpuKernels: true);
         AssertBitIdentical(direct.Out, wrapped.Out, "out");
         AssertBitIdentical(direct.Lse, wrapped.Lse, "lse");
         AssertBitIdentical(direct.DQkv, wrapped.DQkv, "dqkv");
@@ -254,9 +254,13 @@ public sealed unsafe class FlashAttentionTests
     [Fact]
     public void Tile_MustBeAPositiveMultipleOfTheVectorWidth()
     {
-        foreach (int tile in new[] { 0, -W, W + (W / 2) })
+        foreach (int tile in new[] { -W, W + (W / 2) })
         {
             Assert.Throws<ArgumentOutOfRangeException>(() => FlashAttention.ScratchSize(1, 8, 8, 1, tile));
         }
+
+        // 0 asks for the tile that suits the sequence length.
+        Assert.Equal(FlashAttention.ScratchSize(1, 64, 8, 1, FlashAttention.ShortSequenceTile), FlashAttention.ScratchSize(1, 64, 8, 1, 0));
+        Assert.Equal(FlashAttention.ScratchSize(1, 65, 8, 1, FlashAttention.DefaultTile), FlashAttention.ScratchSize(1, 65, 8, 1, 0));
     }
 }

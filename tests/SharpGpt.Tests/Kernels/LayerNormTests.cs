@@ -85,6 +85,34 @@ public sealed unsafe class LayerNormTests
 
     [Theory]
     [InlineData(1, 14, 20)]
+    [InlineData(2, 37, 13)]
+    [InlineData(2, 96, 128)]
+    public void ForwardResidual_EqualsResidualAddThenLayerNorm(int threads, int rows, int c)
+    {
+        using var runner = new ParallelRunner(threads);
+        var rng = new Random(rows + c);
+        float[] Fill(int n) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 4) - 2)).ToArray();
+        float[] a = Fill(rows * c), b = Fill(rows * c), w = Fill(c), bias = Fill(c);
+        var fused = (Res: new float[rows * c], Out: new float[rows * c], Mean: new float[rows], Rstd: new float[rows]);
+        var apart = (Res: new float[rows * c], Out: new float[rows * c], Mean: new float[rows], Rstd: new float[rows]);
+        fixed (float* pa = a, pb = b, pw = w, pbias = bias)
+        fixed (float* fr = fused.Res, fo = fused.Out, fm = fused.Mean, fs = fused.Rstd)
+        fixed (float* ar = apart.Res, ao = apart.Out, am = apart.Mean, ast = apart.Rstd)
+        {
+            LayerNorm.ForwardResidual(runner, fr, fo, fm, fs, pa, pb, pw, pbias, rows, c);
+            Residual.Forward(runner, ar, pa, pb, (long)rows * c);
+            LayerNorm.Forward(runner, ao, am, ast, ar, pw, pbias, rows, c);
+        }
+
+        Assert.Equal(apart.Res, fused.Res);
+        Assert.Equal(apart.Out, fused.Out);
+        Assert.Equal(apart.Mean, fused.Mean);
+        Assert.Equal(apart.Rstd, fused.Rstd);
+        Assert.NotEqual(a, fused.Res);
+    }
+
+    [Theory]
+    [InlineData(1, 14, 20)]
     [InlineData(2, 14, 20)]
     [InlineData(1, 13, 12)]
     [InlineData(2, 7, 5)]

@@ -1,0 +1,45 @@
+using SharpGpt.Kernels;
+
+namespace SharpGpt.Tests.Kernels;
+
+/// <summary>
+/// Forwards the members every backend must implement to another kernel set and leaves the fused
+/// ones (matmul + GELU, residual + LayerNorm) to the interface's unfused defaults. Tests derive from
+/// it to intercept single kernels, or use it as is to compare fused against unfused.
+/// </summary>
+internal unsafe class ForwardingKernels(IGptKernels inner) : IGptKernels
+{
+    public ParallelRunner Runner => inner.Runner;
+
+    public virtual void EncoderForward(float* output, int* inputs, float* wte, float* wpe, int b, int t, int c) => inner.EncoderForward(output, inputs, wte, wpe, b, t, c);
+
+    public virtual void EncoderBackward(float* dwte, float* dwpe, float* dout, int* inputs, int b, int t, int c) => inner.EncoderBackward(dwte, dwpe, dout, inputs, b, t, c);
+
+    public virtual void LayerNormForward(TypedPointer output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c) => inner.LayerNormForward(output, mean, rstd, inp, weight, bias, rows, c);
+
+    public virtual void LayerNormBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c) => inner.LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, c);
+
+    public virtual void MatmulForward(float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc) => inner.MatmulForward(output, inp, weight, bias, rows, c, oc);
+
+    public virtual void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc) => inner.MatmulBackward(dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
+
+    public long AttentionStateSize(int b, int t, int nh) => inner.AttentionStateSize(b, t, nh);
+
+    public long AttentionScratchSize(int b, int t, int c, int nh) => inner.AttentionScratchSize(b, t, c, nh);
+
+    public virtual void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh) => inner.AttentionForward(output, state, qkv, b, t, c, nh);
+
+    public virtual void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh) => inner.AttentionBackward(dqkv, scratch, dout, qkv, output, state, b, t, c, nh);
+
+    public virtual void GeluForward(TypedPointer output, float* inp, long n) => inner.GeluForward(output, inp, n);
+
+    public virtual void GeluBackward(float* dinp, float* inp, float* dout, long n) => inner.GeluBackward(dinp, inp, dout, n);
+
+    public virtual void ResidualForward(float* output, float* a, float* b, long n) => inner.ResidualForward(output, a, b, n);
+
+    public virtual void CrossEntropyForward(float* losses, float* lse, float* logits, int* targets, int rows, int v, int vp) => inner.CrossEntropyForward(losses, lse, logits, targets, rows, v, vp);
+
+    public virtual void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp) => inner.CrossEntropyBackward(logits, lse, targets, dloss, rows, v, vp);
+
+    public virtual void Convert(TypedPointer output, TypedPointer inp, long n) => inner.Convert(output, inp, n);
+}
