@@ -52,7 +52,8 @@ def main():
     args = ap.parse_args()
 
     sharp = ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "src", "SharpGpt.Cli"), "--no-build", "--",
-             "bench", "--batch", str(args.batch), "--seq", str(args.seq), "--steps", str(args.steps), "--threads", str(args.threads)]
+             "bench", "--batch", str(args.batch), "--seq", str(args.seq), "--steps", str(args.steps), "--threads", str(args.threads),
+             "--dtype", args.dtype]
     if args.preset == "small6":
         sharp += ["--layers", "6", "--heads", "6", "--embd", "384"]
     torch_cmd = [sys.executable, os.path.join(HERE, "pytorch_train_step.py"), "--preset", args.preset, "--batch", str(args.batch),
