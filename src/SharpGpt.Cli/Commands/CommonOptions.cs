@@ -19,8 +19,8 @@ internal static class CommonOptions
     {
         var option = new Option<Precision>("--dtype")
         {
-            Description = "fp32, or bf16 mixed precision: the matmuls read bf16 weights and activations and sum in fp32; master weights, gradients and AdamW stay fp32",
-            DefaultValueFactory = _ => Precision.Fp32,
+            // No DefaultValueFactory: help would print the enum's name (Fp32); unset is Fp32, the enum's zero.
+            Description = "fp32 (the default), or bf16 mixed precision: the matmuls read bf16 weights and activations and sum in fp32; master weights, gradients and AdamW stay fp32",
         };
         option.AcceptOnlyFromAmong("fp32", "bf16");
         return option;
