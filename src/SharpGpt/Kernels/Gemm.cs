@@ -23,7 +23,7 @@ public static unsafe class Gemm
 
     /// <summary>
     /// C[M,N] = (accumulate ? C : 0) + op(A)[M,K] * op(B)[K,N] (+ bias[N] broadcast over rows, if bias != null),
-    /// then the epilogue, if any, on each finished tile.
+    /// then the epilogue, if any, on each finished block of C.
     /// All matrices row-major. transA=false: A is [M,K] with row stride lda; transA=true: A is stored [K,M] with row stride lda.
     /// transB=false: B is [K,N] with row stride ldb; transB=true: B is stored [N,K] with row stride ldb.
     /// </summary>
@@ -59,11 +59,7 @@ public static unsafe class Gemm
         if (k == 0)
         {
             FillWithoutProduct(m, n, c, ldc, accumulate, bias);
-            for (int i = 0; !epilogue.IsNone && i < m; i++)
-            {
-                epilogue.Row(c + ((nint)i * ldc), epilogue.Aux + ((nint)i * epilogue.Ld), n);
-            }
-
+            ApplyEpilogue(epilogue.Row, epilogue.Aux, epilogue.Ld, c, ldc, m, n);
             return;
         }
 
@@ -377,16 +373,16 @@ public static unsafe class Gemm
     /// still in cache: row by row, so each call covers many vectors.</summary>
     private static void Epilogue(Context* ctx, int row0, int rows, int col0, int cols)
     {
-        if (ctx->Epilogue == null)
-        {
-            return;
-        }
+        ApplyEpilogue(ctx->Epilogue, ctx->Aux + (((long)row0 * ctx->LdAux) + col0), ctx->LdAux, ctx->C + ((nint)row0 * ctx->Ldc) + col0, ctx->Ldc,
+            Math.Min(rows, ctx->M - row0), Math.Min(cols, ctx->N - col0));
+    }
 
-        rows = Math.Min(rows, ctx->M - row0);
-        cols = Math.Min(cols, ctx->N - col0);
-        for (int r = row0; r < row0 + rows; r++)
+    /// <summary>row(c, aux, cols) for each of <paramref name="rows"/> rows; nothing when there is no epilogue.</summary>
+    private static void ApplyEpilogue(delegate*<float*, TypedPointer, int, void> row, TypedPointer aux, int ldAux, float* c, int ldc, int rows, int cols)
+    {
+        for (int r = 0; row != null && r < rows; r++)
         {
-            ctx->Epilogue(ctx->C + ((nint)r * ctx->Ldc) + col0, ctx->Aux + ((nint)r * ctx->LdAux) + col0, cols);
+            row(c + ((nint)r * ldc), aux + ((long)r * ldAux), cols);
         }
     }
 
@@ -449,7 +445,7 @@ public static unsafe class Gemm
         public float* C, Bias;
         public int Lda, Ldb, Ldc;
 
-        /// <summary>Applied to each finished tile: row(c, aux, n), aux LdAux elements per row.</summary>
+        /// <summary>Applied to each finished block of C: row(c, aux, n), aux LdAux elements per row.</summary>
         public delegate*<float*, TypedPointer, int, void> Epilogue;
         public TypedPointer Aux;
         public int LdAux;

@@ -1,8 +1,8 @@
 namespace SharpGpt.Kernels;
 
 /// <summary>
-/// Element-wise work a GEMM applies to each tile of C right after the tile's last k slice, while
-/// the tile is still in L1: this is how bias + GELU (forward) and GELU's derivative (backward) run
+/// Element-wise work a GEMM applies to each finished block of C (a thread's chunk, after its last
+/// k slice) while the block is still in cache: this is how bias + GELU (forward) and GELU's derivative (backward) run
 /// inside the matrix multiply rather than as a separate pass over memory. The auxiliary matrix
 /// has C's shape, row stride <see cref="Ld"/>; it is fp32, or bf16 where a bf16 matmul reads it.
 /// </summary>
@@ -15,7 +15,7 @@ public readonly unsafe struct GemmEpilogue
         Ld = ld;
     }
 
-    /// <summary>row(c, aux, n) for one row segment of a finished tile: n elements of C and the matching aux.</summary>
+    /// <summary>row(c, aux, n) for one row segment of a finished block: n elements of C and the matching aux.</summary>
     public delegate*<float*, TypedPointer, int, void> Row { get; }
 
     public TypedPointer Aux { get; }

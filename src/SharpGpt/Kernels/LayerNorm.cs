@@ -51,7 +51,7 @@ public static unsafe class LayerNorm
             ushort* o16 = a->OutBf16 + (long)r * c;
             if (a->ResA != null)
             {
-                Add(x, a->ResA + (long)r * c, a->ResB + (long)r * c, c);
+                Residual.AddSpan(x, a->ResA + (long)r * c, a->ResB + (long)r * c, c);
             }
 
             float m = Sum(x, c) / c;
@@ -179,20 +179,6 @@ public static unsafe class LayerNorm
                 a->DBias[i] += d[i];
                 a->DWeight[i] += (x[i] - m) * s * d[i];
             }
-        }
-    }
-
-    private static void Add(float* output, float* x, float* y, int n)
-    {
-        int i = 0;
-        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            Vector.Store(Vector.Load(x + i) + Vector.Load(y + i), output + i);
-        }
-
-        for (; i < n; i++)
-        {
-            output[i] = x[i] + y[i];
         }
     }
 

@@ -20,20 +20,26 @@ public static unsafe class Residual
         runner.For((int)((n + Block - 1) / Block), &ForwardBlock, &args);
     }
 
+    /// <summary>out[i] = a[i] + b[i] for i &lt; n, on the calling thread (the fused residual + LayerNorm adds a row with it).</summary>
+    internal static void AddSpan(float* output, float* a, float* b, int n)
+    {
+        int i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector.Store(Vector.Load(a + i) + Vector.Load(b + i), output + i);
+        }
+
+        for (; i < n; i++)
+        {
+            output[i] = a[i] + b[i];
+        }
+    }
+
     private static void ForwardBlock(int part, void* p)
     {
         var a = (Args*)p;
         long start = (long)part * Block, end = Math.Min(a->N, start + Block);
-        long i = start;
-        for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            Vector.Store(Vector.Load(a->A + i) + Vector.Load(a->B + i), a->Out + i);
-        }
-
-        for (; i < end; i++)
-        {
-            a->Out[i] = a->A[i] + a->B[i];
-        }
+        AddSpan(a->Out + start, a->A + start, a->B + start, (int)(end - start));
     }
 
     // da (N) +=, db (N) += <- dout (N)
