@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using SharpGpt.Distributed;
 using SharpGpt.Kernels;
 using SharpGpt.Model;
 using SharpGpt.Training;
@@ -29,9 +30,10 @@ internal static class BenchCommand
         var attention = new Option<AttentionAlgorithm>("--attention") { Description = "Attention kernel: Flash (state linear in T) or Plain (keeps the T x T softmax)", DefaultValueFactory = _ => AttentionAlgorithm.Flash };
         var peak = new Option<double>("--peak-gflops") { Description = "fp32 peak for MFU (default: measured now with an FMA loop)" };
         var threads = CommonOptions.Threads();
+        var parallel = CommonOptions.Parallel();
         var command = new Command("bench", "Time GPT-2 training steps on random tokens and report ms/step, tokens/s and MFU.")
         {
-            preset, layers, heads, embd, vocab, blockSize, batch, seq, steps, warmup, dtype, profile, attention, peak, threads,
+            preset, layers, heads, embd, vocab, blockSize, batch, seq, steps, warmup, dtype, profile, attention, peak, threads, parallel,
         };
         command.SetAction(r =>
         {
@@ -45,87 +47,137 @@ internal static class BenchCommand
                 MaxSeqLen = r.GetValue(blockSize) > 0 ? r.GetValue(blockSize) : config.MaxSeqLen,
             };
             return Run(config, r.GetValue(batch), r.GetValue(seq), r.GetValue(steps), r.GetValue(warmup), r.GetValue(profile),
-                r.GetValue(attention), r.GetValue(dtype), r.GetValue(peak), CommonOptions.ResolveThreads(r.GetValue(threads)));
+                r.GetValue(attention), r.GetValue(dtype), r.GetValue(peak), CommonOptions.ResolveThreads(r.GetValue(threads)), r.GetValue(parallel));
         });
         return command;
     }
 
-    private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, AttentionAlgorithm attention, Precision precision, double peakGflops, int threads)
+    private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, AttentionAlgorithm attention, Precision precision, double peakGflops, int threads,
+        ThreadParallelism parallel)
     {
-        using var runner = new ParallelRunner(threads);
-        var cpu = new CpuKernels(runner, attention);
-        var profiler = profile ? new ProfilingKernels(cpu) : null;
-        using var model = new GptModel(config, profiler ?? (IGptKernels)cpu) { Precision = precision };
-        model.InitializeWeights(1337);
-        string dtype = precision.ToString().ToLowerInvariant();
-        using var optimizer = new AdamWOptimizer(model, new AdamWSettings());
-        using var clipper = new GradientClipper(model);
-        var stepper = new GradientAccumulationStep(model, optimizer, clipper, new SingleProcess());
-
-        var rng = new Rng(42);
-        var inputs = new int[b * t];
-        var targets = new int[b * t];
-        for (int i = 0; i < inputs.Length; i++)
+        long n = new ParameterLayout(config).UnpaddedTotal;
+        var plan = ThreadPlan.Choose(parallel, threads, b, 1, n);
+        int ranks = plan.Ranks, rankBatch = b / ranks;
+        var runners = new ParallelRunner[ranks];
+        var models = new GptModel[ranks];
+        ProfilingKernels? profiler = null;
+        try
         {
-            inputs[i] = rng.NextInt(config.VocabSize);
-            targets[i] = rng.NextInt(config.VocabSize);
-        }
-
-        model.EnsureBatch(b, t);
-        double peak = peakGflops > 0 ? peakGflops * 1e9 : PeakFlops.Measure(runner);
-        long n = model.Layout.UnpaddedTotal;
-        // nanoGPT's estimate: 6N per token for the matmuls, plus attention's 12 * L * C * T.
-        double flopsPerStep = ((6.0 * n) + (12.0 * config.NumLayers * config.Channels * t)) * b * t;
-        AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {threads} threads, {attention} attention, {dtype}, fp32 peak {peak / 1e9:F0} GFLOP/s, activations {model.ActivationBytes / 1e6:F0} MB");
-
-        var times = new List<double>();
-        for (int step = 0; step < warmup + steps; step++)
-        {
-            if (step == warmup)
+            for (int rank = 0; rank < ranks; rank++)
             {
-                profiler?.Reset();
+                runners[rank] = new ParallelRunner(plan.ThreadsPerRank);
+                var cpu = new CpuKernels(runners[rank], attention);
+                profiler ??= profile ? new ProfilingKernels(cpu) : null; // rank 0's kernels
+                models[rank] = new GptModel(config, rank == 0 && profiler is not null ? profiler : cpu) { Precision = precision };
+                models[rank].InitializeWeights(1337);
+                models[rank].EnsureBatch(rankBatch, t);
             }
 
-            long start = Stopwatch.GetTimestamp();
-            float loss = stepper.Run(1, b, t, _ => (inputs, targets), 6e-4f, 1f).Loss;
-            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            if (step >= warmup)
+            var rng = new Rng(42);
+            var inputs = new int[b * t];
+            var targets = new int[b * t];
+            for (int i = 0; i < inputs.Length; i++)
             {
-                times.Add(ms);
+                inputs[i] = rng.NextInt(config.VocabSize);
+                targets[i] = rng.NextInt(config.VocabSize);
             }
 
-            Console.WriteLine(FormattableString.Invariant($"{(step < warmup ? "warmup" : "step")} {step - (step < warmup ? 0 : warmup)}: loss {loss:F4}, {ms:F1} ms, {b * t / (ms / 1000):F0} tok/s, MFU {flopsPerStep / (ms / 1000) / peak * 100:F1}%"));
-        }
+            double peak = peakGflops > 0 ? peakGflops * 1e9 : MeasurePeak(threads);
+            string dtype = precision.ToString().ToLowerInvariant();
+            // nanoGPT's estimate: 6N per token for the matmuls, plus attention's 12 * L * C * T.
+            double flopsPerStep = ((6.0 * n) + (12.0 * config.NumLayers * config.Channels * t)) * b * t;
+            long activationBytes = models.Sum(m => m.ActivationBytes);
+            AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {plan.Describe(b)}, {attention} attention, {dtype}, fp32 peak {peak / 1e9:F0} GFLOP/s, activations {activationBytes / 1e6:F0} MB");
 
-        times.Sort();
-        double median = times.Count == 0 ? double.NaN : times[times.Count / 2];
-        if (profiler is not null)
-        {
-            PrintProfile(profiler, steps, median);
-        }
+            var times = ThreadRanks.Run(ranks, collectives =>
+            {
+                var model = models[collectives.Rank];
+                using var optimizer = new AdamWOptimizer(model, new AdamWSettings());
+                using var clipper = new GradientClipper(model);
+                var stepper = new GradientAccumulationStep(model, optimizer, clipper, collectives);
+                int rows = rankBatch * t;
+                var (myInputs, myTargets) = (inputs[(collectives.Rank * rows)..((collectives.Rank + 1) * rows)], targets[(collectives.Rank * rows)..((collectives.Rank + 1) * rows)]);
+                var rankTimes = new List<double>();
+                for (int step = 0; step < warmup + steps; step++)
+                {
+                    if (step == warmup)
+                    {
+                        profiler?.Reset();
+                    }
 
-        var summary = new Dictionary<string, object>
+                    long start = Stopwatch.GetTimestamp();
+                    float loss = stepper.Run(1, rankBatch, t, _ => (myInputs, myTargets), 6e-4f, 1f).Loss;
+                    double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                    if (collectives.Rank != 0)
+                    {
+                        continue;
+                    }
+
+                    if (step >= warmup)
+                    {
+                        rankTimes.Add(ms);
+                    }
+
+                    Console.WriteLine(FormattableString.Invariant($"{(step < warmup ? "warmup" : "step")} {step - (step < warmup ? 0 : warmup)}: loss {loss:F4}, {ms:F1} ms, {b * t / (ms / 1000):F0} tok/s, MFU {flopsPerStep / (ms / 1000) / peak * 100:F1}%"));
+                }
+
+                return rankTimes;
+            });
+
+            times.Sort();
+            double median = times.Count == 0 ? double.NaN : times[times.Count / 2];
+            if (profiler is not null)
+            {
+                PrintProfile(profiler, steps, median, ranks);
+            }
+
+            var summary = new Dictionary<string, object>
+            {
+                ["ms_per_step"] = Math.Round(median, 2),
+                ["tokens_per_s"] = Math.Round(b * t / (median / 1000), 1),
+                ["mfu"] = Math.Round(flopsPerStep / (median / 1000) / peak, 4),
+                ["model_gflops_per_s"] = Math.Round(flopsPerStep / (median / 1000) / 1e9, 1),
+                ["peak_gflops_per_s"] = Math.Round(peak / 1e9, 1),
+                ["min_ms"] = Math.Round(times.Count == 0 ? double.NaN : times[0], 2),
+                ["batch"] = b,
+                ["seq"] = t,
+                ["threads"] = threads,
+                ["ranks"] = ranks,
+                ["params"] = n,
+                ["dtype"] = dtype,
+                ["activation_bytes"] = activationBytes,
+                ["attention"] = attention.ToString(),
+            };
+            Console.WriteLine(JsonSerializer.Serialize(summary));
+            return 0;
+        }
+        finally
         {
-            ["ms_per_step"] = Math.Round(median, 2),
-            ["tokens_per_s"] = Math.Round(b * t / (median / 1000), 1),
-            ["mfu"] = Math.Round(flopsPerStep / (median / 1000) / peak, 4),
-            ["model_gflops_per_s"] = Math.Round(flopsPerStep / (median / 1000) / 1e9, 1),
-            ["peak_gflops_per_s"] = Math.Round(peak / 1e9, 1),
-            ["min_ms"] = Math.Round(times.Count == 0 ? double.NaN : times[0], 2),
-            ["batch"] = b,
-            ["seq"] = t,
-            ["threads"] = threads,
-            ["params"] = n,
-            ["dtype"] = dtype,
-            ["activation_bytes"] = model.ActivationBytes,
-            ["attention"] = attention.ToString(),
-        };
-        Console.WriteLine(JsonSerializer.Serialize(summary));
-        return 0;
+            foreach (var model in models)
+            {
+                model?.Dispose();
+            }
+
+            foreach (var runner in runners)
+            {
+                runner?.Dispose();
+            }
+        }
     }
 
-    private static void PrintProfile(ProfilingKernels profiler, int steps, double medianMs)
+    private static double MeasurePeak(int threads)
     {
+        using var runner = new ParallelRunner(threads);
+        return PeakFlops.Measure(runner);
+    }
+
+    private static void PrintProfile(ProfilingKernels profiler, int steps, double medianMs, int ranks)
+    {
+        if (ranks > 1)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]rank 0 of {ranks}; its share of the micro-batch:[/]");
+        }
+
         var table = new Table().AddColumns("kernel", "ms/step", "share", "calls/step");
         double total = profiler.Totals.Values.Sum(v => v.Seconds);
         foreach (var (name, (seconds, calls)) in profiler.Totals.OrderByDescending(kv => kv.Value.Seconds))
@@ -134,7 +186,7 @@ internal static class BenchCommand
                 (seconds / total).ToString("P0", CultureInfo.InvariantCulture), (calls / steps).ToString(CultureInfo.InvariantCulture));
         }
 
-        table.AddRow("[grey]outside kernels (AdamW + zeroing, clip)[/]", Math.Max(0, medianMs - (total * 1000 / steps)).ToString("F1", CultureInfo.InvariantCulture), "", "");
+        table.AddRow(ranks > 1 ? "[grey]outside kernels (gradient sum, AdamW + zeroing, clip)[/]" : "[grey]outside kernels (AdamW + zeroing, clip)[/]", Math.Max(0, medianMs - (total * 1000 / steps)).ToString("F1", CultureInfo.InvariantCulture), "", "");
         AnsiConsole.Write(table);
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SharpGpt.Distributed;
 using SharpGpt.Model;
+using SharpGpt.Training;
 
 namespace SharpGpt.Cli.Commands;
 
@@ -8,6 +9,16 @@ namespace SharpGpt.Cli.Commands;
 internal static class CommonOptions
 {
     public static Option<int> Threads() => new("--threads") { Description = "Worker threads (default: all cores, shared out among the mpirun ranks on this machine)" };
+
+    public static Option<ThreadParallelism> Parallel()
+    {
+        var option = new Option<ThreadParallelism>("--parallel")
+        {
+            Description = "How the threads share the work: kernels (each kernel split over all threads), batch (each thread a data-parallel rank with its share of the micro-batch), or auto (the default: batch for models up to 20M parameters whose micro-batch splits evenly, else kernels)",
+        };
+        option.AcceptOnlyFromAmong("auto", "kernels", "batch");
+        return option;
+    }
 
     public static Option<long> CommChunk() => new("--comm-chunk")
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpGpt.Data;
+using SharpGpt.Distributed;
 using SharpGpt.Formats;
 using SharpGpt.Kernels;
 using SharpGpt.Model;
@@ -57,13 +58,14 @@ internal static class TrainCommand
         var zero = new Option<int>("--zero") { Description = "ZeRO stage under mpirun: 0 = every rank holds all AdamW moments, 1 = the moments are sharded across ranks" };
         var commChunk = CommonOptions.CommChunk();
         var threads = CommonOptions.Threads();
+        var parallel = CommonOptions.Parallel();
         var dtype = CommonOptions.Dtype();
 
         var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
         {
             data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
             warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches,
-            hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads, dtype,
+            hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads, parallel, dtype,
         };
 
         // Under mpirun every rank runs this; rank 0 alone prints and writes.
@@ -77,7 +79,8 @@ internal static class TrainCommand
             ITextTokenizer tokenizer = TokenizerFactory.LoadForDataDir(dataDir);
             int t = r.GetValue(seqLen) ?? d.SeqLen;
 
-            using var runner = new ParallelRunner(CommonOptions.ResolveThreads(r.GetValue(threads)));
+            int threadCount = CommonOptions.ResolveThreads(r.GetValue(threads));
+            using var runner = new ParallelRunner(threadCount);
             var kernels = new CpuKernels(runner);
             using var model = CreateModel(r.GetValue(initFrom), r.GetValue(preset), r.GetValue(layers), r.GetValue(heads), r.GetValue(embd),
                 r.GetValue(blockSize) ?? Math.Max(t, d == Shakespeare ? 64 : 1024), tokenizer, kernels, r.GetValue(seed), isShakespeare: d == Shakespeare);
@@ -139,17 +142,58 @@ internal static class TrainCommand
             }
 
             int sampleLength = r.GetValue(sampleTokens);
+            var threadPlan = ThreadPlan.Choose(r.GetValue(parallel), threadCount, b, collectives.WorldSize, model.Layout.UnpaddedTotal);
             if (!main)
             {
                 var outcome = new Trainer(model, options, collectives, new QuietTrainingObserver()).Run();
                 return outcome.Diverged ? 3 : 0;
             }
 
+            Console.WriteLine(threadPlan.Describe(b));
             var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));
+            if (threadPlan.Ranks > 1)
+            {
+                return TrainOnThreadRanks(threadPlan, model, options with { MicroBatch = b / threadPlan.Ranks }, observer, tokenizer, sampleLength);
+            }
+
             var trainer = new Trainer(model, options, collectives, observer, TextSampling.Create(model, tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson());
             return Finish(RunWithProgress(trainer, observer), model, tokenizer, sampleLength, options);
         }));
         return command;
+    }
+
+    /// <summary>Trains with each thread a data-parallel rank: replicas of <paramref name="model"/>, each on
+    /// one thread with its share of the micro-batch; rank 0 prints, samples and writes.</summary>
+    private static int TrainOnThreadRanks(ThreadPlan plan, GptModel model, TrainingOptions options, ConsoleTrainingObserver observer,
+        ITextTokenizer tokenizer, int sampleLength)
+    {
+        var runners = new ParallelRunner[plan.Ranks];
+        var replicas = new GptModel[plan.Ranks];
+        try
+        {
+            for (int rank = 0; rank < plan.Ranks; rank++)
+            {
+                runners[rank] = new ParallelRunner(plan.ThreadsPerRank);
+                replicas[rank] = model.Replicate(new CpuKernels(runners[rank]));
+            }
+
+            var outcome = ThreadRanks.Run(plan.Ranks, collectives => collectives.Rank == 0
+                ? RunWithProgress(new Trainer(replicas[0], options, collectives, observer, TextSampling.Create(replicas[0], tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson()), observer)
+                : new Trainer(replicas[collectives.Rank], options, collectives, new QuietTrainingObserver()).Run());
+            return Finish(outcome, replicas[0], tokenizer, sampleLength, options);
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                replica?.Dispose();
+            }
+
+            foreach (var runner in runners)
+            {
+                runner?.Dispose();
+            }
+        }
     }
 
     private static TrainingOutcome RunWithProgress(Trainer trainer, ConsoleTrainingObserver observer)

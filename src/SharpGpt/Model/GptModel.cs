@@ -32,6 +32,16 @@ public sealed unsafe class GptModel : IDisposable
 
     public GptConfig Config { get; }
 
+    /// <summary>A model with a copy of these weights running on other kernels: a data-parallel replica.
+    /// Its gradients, activations and precision are its own.</summary>
+    public GptModel Replicate(IGptKernels kernels)
+    {
+        var replica = new GptModel(Config, kernels);
+        long bytes = Layout.Total * sizeof(float);
+        Buffer.MemoryCopy(_parameters.Pointer, replica._parameters.Pointer, bytes, bytes);
+        return replica;
+    }
+
     public ParameterLayout Layout { get; }
 
     public IGptKernels Kernels => _k;

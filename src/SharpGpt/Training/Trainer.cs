@@ -65,6 +65,11 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                     observer.OnMessage($"Resuming from {resumedFrom}: {change}.");
                 }
 
+                if (meta.Run?.RankSplitChange(runInfo) is { } split)
+                {
+                    observer.OnMessage($"Resuming from {resumedFrom}: {split}.");
+                }
+
                 meta = TrainingCheckpoint.Restore(resumedFrom, model, optimizer);
                 train.Restore(new LoaderState(meta.LoaderShard, meta.LoaderPosition));
                 rng.State = meta.RngState;

@@ -13,7 +13,9 @@ public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatch
     /// <summary>Human-readable differences, empty when compatible.</summary>
     public IEnumerable<string> Differences(TrainingRunInfo other)
     {
-        if (MicroBatch != other.MicroBatch)
+        // Ranks that split the same sequences differently (2 x 6 or 1 x 12) read the same batches.
+        bool sameSequences = (long)MicroBatch * WorldSize == (long)other.MicroBatch * other.WorldSize;
+        if (MicroBatch != other.MicroBatch && !sameSequences)
         {
             yield return $"micro-batch {MicroBatch} in the checkpoint, {other.MicroBatch} now";
         }
@@ -28,7 +30,7 @@ public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatch
             yield return $"total-batch-tokens {TotalBatchTokens} in the checkpoint, {other.TotalBatchTokens} now";
         }
 
-        if (WorldSize != other.WorldSize)
+        if (WorldSize != other.WorldSize && !sameSequences)
         {
             yield return $"ranks {WorldSize} in the checkpoint, {other.WorldSize} now (resume needs the same number of ranks)";
         }
@@ -48,6 +50,13 @@ public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatch
             yield return $"seed {Seed} in the checkpoint, {other.Seed} now";
         }
     }
+
+    /// <summary>A difference a resume allows, said out loud: the same sequences per micro-step split over
+    /// another number of ranks (threads or processes). The batches are the same; the gradient sums run in
+    /// another order.</summary>
+    public string? RankSplitChange(TrainingRunInfo other) => MicroBatch == other.MicroBatch && WorldSize == other.WorldSize ? null
+        : $"the checkpoint was trained as {WorldSize} rank(s) x micro-batch {MicroBatch}, this run is {other.WorldSize} rank(s) x micro-batch {other.MicroBatch} " +
+          "(the same batches; the gradients are summed in another order, so the losses will not match an uninterrupted run bit for bit)";
 
     /// <summary>A difference a resume allows, said out loud: the precision. Checkpoints hold the fp32
     /// master weights and AdamW moments either way, so only the arithmetic from here on changes.</summary>

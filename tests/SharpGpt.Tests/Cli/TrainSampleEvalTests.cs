@@ -40,6 +40,28 @@ public sealed class TrainSampleEvalTests
     }
 
     [Fact]
+    public void TrainsWithTheThreadsAsDataParallelRanks()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("input.txt"), string.Concat(Enumerable.Repeat("To be, or not to be, that is the question.\n", 300)));
+        string data = dir.File("data"), output = dir.File("out");
+        Assert.Equal(0, CliRunner.Run("prepare", "--input", dir.File("input.txt"), "--out", data, "--tokenizer", "char").Code);
+        string[] common = ["train", "--data", data, "--layers", "1", "--heads", "2", "--embd", "16", "--seq-len", "16", "--max-steps", "3", "--threads", "2", "--parallel", "batch"];
+
+        var train = CliRunner.Run([.. common, "--out", output, "--micro-batch", "4"]);
+        Assert.True(train.Code == 0, train.Out + train.Err);
+        Assert.Contains("threads: 2 data-parallel ranks of one thread each, micro-batch 4 split 2 per rank", train.Out);
+        Assert.Contains("2 x 16 tokens x 2 rank(s) x 1 accumulation step(s) = 64 tokens/step", train.Out);
+        Assert.Single(train.Out.Split('\n'), line => line.StartsWith("step     3/3 | loss", StringComparison.Ordinal));
+        Assert.Contains("final validation loss", train.Out);
+        Assert.True(File.Exists(TrainingCheckpoint.PathFor(output, 3)));
+
+        var odd = CliRunner.Run([.. common, "--out", dir.File("odd"), "--micro-batch", "3"]);
+        Assert.NotEqual(0, odd.Code);
+        Assert.Contains("3 sequences do not split 2 ways", odd.Out + odd.Err);
+    }
+
+    [Fact]
     public void ATotalBatchThatDoesNotDivideIsAClearError()
     {
         using var dir = new TempDirectory();

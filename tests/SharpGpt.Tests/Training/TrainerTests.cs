@@ -1,4 +1,5 @@
 using SharpGpt.Data;
+using SharpGpt.Distributed;
 using SharpGpt.Kernels;
 using SharpGpt.Model;
 using SharpGpt.Tests.Model;
@@ -138,6 +139,52 @@ public sealed class TrainerTests : IDisposable
         using var other = TestModels.Create(new GptConfig(16, _vocab, 1, 2, 32), _runner);
         Assert.Contains("differs from the requested one", Assert.Throws<InvalidDataException>(() =>
             new Trainer(other, Options(outDir, 8, resume: true), new SingleProcess(), new RecordingObserver()).Run()).Message);
+    }
+
+    [Fact]
+    public void TwoThreadRanksTrainLikeOneRankWithTheWholeMicroBatchAndResumeAsOne()
+    {
+        // One rank, micro-batch 2, two accumulation steps per optimizer step.
+        var one = new RecordingObserver();
+        using var a = NewModel();
+        new Trainer(a, Options(Path.Combine(_dir, "one"), 6), new SingleProcess(), one).Run();
+
+        // Two ranks that are threads of this process, one sequence each per micro-step, each on its own replica and thread.
+        string twoDir = Path.Combine(_dir, "two");
+        var two = new RecordingObserver();
+        using var source = NewModel();
+        using var runner0 = new ParallelRunner(1);
+        using var runner1 = new ParallelRunner(1);
+        using var replica0 = source.Replicate(new CpuKernels(runner0));
+        using var replica1 = source.Replicate(new CpuKernels(runner1));
+        GptModel[] replicas = [replica0, replica1];
+        ThreadRanks.Run(2, c => new Trainer(replicas[c.Rank], Options(twoDir, 6) with { MicroBatch = 1 }, c, c.Rank == 0 ? two : new RecordingObserver()).Run());
+
+        Assert.Contains(two.Messages, m => m.Contains("2 ranks start from identical weights"));
+        Assert.Equal(one.Losses.Select(l => l.Step), two.Losses.Select(l => l.Step));
+        Assert.All(one.Losses.Zip(two.Losses), p => Assert.Equal(p.First.Loss, p.Second.Loss, 1e-5 * Math.Abs(p.First.Loss)));
+        Assert.True(TestModels.Copy(replica0.Parameters).AsSpan().SequenceEqual(TestModels.Copy(replica1.Parameters)), "the ranks' weights differ");
+        AssertClose(TestModels.Copy(a.Parameters), TestModels.Copy(replica0.Parameters), 1e-5);
+
+        // The two-rank checkpoint of step 4 resumes as one rank: the same batches, said out loud.
+        string resumeDir = Path.Combine(_dir, "resume-one");
+        Directory.CreateDirectory(resumeDir);
+        File.Copy(TrainingCheckpoint.PathFor(twoDir, 4), TrainingCheckpoint.PathFor(resumeDir, 4));
+        var resumed = new RecordingObserver();
+        using var c = NewModel();
+        new Trainer(c, Options(resumeDir, 6, resume: true), new SingleProcess(), resumed).Run();
+        Assert.Contains(resumed.Messages, m => m.Contains("the checkpoint was trained as 2 rank(s) x micro-batch 1, this run is 1 rank(s) x micro-batch 2 (the same batches"));
+        Assert.All(one.Losses.Skip(4).Zip(resumed.Losses), p => Assert.Equal(p.First.Loss, p.Second.Loss, 1e-5 * Math.Abs(p.First.Loss)));
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, double relative)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Max(Math.Abs);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= relative * scale, $"element {i}: {expected[i]} vs {actual[i]}");
+        }
     }
 
     [Fact]
