@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpGpt.Kernels;
 
@@ -122,13 +123,13 @@ public static unsafe class FlashAttention
         float* qt = buffer, st = qt + (hs * bt), ot = st + (bt * bt), m = ot + (hs * bt), l = m + bt, alpha = l + bt;
         float* q = a->Qkv + ((long)b * t * c3) + (h * hs), k = q + c, v = q + (2 * c);
 
-        for (int d = 0; d < hs; d++)
+        if (rows < bt)
         {
-            for (int r = 0; r < bt; r++)
-            {
-                qt[(d * bt) + r] = r < rows ? q[((long)(r0 + r) * c3) + d] * scale : 0f;
-            }
+            new Span<float>(qt, hs * bt).Clear();
         }
+
+        Transpose(qt, bt, q + ((long)r0 * c3), c3, rows, hs);
+        Scale(qt, hs * bt, scale);
 
         new Span<float>(ot, hs * bt).Clear();
         new Span<float>(m, bt).Fill(float.NegativeInfinity);
@@ -192,13 +193,20 @@ public static unsafe class FlashAttention
         float* o = a->Out + ((long)b * t * c) + ((long)r0 * c) + (h * hs);
         for (int r = 0; r < rows; r++)
         {
-            float inv = 1f / l[r];
+            alpha[r] = 1f / l[r];
             lse[r] = m[r] + MathF.Log(l[r]);
-            for (int d = 0; d < hs; d++)
+        }
+
+        // O (rows, hs) = Ot^T diag(1 / l)
+        for (int d = 0; d < hs; d++)
+        {
+            for (int rv = 0; rv < rows; rv += w)
             {
-                o[((long)r * c) + d] = ot[(d * bt) + r] * inv;
+                (Vector.Load(ot + (d * bt) + rv) * Vector.Load(alpha + rv)).Store(ot + (d * bt) + rv);
             }
         }
+
+        Transpose(o, c, ot, bt, hs, rows);
     }
 
     /// <summary>
@@ -236,21 +244,20 @@ public static unsafe class FlashAttention
         for (int j = 0; j < a->Tiles; j++)
         {
             int c0 = j * bt, cols = Math.Min(bt, t - c0);
-            for (int d = 0; d < hs; d++)
+            if (cols < bt)
             {
-                for (int cc = 0; cc < bt; cc++)
-                {
-                    kt[(d * bt) + cc] = cc < cols ? k[((long)(c0 + cc) * c3) + d] : 0f;
-                    vt[(d * bt) + cc] = cc < cols ? v[((long)(c0 + cc) * c3) + d] : 0f;
-                }
+                new Span<float>(kt, hs * bt).Clear();
+                new Span<float>(vt, hs * bt).Clear();
+                new Span<float>(kp, bt * hsp).Clear();
             }
 
-            for (int cc = 0; cc < bt; cc++)
+            Transpose(kt, bt, k + ((long)c0 * c3), c3, cols, hs);
+            Transpose(vt, bt, v + ((long)c0 * c3), c3, cols, hs);
+            for (int cc = 0; cc < cols; cc++)
             {
-                for (int d = 0; d < hsp; d++)
-                {
-                    kp[(cc * hsp) + d] = cc < cols && d < hs ? k[((long)(c0 + cc) * c3) + d] : 0f;
-                }
+                float* kr = kp + (cc * hsp);
+                new Span<float>(k + ((long)(c0 + cc) * c3), hs).CopyTo(new Span<float>(kr, hs));
+                new Span<float>(kr + hs, hsp - hs).Clear();
             }
 
             new Span<float>(dkt, hs * bt).Clear();
@@ -293,24 +300,15 @@ public static unsafe class FlashAttention
                 TileProduct(dq + ((long)r0 * hsp), hsp, ds, bt, 1, kp, hsp, rows, cols, hsp, accumulate: true);
             }
 
-            for (int cc = 0; cc < cols; cc++)
-            {
-                float* dkr = dkOut + ((long)(c0 + cc) * c3), dvr = dvOut + ((long)(c0 + cc) * c3);
-                for (int d = 0; d < hs; d++)
-                {
-                    dkr[d] = dkt[(d * bt) + cc] * scale;
-                    dvr[d] = dvt[(d * bt) + cc];
-                }
-            }
+            Scale(dkt, hs * bt, scale);
+            Transpose(dkOut + ((long)c0 * c3), c3, dkt, bt, hs, cols);
+            Transpose(dvOut + ((long)c0 * c3), c3, dvt, bt, hs, cols);
         }
 
+        Scale(dq, t * hsp, scale);
         for (int i = 0; i < t; i++)
         {
-            float* src = dq + ((long)i * hsp), dst = dqOut + ((long)i * c3);
-            for (int d = 0; d < hs; d++)
-            {
-                dst[d] = src[d] * scale;
-            }
+            new Span<float>(dq + ((long)i * hsp), hs).CopyTo(new Span<float>(dqOut + ((long)i * c3), hs));
         }
     }
 
@@ -443,6 +441,78 @@ public static unsafe class FlashAttention
         }
 
         c0.Store(cm);
+    }
+
+    /// <summary>x[i] *= s for i &lt; n, n a multiple of the vector width.</summary>
+    private static void Scale(float* x, int n, float s)
+    {
+        var vs = new Vector<float>(s);
+        for (int i = 0; i < n; i += Vector<float>.Count)
+        {
+            (Vector.Load(x + i) * vs).Store(x + i);
+        }
+    }
+
+    /// <summary>dst[c ldd + r] = src[r lds + c] for r &lt; rows, c &lt; cols: 8 x 8 blocks in registers where AVX is available.</summary>
+    private static void Transpose(float* dst, nint ldd, float* src, nint lds, int rows, int cols)
+    {
+        int r = 0;
+        if (Avx.IsSupported)
+        {
+            for (; r + 8 <= rows; r += 8)
+            {
+                int c = 0;
+                for (; c + 8 <= cols; c += 8)
+                {
+                    Transpose8x8(dst + (c * ldd) + r, ldd, src + (r * lds) + c, lds);
+                }
+
+                for (; c < cols; c++)
+                {
+                    for (int i = 0; i < 8; i++)
+                    {
+                        dst[(c * ldd) + r + i] = src[((r + i) * lds) + c];
+                    }
+                }
+            }
+        }
+
+        for (; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                dst[(c * ldd) + r] = src[(r * lds) + c];
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* dst, nint ldd, float* src, nint lds)
+    {
+        var t0 = Avx.UnpackLow(Avx.LoadVector256(src), Avx.LoadVector256(src + lds));
+        var t1 = Avx.UnpackHigh(Avx.LoadVector256(src), Avx.LoadVector256(src + lds));
+        var t2 = Avx.UnpackLow(Avx.LoadVector256(src + (2 * lds)), Avx.LoadVector256(src + (3 * lds)));
+        var t3 = Avx.UnpackHigh(Avx.LoadVector256(src + (2 * lds)), Avx.LoadVector256(src + (3 * lds)));
+        var t4 = Avx.UnpackLow(Avx.LoadVector256(src + (4 * lds)), Avx.LoadVector256(src + (5 * lds)));
+        var t5 = Avx.UnpackHigh(Avx.LoadVector256(src + (4 * lds)), Avx.LoadVector256(src + (5 * lds)));
+        var t6 = Avx.UnpackLow(Avx.LoadVector256(src + (6 * lds)), Avx.LoadVector256(src + (7 * lds)));
+        var t7 = Avx.UnpackHigh(Avx.LoadVector256(src + (6 * lds)), Avx.LoadVector256(src + (7 * lds)));
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + (2 * ldd), Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + (3 * ldd), Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + (4 * ldd), Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + (5 * ldd), Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + (6 * ldd), Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + (7 * ldd), Avx.Permute2x128(u3, u7, 0x31));
     }
 
     private static float Dot(float* x, float* y, int n)

@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpGpt.Kernels;
 
@@ -41,24 +43,31 @@ public static unsafe class Gelu
         float* o32 = bf16 ? null : output.Fp32;
         ushort* o16 = bf16 ? output.Bf16 : null;
         int w = Vector<float>.Count, i = 0;
-        for (; i <= n - w; i += w)
+        for (; i <= n - (2 * w); i += 2 * w)
         {
-            var y = Value(Vector.Load(inp + i));
+            var x = new Pair(Vector.Load(inp + i), Vector.Load(inp + i + w));
+            var y = Value(x);
             if (bf16)
             {
-                BFloat16.Store(y, o16 + i);
+                BFloat16.Store(y.A, o16 + i);
+                BFloat16.Store(y.B, o16 + i + w);
             }
             else
             {
-                y.Store(o32 + i);
+                y.A.Store(o32 + i);
+                y.B.Store(o32 + i + w);
             }
         }
 
         if (i < n)
         {
-            float* x = stackalloc float[w];
-            new Span<float>(inp + i, n - i).CopyTo(new Span<float>(x, w));
-            Value(Vector.Load(x)).Store(x);
+            // The rest (under two vectors) through a zero-padded pair, the same formula lane by lane.
+            float* x = stackalloc float[2 * w];
+            new Span<float>(x, 2 * w).Clear();
+            new Span<float>(inp + i, n - i).CopyTo(new Span<float>(x, 2 * w));
+            var y = Value(new Pair(Vector.Load(x), Vector.Load(x + w)));
+            y.A.Store(x);
+            y.B.Store(x + w);
             if (bf16)
             {
                 BFloat16.FromFloat(o16 + i, x, n - i);
@@ -74,37 +83,123 @@ public static unsafe class Gelu
     internal static void BackwardSpan(float* dinp, float* inp, float* dout, int n)
     {
         int w = Vector<float>.Count, i = 0;
-        for (; i <= n - w; i += w)
+        for (; i <= n - (2 * w); i += 2 * w)
         {
-            (Derivative(Vector.Load(inp + i)) * Vector.Load(dout + i)).Store(dinp + i);
+            var d = Derivative(new Pair(Vector.Load(inp + i), Vector.Load(inp + i + w))) * new Pair(Vector.Load(dout + i), Vector.Load(dout + i + w));
+            d.A.Store(dinp + i);
+            d.B.Store(dinp + i + w);
         }
 
         if (i < n)
         {
-            float* x = stackalloc float[2 * w];
-            new Span<float>(x, 2 * w).Clear();
-            new Span<float>(inp + i, n - i).CopyTo(new Span<float>(x, w));
-            new Span<float>(dout + i, n - i).CopyTo(new Span<float>(x + w, w));
-            (Derivative(Vector.Load(x)) * Vector.Load(x + w)).Store(x);
+            float* x = stackalloc float[4 * w];
+            new Span<float>(x, 4 * w).Clear();
+            new Span<float>(inp + i, n - i).CopyTo(new Span<float>(x, 2 * w));
+            new Span<float>(dout + i, n - i).CopyTo(new Span<float>(x + (2 * w), 2 * w));
+            var d = Derivative(new Pair(Vector.Load(x), Vector.Load(x + w))) * new Pair(Vector.Load(x + (2 * w)), Vector.Load(x + (3 * w)));
+            d.A.Store(x);
+            d.B.Store(x + w);
             new Span<float>(x, n - i).CopyTo(new Span<float>(dinp + i, n - i));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> Value(Vector<float> x)
+    private static Pair Value(Pair x)
     {
-        var th = VectorMath.Tanh(new Vector<float>(Sqrt2OverPi) * (x + (new Vector<float>(Cubic) * x * x * x)));
-        return new Vector<float>(0.5f) * x * (Vector<float>.One + th);
+        var m = ExpMinus2U(x, x * x, out var pow2n);
+        return x * Pair.Reciprocal(Pair.Fma(m, pow2n, 1f));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> Derivative(Vector<float> x)
+    private static Pair Derivative(Pair x)
     {
-        var k = new Vector<float>(Sqrt2OverPi);
-        var half = new Vector<float>(0.5f);
-        var th = VectorMath.Tanh(k * (x + (new Vector<float>(Cubic) * x * x * x)));
-        var sech2 = Vector<float>.One - (th * th);
-        return (half * (Vector<float>.One + th)) + (half * x * sech2 * k * (Vector<float>.One + (new Vector<float>(3f * Cubic) * x * x)));
+        // (x s)' = s + x s (1 - s) 2u' with s (1 - s) = e s^2 (accurate where s is near 1) and 2u' = 2 sqrt(2/pi) (1 + 3 0.044715 x^2)
+        var x2 = x * x;
+        var e = ExpMinus2U(x, x2, out var pow2n) * pow2n;
+        var s = Pair.Reciprocal(e + 1f);
+        var du = Pair.Fma(x2, 6f * Cubic * Sqrt2OverPi, 2f * Sqrt2OverPi);
+        return Pair.Fma(x * du, e * s * s, s);
+    }
+
+    /// <summary>
+    /// e^(-2u) = returned value * pow2n, u = sqrt(2/pi) (x + 0.044715 x^3): GELU is x s with s = 0.5 (1 + tanh u) = 1 / (1 + e^(-2u)).
+    /// Shorter than <see cref="VectorMath.Exp"/>: the exponent is clamped to [-87, 88] (beyond, s is already
+    /// 1 or below 1e-38), so no range or NaN selects; 2^n comes from the bits of the rounding sum; one-part
+    /// ln 2 (|n| &lt;= 126 keeps r within 3e-7) and a degree-4 polynomial (Chebyshev fit, 8e-9) in Estrin's form.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Pair ExpMinus2U(Pair x, Pair x2, out Pair pow2n)
+    {
+        var y = x * Pair.Fma(x2, -2f * Sqrt2OverPi * Cubic, -2f * Sqrt2OverPi);
+        y = Pair.Clamp(y, -87f, 88f);
+
+        // t = 1.5 2^23 + 127 + round(y / ln 2): its low mantissa bits are the biased exponent of 2^n.
+        var t = Pair.Fma(y, 1.44269504088896341f, 12583039f);
+        var n = t - 12583039f;
+        var r = Pair.Fma(n, -0.693147180559945f, y);
+        var r2 = r * r;
+
+        // e^r = 1 + r + r^2 p(r)
+        var hi = Pair.Fma(r2, 0.00139261761199f, Pair.Fma(r, 0.00836317307451f, 0.0416665546621f));
+        var p = Pair.Fma(hi, r2, Pair.Fma(r, 0.166665770256f, 0.5f));
+        pow2n = Pair.Exp2(t);
+        return Pair.Fma(p, r2, r + 1f);
+    }
+
+    /// <summary>
+    /// Two vectors whose operators work lane by lane on both, interleaved: one element's GELU is a long
+    /// dependency chain, and the out-of-order core only overlaps two chains when their instructions are near.
+    /// </summary>
+    private readonly struct Pair(Vector<float> a, Vector<float> b)
+    {
+        public readonly Vector<float> A = a, B = b;
+
+        public static Pair operator +(Pair x, float c) => new(x.A + new Vector<float>(c), x.B + new Vector<float>(c));
+
+        public static Pair operator -(Pair x, float c) => new(x.A - new Vector<float>(c), x.B - new Vector<float>(c));
+
+        public static Pair operator *(Pair x, Pair y) => new(x.A * y.A, x.B * y.B);
+
+        public static Pair Fma(Pair x, Pair y, Pair z) => new(Vector.FusedMultiplyAdd(x.A, y.A, z.A), Vector.FusedMultiplyAdd(x.B, y.B, z.B));
+
+        public static Pair Fma(Pair x, float y, float z)
+            => new(Vector.FusedMultiplyAdd(x.A, new Vector<float>(y), new Vector<float>(z)), Vector.FusedMultiplyAdd(x.B, new Vector<float>(y), new Vector<float>(z)));
+
+        public static Pair Fma(Pair x, float y, Pair z)
+            => new(Vector.FusedMultiplyAdd(x.A, new Vector<float>(y), z.A), Vector.FusedMultiplyAdd(x.B, new Vector<float>(y), z.B));
+
+        public static Pair Fma(Pair x, Pair y, float z)
+            => new(Vector.FusedMultiplyAdd(x.A, y.A, new Vector<float>(z)), Vector.FusedMultiplyAdd(x.B, y.B, new Vector<float>(z)));
+
+        public static Pair Clamp(Pair x, float lo, float hi)
+            => new(Vector.MinNative(Vector.MaxNative(x.A, new Vector<float>(lo)), new Vector<float>(hi)), Vector.MinNative(Vector.MaxNative(x.B, new Vector<float>(lo)), new Vector<float>(hi)));
+
+        /// <summary>2^n from t = 1.5 2^23 + 127 + n: the low bits shifted into the exponent field.</summary>
+        public static Pair Exp2(Pair t)
+            => new(Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(t.A), 23)), Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(t.B), 23)));
+
+        public static Pair Reciprocal(Pair d) => new(Gelu.Reciprocal(d.A), Gelu.Reciprocal(d.B));
+    }
+
+    /// <summary>1 / d for d in [1, 2e38], not a division: the hardware estimate refined by one Newton step (about 2 ulp); 0 where 1 / d is subnormal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Reciprocal(Vector<float> d)
+    {
+        Vector<float> r0;
+        if (Avx.IsSupported && Vector<float>.Count == Vector256<float>.Count)
+        {
+            r0 = Avx.Reciprocal(d.AsVector256()).AsVector();
+        }
+        else if (Avx512F.IsSupported && Vector<float>.Count == Vector512<float>.Count)
+        {
+            r0 = Avx512F.Reciprocal14(d.AsVector512()).AsVector();
+        }
+        else
+        {
+            return Vector<float>.One / d;
+        }
+
+        return r0 * Vector.FusedMultiplyAdd(-d, r0, new Vector<float>(2f));
     }
 
     private static void ForwardBlock(int part, void* p)
