@@ -93,6 +93,8 @@ public static unsafe class Gemm
         var ctx = new Context
         {
             Kernel = kernel.Run,
+            KernelStrided = kernel.RunStrided,
+            DirectA = kernel.RunStrided != null && !transA && !a.IsBf16,
             MR = kernel.MR,
             NR = kernel.NR,
             KC = kernel.KC,
@@ -150,7 +152,11 @@ public static unsafe class Gemm
                 {
                     ctx.P0 = p0;
                     ctx.P1 = Math.Min(p0 + kbMax, k);
-                    ParallelFor(runner, threads, ctx.MPanels, &PackSharedA, p);
+                    if (!ctx.DirectA)
+                    {
+                        ParallelFor(runner, threads, ctx.MPanels, &PackSharedA, p);
+                    }
+
                     ctx.Next = 0;
                     ParallelFor(runner, threads, threads, &ComputeColumnChunks, p);
                 }
@@ -239,6 +245,7 @@ public static unsafe class Gemm
         int mr = ctx->MR, nr = ctx->NR;
         float* local = ctx->Locals[slot];
         float* edge = stackalloc float[mr * nr];
+        float* edgeA = stackalloc float[ctx->DirectA ? mr * ctx->KC : 0];
         int chunk;
         while ((chunk = Interlocked.Increment(ref ctx->Next) - 1) < ctx->Chunks)
         {
@@ -260,7 +267,7 @@ public static unsafe class Gemm
                         float* bp = local + (nint)(jp - jp0) * nr * kc;
                         for (int ip = ib; ip < ie; ip++)
                         {
-                            Tile(ctx, kc, aSlice + (nint)ip * mr * kc, bp, ctx->I0 + ip * mr, jp * nr, load, bias, edge);
+                            Tile(ctx, kc, pc, aSlice + (nint)ip * mr * kc, bp, ctx->I0 + ip * mr, jp * nr, load, bias, edge, edgeA);
                         }
                     }
                 }
@@ -281,6 +288,7 @@ public static unsafe class Gemm
         int mr = ctx->MR, nr = ctx->NR;
         float* local = ctx->Locals[slot];
         float* edge = stackalloc float[mr * nr];
+        float* edgeA = stackalloc float[ctx->DirectA ? mr * ctx->KC : 0];
         int chunk;
         while ((chunk = Interlocked.Increment(ref ctx->Next) - 1) < ctx->Chunks)
         {
@@ -290,7 +298,10 @@ public static unsafe class Gemm
             for (int pc = ctx->P0; pc < ctx->P1; pc += ctx->KC, bSlice += ctx->SliceStride)
             {
                 int kc = Math.Min(ctx->KC, ctx->P1 - pc);
-                PackA(ctx, ip0 * mr, ip1 - ip0, pc, kc, local);
+                if (!ctx->DirectA)
+                {
+                    PackA(ctx, ip0 * mr, ip1 - ip0, pc, kc, local);
+                }
 
                 bool load = ctx->Accumulate || pc > 0;
                 float* bias = pc == 0 ? ctx->Bias : null;
@@ -299,7 +310,7 @@ public static unsafe class Gemm
                     float* bp = bSlice + (nint)jp * nr * kc;
                     for (int ip = ip0; ip < ip1; ip++)
                     {
-                        Tile(ctx, kc, local + (nint)(ip - ip0) * mr * kc, bp, ip * mr, ctx->J0 + jp * nr, load, bias, edge);
+                        Tile(ctx, kc, pc, local + (nint)(ip - ip0) * mr * kc, bp, ip * mr, ctx->J0 + jp * nr, load, bias, edge, edgeA);
                     }
                 }
 
@@ -349,15 +360,39 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>One MR x NR tile of C at (row0, col0); edge tiles go through a scratch tile.</summary>
+    /// <summary>One MR x NR tile of C at (row0, col0), k in [pc, pc + kc); edge tiles go through a scratch
+    /// tile. With DirectA the kernel reads A in place (<paramref name="ap"/> is unused), except for a
+    /// last panel of fewer than MR rows, which is packed into <paramref name="edgeA"/> first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile(Context* ctx, int kc, float* ap, float* bp, int row0, int col0, bool load, float* bias, float* edge)
+    private static void Tile(Context* ctx, int kc, int pc, float* ap, float* bp, int row0, int col0, bool load, float* bias, float* edge, float* edgeA)
     {
         int mr = ctx->MR, nr = ctx->NR;
         float* cp = ctx->C + (nint)row0 * ctx->Ldc + col0;
         float* biasAt = bias == null ? null : bias + col0;
         int rows = Math.Min(mr, ctx->M - row0);
         int cols = Math.Min(nr, ctx->N - col0);
+        if (ctx->DirectA)
+        {
+            float* a = ctx->A.Fp32 + ((nint)row0 * ctx->Lda) + pc;
+            if (rows == mr)
+            {
+                if (cols == nr)
+                {
+                    ctx->KernelStrided(kc, a, ctx->Lda, bp, cp, ctx->Ldc, load, biasAt);
+                }
+                else
+                {
+                    ctx->KernelStrided(kc, a, ctx->Lda, bp, edge, nr, false, null);
+                    WriteEdge(edge, nr, rows, cols, cp, ctx->Ldc, load, biasAt);
+                }
+
+                return;
+            }
+
+            GemmPacking.PackTransposed(a, ctx->Lda, rows, mr, kc, edgeA);
+            ap = edgeA;
+        }
+
         if (rows == mr && cols == nr)
         {
             ctx->Kernel(kc, ap, bp, cp, ctx->Ldc, load, biasAt);
@@ -438,6 +473,10 @@ public static unsafe class Gemm
     private struct Context
     {
         public delegate*<int, float*, float*, float*, int, bool, float*, void> Kernel;
+
+        /// <summary>The kernel that reads A in place, used when DirectA: A is row-major fp32 and is not packed.</summary>
+        public delegate*<int, float*, nint, float*, float*, int, bool, float*, void> KernelStrided;
+        public bool DirectA;
         public int MR, NR, KC, McPanels, Threads;
         public bool TransA, TransB, Accumulate;
         public int M, N, K;

@@ -68,6 +68,51 @@ internal static unsafe class GemmKernelAvx2
         Store(c + 5 * ldc, c50, c51, load, bias);
     }
 
+    /// <summary>
+    /// As <see cref="Run"/>, with A read in place instead of from a packed panel: row r of the 6 rows
+    /// at a + r lda, k contiguous. Broadcasts read any address as fast as a packed panel, so a
+    /// row-major A needs no packing (for K = 128 packing it cost as much as 10% of the product).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunStrided(int kc, float* a, nint lda, float* b, float* c, int ldc, bool load, float* bias)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a1 = a + lda, a2 = a + (2 * lda), a3 = a + (3 * lda), a4 = a + (4 * lda), a5 = a + (5 * lda);
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Avx.LoadAlignedVector256(b);
+            Vector256<float> b1 = Avx.LoadAlignedVector256(b + 8);
+            Vector256<float> av = Avx.BroadcastScalarToVector256(a + p);
+            c00 = Fma.MultiplyAdd(av, b0, c00);
+            c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Avx.BroadcastScalarToVector256(a1 + p);
+            c10 = Fma.MultiplyAdd(av, b0, c10);
+            c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Avx.BroadcastScalarToVector256(a2 + p);
+            c20 = Fma.MultiplyAdd(av, b0, c20);
+            c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Avx.BroadcastScalarToVector256(a3 + p);
+            c30 = Fma.MultiplyAdd(av, b0, c30);
+            c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Avx.BroadcastScalarToVector256(a4 + p);
+            c40 = Fma.MultiplyAdd(av, b0, c40);
+            c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Avx.BroadcastScalarToVector256(a5 + p);
+            c50 = Fma.MultiplyAdd(av, b0, c50);
+            c51 = Fma.MultiplyAdd(av, b1, c51);
+            b += NR;
+        }
+
+        Store(c, c00, c01, load, bias);
+        Store(c + ldc, c10, c11, load, bias);
+        Store(c + (2 * ldc), c20, c21, load, bias);
+        Store(c + (3 * ldc), c30, c31, load, bias);
+        Store(c + (4 * ldc), c40, c41, load, bias);
+        Store(c + (5 * ldc), c50, c51, load, bias);
+    }
+
     /// <summary>One k step: the 6x16 rank-1 update. Inlined, so the accumulators stay in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step(float* a, float* b,
