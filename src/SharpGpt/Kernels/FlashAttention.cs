@@ -28,6 +28,9 @@ public static unsafe class FlashAttention
     /// <summary>The tile used when the caller passes none (0).</summary>
     public static int TileFor(int t) => t <= 64 ? ShortSequenceTile : DefaultTile;
 
+    /// <summary>Longest run of keys or queries that one pass over a tile covers; longer sequences take several (online softmax in the forward).</summary>
+    private const int Chunk = 256;
+
     private const int StackScratchLimit = 32 * 1024; // floats; larger forward scratch comes from the native heap
 
     private struct Args
@@ -78,34 +81,40 @@ public static unsafe class FlashAttention
 
     private static long BackwardPartFloats(int t, int hs, int tile)
     {
-        int tp = (t + tile - 1) / tile * tile, hsp = Pad(hs);
-        return Align((long)tp * hsp) + Align(tp) + (4L * Align((long)hs * tile)) + Align((long)tile * hsp) + (2L * Align((long)tile * tile));
+        int hsp = Pad(hs);
+        return Align((long)t * hsp) + Align(t) + (4L * Align((long)hs * tile)) + Align((long)tile * hsp) + (2L * Align((long)ChunkFor(t, tile) * tile));
     }
+
+    /// <summary>Keys (forward) or queries (backward) per pass over a tile: a multiple of the tile, all of a short sequence.</summary>
+    private static int ChunkFor(int t, int tile) => Math.Min((t + tile - 1) / tile, Math.Max(1, Chunk / tile)) * tile;
 
     /// <summary>
     /// One query tile of one head. Works on transposed tiles so that everything is vectorised along the
     /// query rows: St (key, query) = K · Qt, the softmax statistics of a query row live in one vector lane,
-    /// and Ot (dim, query) += Vt · Pt. The largest (latest) query tiles are handed out first.
+    /// and Ot (dim, query) += Vt · Pt. Keys come in chunks of up to <see cref="Chunk"/> (all of them for
+    /// short sequences, so the softmax needs no rescaling). On the diagonal tile, keys from the second
+    /// vector on are not visible to the first vector of queries: those products are skipped. The largest
+    /// (latest) query tiles are handed out first.
     /// </summary>
     [SkipLocalsInit]
     private static void ForwardTile(int part, void* p)
     {
         var a = (Args*)p;
-        int hs = a->C / a->NH, bt = a->Tile;
+        int hs = a->C / a->NH, bt = a->Tile, kc = ChunkFor(a->T, bt);
 
-        // Qt (hs, bt), St (bt, bt), Ot (hs, bt), running max, running sum and rescale factor (bt each)
-        int floats = (2 * hs * bt) + (bt * bt) + (3 * bt);
+        // Qt (hs, bt), St (kc, bt), Ot (hs, bt), running max, running sum and rescale factor (bt each)
+        int floats = (2 * hs * bt) + (kc * bt) + (3 * bt);
         if (floats <= StackScratchLimit)
         {
             float* buffer = stackalloc float[floats];
-            ForwardTile(a, part, buffer);
+            ForwardTile(a, part, buffer, kc);
             return;
         }
 
         float* heap = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
         try
         {
-            ForwardTile(a, part, heap);
+            ForwardTile(a, part, heap, kc);
         }
         finally
         {
@@ -113,14 +122,14 @@ public static unsafe class FlashAttention
         }
     }
 
-    private static void ForwardTile(Args* a, int part, float* buffer)
+    private static void ForwardTile(Args* a, int part, float* buffer, int kc)
     {
         int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, bt = a->Tile, w = Vector<float>.Count;
         int heads = a->B * nh;
         int i = a->Tiles - 1 - (part / heads), bh = part % heads, b = bh / nh, h = bh % nh;
-        int r0 = i * bt, rows = Math.Min(bt, t - r0);
+        int r0 = i * bt, rows = Math.Min(bt, t - r0), kend = r0 + rows;
         float scale = 1f / MathF.Sqrt(hs);
-        float* qt = buffer, st = qt + (hs * bt), ot = st + (bt * bt), m = ot + (hs * bt), l = m + bt, alpha = l + bt;
+        float* qt = buffer, st = qt + (hs * bt), ot = st + (kc * bt), m = ot + (hs * bt), l = m + bt, alpha = l + bt;
         float* q = a->Qkv + ((long)b * t * c3) + (h * hs), k = q + c, v = q + (2 * c);
 
         if (rows < bt)
@@ -131,51 +140,59 @@ public static unsafe class FlashAttention
         Transpose(qt, bt, q + ((long)r0 * c3), c3, rows, hs);
         Scale(qt, hs * bt, scale);
 
-        new Span<float>(ot, hs * bt).Clear();
         new Span<float>(m, bt).Fill(float.NegativeInfinity);
         new Span<float>(l, bt).Clear();
-        for (int j = 0; j <= i; j++)
+        var iota = IndicesF();
+        for (int k0 = 0; k0 < kend; k0 += kc)
         {
-            int c0 = j * bt, cols = Math.Min(bt, t - c0);
-            float* kj = k + ((long)c0 * c3), vj = v + ((long)c0 * c3);
+            // Chunks are tile aligned, so the diagonal tile lies in the last one, from row dr on.
+            int kn = Math.Min(kc, kend - k0), dr = r0 - k0, full = Math.Min(kn, dr + w);
+            float* kj = k + ((long)k0 * c3), vj = v + ((long)k0 * c3);
 
-            // St (cols, bt) = K_j (cols, hs) · Qt (hs, bt): scores, already scaled by 1/sqrt(hs) through Qt
-            TileProduct(st, bt, kj, c3, 1, qt, bt, cols, hs, bt, accumulate: false);
-            if (j == i)
+            // St (kn, bt) = K (kn, hs) · Qt (hs, bt), scaled through Qt; keys from dr + w on only for queries from w on
+            TileProduct(st, bt, kj, c3, 1, qt, bt, full, hs, bt, accumulate: false);
+            TileProduct(st + (full * bt) + w, bt, kj + ((long)full * c3), c3, 1, qt + w, bt, kn - full, hs, bt - w, accumulate: false);
+            if (dr < kn)
             {
-                // Diagonal tile: key c is visible to query r only if c <= r.
-                for (int cc = 1; cc < cols; cc++)
+                // Key x of the diagonal tile is visible to query y only if x <= y.
+                for (int x = 1; x < rows; x++)
                 {
-                    new Span<float>(st + (cc * bt), cc).Fill(float.NegativeInfinity);
+                    float* sr = st + ((dr + x) * bt);
+                    for (int cv = x < w ? 0 : w; cv <= x; cv += w)
+                    {
+                        Vector.ConditionalSelect(Vector.LessThan(iota, new Vector<float>(x - cv)), new Vector<float>(float.NegativeInfinity), Vector.Load(sr + cv))
+                            .Store(sr + cv);
+                    }
                 }
             }
 
             // Online softmax, one query per lane: m' = max(m, max_c s), P = exp(s - m'), l' = l e^(m - m') + sum_c P
             for (int rv = 0; rv < bt; rv += w)
             {
+                int keys = rv < w ? full : kn;
                 var mOld = Vector.Load(m + rv);
                 var mx = mOld;
-                for (int cc = 0; cc < cols; cc++)
+                for (int cc = 0; cc < keys; cc++)
                 {
                     mx = Vector.MaxNative(mx, Vector.Load(st + (cc * bt) + rv));
                 }
 
                 var sum = Vector<float>.Zero;
-                for (int cc = 0; cc < cols; cc++)
+                for (int cc = 0; cc < keys; cc++)
                 {
                     var e = VectorMath.Exp(Vector.Load(st + (cc * bt) + rv) - mx);
                     e.Store(st + (cc * bt) + rv);
                     sum += e;
                 }
 
-                var scaleOld = VectorMath.Exp(mOld - mx); // 0 on the first tile, where mOld = -inf
+                var scaleOld = VectorMath.Exp(mOld - mx); // 0 on the first chunk, where mOld = -inf
                 Vector.FusedMultiplyAdd(Vector.Load(l + rv), scaleOld, sum).Store(l + rv);
                 mx.Store(m + rv);
                 scaleOld.Store(alpha + rv);
             }
 
-            // Ot (hs, bt) = Ot · diag(alpha) + Vt_j (hs, cols) · Pt (cols, bt)
-            if (j > 0)
+            // Ot (hs, bt) = Ot · diag(alpha) + Vt (hs, kn) · Pt (kn, bt)
+            if (k0 > 0)
             {
                 for (int d = 0; d < hs; d++)
                 {
@@ -186,7 +203,8 @@ public static unsafe class FlashAttention
                 }
             }
 
-            TileProduct(ot, bt, vj, 1, c3, st, bt, hs, cols, bt, accumulate: true);
+            TileProduct(ot, bt, vj, 1, c3, st, bt, hs, full, bt, accumulate: k0 > 0);
+            TileProduct(ot + w, bt, vj + ((long)full * c3), 1, c3, st + (full * bt) + w, bt, hs, kn - full, bt - w, accumulate: true);
         }
 
         float* lse = a->Lse + ((long)bh * t) + r0;
@@ -210,22 +228,24 @@ public static unsafe class FlashAttention
     }
 
     /// <summary>
-    /// One (batch, head): key tiles outside, query tiles (from the diagonal down) inside, so dK and dV of
-    /// a key tile accumulate in two tiles and dQ of the whole head in this part's scratch. The part owns
+    /// One (batch, head): key tiles outside; inside, all the query rows from the key tile's diagonal down
+    /// in chunks of up to <see cref="Chunk"/>, so each product runs deep over many rows. dK and dV of a key
+    /// tile accumulate in two tiles and dQ of the whole head in this part's scratch. On the diagonal the
+    /// first vector of queries sees only the first vector of keys: those rows skip the rest. The part owns
     /// its head's slices of dqkv and writes each element once: deterministic, no clearing needed.
     /// </summary>
     private static void BackwardHead(int part, void* p)
     {
         var a = (Args*)p;
         int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, bt = a->Tile, w = Vector<float>.Count;
-        int b = part / nh, h = part % nh, hsp = Pad(hs), tp = a->Tiles * bt;
+        int b = part / nh, h = part % nh, hsp = Pad(hs), qc = ChunkFor(t, bt);
         float scale = 1f / MathF.Sqrt(hs);
 
-        // dQ (tp, hsp), D (tp), Kt, Vt, dKt, dVt (hs, bt), Kp (bt, hsp), S/P, dP/dS (bt, bt)
+        // dQ (T, hsp), D (T), Kt, Vt, dKt, dVt (hs, bt), Kp (bt, hsp), S/P, dP/dS (qc, bt)
         float* dq = a->Scratch + (part * BackwardPartFloats(t, hs, bt));
-        float* dd = dq + Align((long)tp * hsp);
-        float* kt = dd + Align(tp), vt = kt + Align(hs * bt), dkt = vt + Align(hs * bt), dvt = dkt + Align(hs * bt);
-        float* kp = dvt + Align(hs * bt), sp = kp + Align(bt * hsp), ds = sp + Align(bt * bt);
+        float* dd = dq + Align((long)t * hsp);
+        float* kt = dd + Align(t), vt = kt + Align(hs * bt), dkt = vt + Align(hs * bt), dvt = dkt + Align(hs * bt);
+        float* kp = dvt + Align(hs * bt), sp = kp + Align(bt * hsp), ds = sp + Align(qc * bt);
 
         long head = ((long)b * t * c3) + (h * hs);
         float* q = a->Qkv + head, k = q + c, v = q + (2 * c);
@@ -241,6 +261,7 @@ public static unsafe class FlashAttention
 
         new Span<float>(dq, t * hsp).Clear();
         var vscale = new Vector<float>(scale);
+        var iota = IndicesF();
         for (int j = 0; j < a->Tiles; j++)
         {
             int c0 = j * bt, cols = Math.Min(bt, t - c0);
@@ -262,42 +283,48 @@ public static unsafe class FlashAttention
 
             new Span<float>(dkt, hs * bt).Clear();
             new Span<float>(dvt, hs * bt).Clear();
-            for (int i = j; i < a->Tiles; i++)
+            for (int q0 = c0; q0 < t; q0 += qc)
             {
-                int r0 = i * bt, rows = Math.Min(bt, t - r0);
-                float* qi = q + ((long)r0 * c3), doi = dout + ((long)r0 * c);
+                // The first `lead` rows (the diagonal's first vector of queries) only see the first vector of keys.
+                int qn = Math.Min(qc, t - q0), lead = q0 == c0 ? Math.Min(w, qn) : 0, rest = qn - lead;
+                float* qi = q + ((long)q0 * c3), doi = dout + ((long)q0 * c), dqi = dq + ((long)q0 * hsp);
+                float* spr = sp + (lead * bt), dsr = ds + (lead * bt);
 
-                // S (rows, bt) = Q_i (rows, hs) · Kt_j (hs, bt);  dP (rows, bt) = dO_i (rows, hs) · Vt_j (hs, bt)
-                TileProduct(sp, bt, qi, c3, 1, kt, bt, rows, hs, bt, accumulate: false);
-                TileProduct(ds, bt, doi, c, 1, vt, bt, rows, hs, bt, accumulate: false);
+                // S (qn, bt) = Q_i (qn, hs) · Kt_j (hs, bt);  dP (qn, bt) = dO_i (qn, hs) · Vt_j (hs, bt)
+                TileProduct(sp, bt, qi, c3, 1, kt, bt, lead, hs, w, accumulate: false);
+                TileProduct(ds, bt, doi, c, 1, vt, bt, lead, hs, w, accumulate: false);
+                TileProduct(spr, bt, qi + ((long)lead * c3), c3, 1, kt, bt, rest, hs, bt, accumulate: false);
+                TileProduct(dsr, bt, doi + ((long)lead * c), c, 1, vt, bt, rest, hs, bt, accumulate: false);
 
                 // P = exp(S scale - L);  dS = P ∘ (dP - D); zero where the key is after the query
-                for (int r = 0; r < rows; r++)
+                for (int r = 0; r < qn; r++)
                 {
                     float* pr = sp + (r * bt), dr = ds + (r * bt);
-                    var lr = new Vector<float>(lse[r0 + r]);
-                    var drow = new Vector<float>(dd[r0 + r]);
-                    int end = i == j ? (r + w) / w * w : bt;
+                    var lr = new Vector<float>(lse[q0 + r]);
+                    var drow = new Vector<float>(dd[q0 + r]);
+                    int x = q0 + r - c0, end = r < lead ? w : bt;
                     for (int cc = 0; cc < end; cc += w)
                     {
                         var pv = VectorMath.Exp((Vector.Load(pr + cc) * vscale) - lr);
+                        if (cc + w - 1 > x)
+                        {
+                            pv = Vector.ConditionalSelect(Vector.GreaterThan(iota, new Vector<float>(x - cc)), Vector<float>.Zero, pv);
+                        }
+
                         pv.Store(pr + cc);
                         (pv * (Vector.Load(dr + cc) - drow)).Store(dr + cc);
                     }
-
-                    if (i == j)
-                    {
-                        new Span<float>(pr + r + 1, bt - r - 1).Clear();
-                        new Span<float>(dr + r + 1, bt - r - 1).Clear();
-                    }
                 }
 
-                // dVt (hs, bt) += dOt_i (hs, rows) · P (rows, bt);  dKt (hs, bt) += Qt_i (hs, rows) · dS (rows, bt)
-                TileProduct(dvt, bt, doi, 1, c, sp, bt, hs, rows, bt, accumulate: true);
-                TileProduct(dkt, bt, qi, 1, c3, ds, bt, hs, rows, bt, accumulate: true);
+                // dVt (hs, bt) += dOt_i (hs, qn) · P (qn, bt);  dKt (hs, bt) += Qt_i (hs, qn) · dS (qn, bt)
+                TileProduct(dvt, bt, doi, 1, c, sp, bt, hs, lead, w, accumulate: true);
+                TileProduct(dkt, bt, qi, 1, c3, ds, bt, hs, lead, w, accumulate: true);
+                TileProduct(dvt, bt, doi + ((long)lead * c), 1, c, spr, bt, hs, rest, bt, accumulate: true);
+                TileProduct(dkt, bt, qi + ((long)lead * c3), 1, c3, dsr, bt, hs, rest, bt, accumulate: true);
 
-                // dQ_i (rows, hsp) += dS (rows, cols) · K_j (cols, hsp)
-                TileProduct(dq + ((long)r0 * hsp), hsp, ds, bt, 1, kp, hsp, rows, cols, hsp, accumulate: true);
+                // dQ_i (qn, hsp) += dS (qn, cols) · K_j (cols, hsp)
+                TileProduct(dqi, hsp, ds, bt, 1, kp, hsp, lead, Math.Min(w, cols), hsp, accumulate: true);
+                TileProduct(dqi + (lead * hsp), hsp, dsr, bt, 1, kp, hsp, rest, cols, hsp, accumulate: true);
             }
 
             Scale(dkt, hs * bt, scale);
@@ -311,6 +338,9 @@ public static unsafe class FlashAttention
             new Span<float>(dq + ((long)i * hsp), hs).CopyTo(new Span<float>(dqOut + ((long)i * c3), hs));
         }
     }
+
+    /// <summary>0, 1, ..., w - 1.</summary>
+    private static Vector<float> IndicesF() => Vector.ConvertToSingle(Vector<int>.Indices);
 
     /// <summary>
     /// C (rows, n) (+)= A (rows, depth) · B (depth, n), with A[r, k] at a[r ars + k aks] (broadcast, so any
