@@ -28,8 +28,11 @@ public static unsafe class FlashAttention
     /// <summary>The tile used when the caller passes none (0).</summary>
     public static int TileFor(int t) => t <= 64 ? ShortSequenceTile : DefaultTile;
 
-    /// <summary>Longest run of keys or queries that one pass over a tile covers; longer sequences take several (online softmax in the forward).</summary>
-    private const int Chunk = 256;
+    /// <summary>Most keys that one forward pass over a query tile covers; longer sequences take several, with an online softmax.</summary>
+    private const int KeyChunk = 256;
+
+    /// <summary>Most query rows that one backward pass over a key tile covers: the rows' q, dO, P and dS stay in L1.</summary>
+    private const int QueryChunk = 64;
 
     private const int StackScratchLimit = 32 * 1024; // floats; larger forward scratch comes from the native heap
 
@@ -82,16 +85,16 @@ public static unsafe class FlashAttention
     private static long BackwardPartFloats(int t, int hs, int tile)
     {
         int hsp = Pad(hs);
-        return Align((long)t * hsp) + Align(t) + (4L * Align((long)hs * tile)) + Align((long)tile * hsp) + (2L * Align((long)ChunkFor(t, tile) * tile));
+        return Align((long)t * hsp) + Align(t) + (4L * Align((long)hs * tile)) + Align((long)tile * hsp) + (2L * Align((long)ChunkFor(QueryChunk, t, tile) * tile));
     }
 
-    /// <summary>Keys (forward) or queries (backward) per pass over a tile: a multiple of the tile, all of a short sequence.</summary>
-    private static int ChunkFor(int t, int tile) => Math.Min((t + tile - 1) / tile, Math.Max(1, Chunk / tile)) * tile;
+    /// <summary>Keys or queries per pass over a tile: a multiple of the tile, at most the chunk (or one tile), at most the sequence.</summary>
+    private static int ChunkFor(int chunk, int t, int tile) => Math.Min((t + tile - 1) / tile, Math.Max(1, chunk / tile)) * tile;
 
     /// <summary>
     /// One query tile of one head. Works on transposed tiles so that everything is vectorised along the
     /// query rows: St (key, query) = K · Qt, the softmax statistics of a query row live in one vector lane,
-    /// and Ot (dim, query) += Vt · Pt. Keys come in chunks of up to <see cref="Chunk"/> (all of them for
+    /// and Ot (dim, query) += Vt · Pt. Keys come in chunks of up to <see cref="KeyChunk"/> (all of them for
     /// short sequences, so the softmax needs no rescaling). On the diagonal tile, keys from the second
     /// vector on are not visible to the first vector of queries: those products are skipped. The largest
     /// (latest) query tiles are handed out first.
@@ -100,7 +103,7 @@ public static unsafe class FlashAttention
     private static void ForwardTile(int part, void* p)
     {
         var a = (Args*)p;
-        int hs = a->C / a->NH, bt = a->Tile, kc = ChunkFor(a->T, bt);
+        int hs = a->C / a->NH, bt = a->Tile, kc = ChunkFor(KeyChunk, a->T, bt);
 
         // Qt (hs, bt), St (kc, bt), Ot (hs, bt), running max, running sum and rescale factor (bt each)
         int floats = (2 * hs * bt) + (kc * bt) + (3 * bt);
@@ -229,7 +232,7 @@ public static unsafe class FlashAttention
 
     /// <summary>
     /// One (batch, head): key tiles outside; inside, all the query rows from the key tile's diagonal down
-    /// in chunks of up to <see cref="Chunk"/>, so each product runs deep over many rows. dK and dV of a key
+    /// in chunks of up to <see cref="QueryChunk"/>, so each product runs deep over many rows. dK and dV of a key
     /// tile accumulate in two tiles and dQ of the whole head in this part's scratch. On the diagonal the
     /// first vector of queries sees only the first vector of keys: those rows skip the rest. The part owns
     /// its head's slices of dqkv and writes each element once: deterministic, no clearing needed.
@@ -238,7 +241,7 @@ public static unsafe class FlashAttention
     {
         var a = (Args*)p;
         int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, bt = a->Tile, w = Vector<float>.Count;
-        int b = part / nh, h = part % nh, hsp = Pad(hs), qc = ChunkFor(t, bt);
+        int b = part / nh, h = part % nh, hsp = Pad(hs), qc = ChunkFor(QueryChunk, t, bt);
         float scale = 1f / MathF.Sqrt(hs);
 
         // dQ (T, hsp), D (T), Kt, Vt, dKt, dVt (hs, bt), Kp (bt, hsp), S/P, dP/dS (qc, bt)
