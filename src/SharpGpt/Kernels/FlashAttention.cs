@@ -350,14 +350,14 @@ public static unsafe class FlashAttention
     /// layout), B and C row-major with leading dimensions ldb and ldc, and n a multiple of the vector width.
     /// Register-blocked 4 rows x 2 vectors: 8 independent FMA chains.
     /// </summary>
-    private static void TileProduct(float* cm, int ldc, float* am, int ars, int aks, float* bm, int ldb, int rows, int depth, int n, bool accumulate)
+    private static void TileProduct(float* cm, nint ldc, float* am, nint ars, nint aks, float* bm, nint ldb, int rows, int depth, int n, bool accumulate)
     {
         int w = Vector<float>.Count;
         int r = 0;
         for (; r + 4 <= rows; r += 4)
         {
-            float* ar = am + ((long)r * ars);
-            float* cr = cm + ((long)r * ldc);
+            float* ar = am + (r * ars);
+            float* cr = cm + (r * ldc);
             int col = 0;
             for (; col + (2 * w) <= n; col += 2 * w)
             {
@@ -372,8 +372,8 @@ public static unsafe class FlashAttention
 
         for (; r < rows; r++)
         {
-            float* ar = am + ((long)r * ars);
-            float* cr = cm + ((long)r * ldc);
+            float* ar = am + (r * ars);
+            float* cr = cm + (r * ldc);
             for (int col = 0; col < n; col += w)
             {
                 Block1x1(cr + col, ar, aks, bm + col, ldb, depth, accumulate);
@@ -381,7 +381,7 @@ public static unsafe class FlashAttention
         }
     }
 
-    // Strides are nint so that the inner loops address with plain adds, no sign extensions.
+    // Strides are nint and the loops run to an end pointer, so that the inner loops address with plain adds and keep every stride in a register.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block4x2(float* cm, nint ldc, float* a, nint ars, nint aks, float* bm, nint ldb, int depth, bool accumulate)
     {
@@ -401,7 +401,7 @@ public static unsafe class FlashAttention
             c31 = Vector.Load(c3 + w);
         }
 
-        for (int kk = 0; kk < depth; kk++)
+        for (float* end = bm + (depth * ldb); bm != end; bm += ldb)
         {
             var b0 = Vector.Load(bm);
             var b1 = Vector.Load(bm + w);
@@ -418,7 +418,6 @@ public static unsafe class FlashAttention
             c30 = Vector.FusedMultiplyAdd(av, b0, c30);
             c31 = Vector.FusedMultiplyAdd(av, b1, c31);
             a += aks;
-            bm += ldb;
         }
 
         c00.Store(cm);
@@ -445,7 +444,7 @@ public static unsafe class FlashAttention
             v3 = Vector.Load(c3);
         }
 
-        for (int kk = 0; kk < depth; kk++)
+        for (float* end = bm + (depth * ldb); bm != end; bm += ldb)
         {
             var b0 = Vector.Load(bm);
             c0 = Vector.FusedMultiplyAdd(new Vector<float>(a[0]), b0, c0);
@@ -453,7 +452,6 @@ public static unsafe class FlashAttention
             v2 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars2]), b0, v2);
             v3 = Vector.FusedMultiplyAdd(new Vector<float>(a[ars3]), b0, v3);
             a += aks;
-            bm += ldb;
         }
 
         c0.Store(cm);
@@ -466,11 +464,10 @@ public static unsafe class FlashAttention
     private static void Block1x1(float* cm, float* a, nint aks, float* bm, nint ldb, int depth, bool accumulate)
     {
         var c0 = accumulate ? Vector.Load(cm) : Vector<float>.Zero;
-        for (int kk = 0; kk < depth; kk++)
+        for (float* end = bm + (depth * ldb); bm != end; bm += ldb)
         {
             c0 = Vector.FusedMultiplyAdd(new Vector<float>(*a), Vector.Load(bm), c0);
             a += aks;
-            bm += ldb;
         }
 
         c0.Store(cm);
