@@ -92,21 +92,21 @@ public static unsafe class FlashAttention
     private static int ChunkFor(int chunk, int t, int tile) => Math.Min((t + tile - 1) / tile, Math.Max(1, chunk / tile)) * tile;
 
     /// <summary>
-    /// One query tile of one head. Works on transposed tiles so that everything is vectorised along the
-    /// query rows: St (key, query) = K · Qt, the softmax statistics of a query row live in one vector lane,
-    /// and Ot (dim, query) += Vt · Pt. Keys come in chunks of up to <see cref="KeyChunk"/> (all of them for
-    /// short sequences, so the softmax needs no rescaling). On the diagonal tile, keys from the second
-    /// vector on are not visible to the first vector of queries: those products are skipped. The largest
-    /// (latest) query tiles are handed out first.
+    /// One query tile of one head. Scores are kept transposed, St (key, query) = K · Qt, so that the softmax
+    /// statistics of a query row live in one vector lane; O (query, dim) = P · V then reads P by broadcast.
+    /// Keys come in chunks of up to <see cref="KeyChunk"/> (all of them for short sequences, so the softmax
+    /// needs no rescaling). On the diagonal, products skip what the causal mask hides: key vectors after
+    /// a query vector in St, keys after each group of four queries in P · V. The largest (latest) query
+    /// tiles are handed out first.
     /// </summary>
     [SkipLocalsInit]
     private static void ForwardTile(int part, void* p)
     {
         var a = (Args*)p;
-        int hs = a->C / a->NH, bt = a->Tile, kc = ChunkFor(KeyChunk, a->T, bt);
+        int hs = a->C / a->NH, hsp = Pad(hs), bt = a->Tile, kc = ChunkFor(KeyChunk, a->T, bt);
 
-        // Qt (hs, bt), St (kc, bt), Ot (hs, bt), running max, running sum and rescale factor (bt each)
-        int floats = (2 * hs * bt) + (kc * bt) + (3 * bt);
+        // Qt (hs, bt), St (kc, bt), O (bt, hsp), running max, running sum and rescale factor (bt each), V padded to whole vectors (kc, hsp)
+        int floats = (hs * bt) + (kc * bt) + (bt * hsp) + (3 * bt) + (hs == hsp ? 0 : kc * hsp);
         if (floats <= StackScratchLimit)
         {
             float* buffer = stackalloc float[floats];
@@ -127,12 +127,12 @@ public static unsafe class FlashAttention
 
     private static void ForwardTile(Args* a, int part, float* buffer, int kc)
     {
-        int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, bt = a->Tile, w = Vector<float>.Count;
+        int t = a->T, c = a->C, nh = a->NH, hs = c / nh, hsp = Pad(hs), c3 = 3 * c, bt = a->Tile, w = Vector<float>.Count;
         int heads = a->B * nh;
         int i = a->Tiles - 1 - (part / heads), bh = part % heads, b = bh / nh, h = bh % nh;
         int r0 = i * bt, rows = Math.Min(bt, t - r0), kend = r0 + rows;
         float scale = 1f / MathF.Sqrt(hs);
-        float* qt = buffer, st = qt + (hs * bt), ot = st + (kc * bt), m = ot + (hs * bt), l = m + bt, alpha = l + bt;
+        float* qt = buffer, st = qt + (hs * bt), ov = st + (kc * bt), m = ov + (bt * hsp), l = m + bt, alpha = l + bt, vp = alpha + bt;
         float* q = a->Qkv + ((long)b * t * c3) + (h * hs), k = q + c, v = q + (2 * c);
 
         if (rows < bt)
@@ -149,30 +149,40 @@ public static unsafe class FlashAttention
         for (int k0 = 0; k0 < kend; k0 += kc)
         {
             // Chunks are tile aligned, so the diagonal tile lies in the last one, from row dr on.
-            int kn = Math.Min(kc, kend - k0), dr = r0 - k0, full = Math.Min(kn, dr + w);
+            int kn = Math.Min(kc, kend - k0), dr = r0 - k0, before = Math.Min(kn, dr);
             float* kj = k + ((long)k0 * c3), vj = v + ((long)k0 * c3);
-
-            // St (kn, bt) = K (kn, hs) · Qt (hs, bt), scaled through Qt; keys from dr + w on only for queries from w on
-            TileProduct(st, bt, kj, c3, 1, qt, bt, full, hs, bt, accumulate: false);
-            TileProduct(st + (full * bt) + w, bt, kj + ((long)full * c3), c3, 1, qt + w, bt, kn - full, hs, bt - w, accumulate: false);
-            if (dr < kn)
+            nint ldv = c3;
+            if (hs != hsp)
             {
-                // Key x of the diagonal tile is visible to query y only if x <= y.
-                for (int x = 1; x < rows; x++)
+                // Rows of V read as vectors must not run into the next head.
+                for (int kk = 0; kk < kn; kk++)
                 {
-                    float* sr = st + ((dr + x) * bt);
-                    for (int cv = x < w ? 0 : w; cv <= x; cv += w)
-                    {
-                        Vector.ConditionalSelect(Vector.LessThan(iota, new Vector<float>(x - cv)), new Vector<float>(float.NegativeInfinity), Vector.Load(sr + cv))
-                            .Store(sr + cv);
-                    }
+                    new Span<float>(vj + ((long)kk * c3), hs).CopyTo(new Span<float>(vp + (kk * hsp), hs));
+                    new Span<float>(vp + (kk * hsp) + hs, hsp - hs).Clear();
                 }
+
+                vj = vp;
+                ldv = hsp;
+            }
+
+            // St (kn, bt) = K (kn, hs) · Qt (hs, bt), scaled through Qt; the diagonal's key vector s only for query vectors from s on
+            TileProduct(st, bt, kj, c3, 1, qt, bt, before, hs, bt, accumulate: false);
+            for (int s = 0; dr + s < kn; s += w)
+            {
+                TileProduct(st + ((dr + s) * bt) + s, bt, kj + ((long)(dr + s) * c3), c3, 1, qt + s, bt, Math.Min(w, kn - dr - s), hs, bt - s, accumulate: false);
+            }
+
+            // Key x of the diagonal tile is visible to query y only if x <= y.
+            for (int x = 1; dr + x < kn; x++)
+            {
+                float* sv = st + ((dr + x) * bt) + (x / w * w);
+                Vector.ConditionalSelect(Vector.LessThan(iota, new Vector<float>(x % w)), new Vector<float>(float.NegativeInfinity), Vector.Load(sv)).Store(sv);
             }
 
             // Online softmax, one query per lane: m' = max(m, max_c s), P = exp(s - m'), l' = l e^(m - m') + sum_c P
             for (int rv = 0; rv < bt; rv += w)
             {
-                int keys = rv < w ? full : kn;
+                int keys = Math.Min(kn, dr + rv + w);
                 var mOld = Vector.Load(m + rv);
                 var mx = mOld;
                 for (int cc = 0; cc < keys; cc++)
@@ -194,40 +204,53 @@ public static unsafe class FlashAttention
                 scaleOld.Store(alpha + rv);
             }
 
-            // Ot (hs, bt) = Ot · diag(alpha) + Vt (hs, kn) · Pt (kn, bt)
+            // O (bt, hsp) = diag(alpha) O + P (bt, kn) · V (kn, hsp), each group of four queries up to its last key
             if (k0 > 0)
             {
-                for (int d = 0; d < hs; d++)
+                for (int r = 0; r < rows; r++)
                 {
-                    for (int rv = 0; rv < bt; rv += w)
-                    {
-                        (Vector.Load(ot + (d * bt) + rv) * Vector.Load(alpha + rv)).Store(ot + (d * bt) + rv);
-                    }
+                    Scale(ov + (r * hsp), hsp, alpha[r]);
                 }
             }
 
-            TileProduct(ot, bt, vj, 1, c3, st, bt, hs, full, bt, accumulate: k0 > 0);
-            TileProduct(ot + w, bt, vj + ((long)full * c3), 1, c3, st + (full * bt) + w, bt, hs, kn - full, bt - w, accumulate: true);
-        }
-
-        float* lse = a->Lse + ((long)bh * t) + r0;
-        float* o = a->Out + ((long)b * t * c) + ((long)r0 * c) + (h * hs);
-        for (int r = 0; r < rows; r++)
-        {
-            alpha[r] = 1f / l[r];
-            lse[r] = m[r] + MathF.Log(l[r]);
-        }
-
-        // O (rows, hs) = Ot^T diag(1 / l)
-        for (int d = 0; d < hs; d++)
-        {
-            for (int rv = 0; rv < rows; rv += w)
+            if (dr >= kn)
             {
-                (Vector.Load(ot + (d * bt) + rv) * Vector.Load(alpha + rv)).Store(ot + (d * bt) + rv);
+                TileProduct(ov, hsp, st, 1, bt, vj, ldv, rows, kn, hsp, accumulate: k0 > 0);
+                continue;
+            }
+
+            for (int g = 0; g < rows; g += 4)
+            {
+                TileProduct(ov + (g * hsp), hsp, st + g, 1, bt, vj, ldv, Math.Min(4, rows - g), Math.Min(kn, dr + g + 4), hsp, accumulate: k0 > 0);
             }
         }
 
-        Transpose(o, c, ot, bt, hs, rows);
+        // lse = m + log l;  O (rows, hs) = diag(1 / l) O
+        float* lse = a->Lse + ((long)bh * t) + r0;
+        float* o = a->Out + ((long)b * t * c) + ((long)r0 * c) + (h * hs);
+        for (int rv = 0; rv < rows; rv += w)
+        {
+            var lv = Vector.Load(l + rv);
+            (Vector<float>.One / lv).Store(alpha + rv);
+            (Vector.Load(m + rv) + Vector.Log(lv)).Store(m + rv);
+        }
+
+        new Span<float>(m, rows).CopyTo(new Span<float>(lse, rows));
+        for (int r = 0; r < rows; r++)
+        {
+            float* orow = ov + (r * hsp), dst = o + ((long)r * c);
+            var inv = new Vector<float>(alpha[r]);
+            int d = 0;
+            for (; d + w <= hs; d += w)
+            {
+                (Vector.Load(orow + d) * inv).Store(dst + d);
+            }
+
+            for (; d < hs; d++)
+            {
+                dst[d] = orow[d] * alpha[r];
+            }
+        }
     }
 
     /// <summary>
