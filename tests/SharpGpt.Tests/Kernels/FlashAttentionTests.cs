@@ -9,7 +9,7 @@ namespace SharpGpt.Tests.Kernels;
 /// Flash attention against the double-precision reference, finite differences and the plain
 /// <see cref="Attention"/> it replaces, on sequence lengths that are not multiples of the tile (so the
 /// last query and key tiles are partial), head sizes with and without a whole vector, several heads
-/// and batches, small tiles (many tiles, so the online softmax rescales often) and the default tile.
+/// and batches, small tiles (many tiles) and the default tile, and sequences longer than one forward key chunk (so the online softmax rescales).
 /// </summary>
 public sealed unsafe class FlashAttentionTests
 {
@@ -101,6 +101,8 @@ public sealed unsafe class FlashAttentionTests
     [InlineData(1, 2, 100, 128, 2, 0)]  // two GPT-2 sized heads, T = 100
     [InlineData(2, 2, 100, 30, 5, 2)]   // hs 6, many tiles
     [InlineData(1, 1, 65, 24, 3, 1)]    // hs 8: exactly one vector
+    [InlineData(1, 1, 300, 20, 2, 1)]   // hs 10, over 256 keys: two key chunks, the softmax rescales
+    [InlineData(2, 1, 290, 64, 1, 0)]   // hs 64, default tile, two key chunks
     public void Forward_MatchesDoubleReference(int threads, int b, int t, int c, int nh, int tileWidths)
     {
         var d = MakeData(b, t, c, nh, seed: (b * 100) + t + c + nh);
@@ -171,6 +173,7 @@ public sealed unsafe class FlashAttentionTests
     [InlineData(2, 1, 65, 64, 1, 0)]
     [InlineData(1, 2, 100, 128, 2, 0)]
     [InlineData(2, 1, 100, 50, 10, 2)]
+    [InlineData(1, 1, 300, 20, 2, 1)]   // over 256 keys: two forward key chunks, five backward query chunks
     public void Backward_MatchesPlainAttention(int threads, int b, int t, int c, int nh, int tileWidths)
     {
         var d = MakeData(b, t, c, nh, seed: 2000 + t + c + nh);
