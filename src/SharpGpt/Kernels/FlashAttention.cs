@@ -7,13 +7,13 @@ namespace SharpGpt.Kernels;
 
 /// <summary>
 /// Causal multi-head self-attention that never materialises the (T, T) score matrix (FlashAttention-2
-/// on the CPU). The forward walks key/value tiles for each query tile with an online softmax and saves
+/// on the CPU). The forward walks the keys of each query tile in chunks with an online softmax and saves
 /// only the log-sum-exp of each row, so its state is (B, NH, T) rather than (B, NH, T, T). The backward
 /// recomputes the probabilities tile by tile from q, k and that log-sum-exp.
 /// <para>
 /// Every tile product is C (R x N) = A (R x K) · B (K x N) with A read by scalar broadcast (any layout,
 /// any stride) and B and C read as vectors along N, so the vectorised dimension is always a tile of
-/// tokens (a multiple of the vector width) or a zero-padded head; odd head sizes need no tail code.
+/// tokens (a multiple of the vector width) or a head zero-padded to whole vectors (odd head sizes read padded copies of K and V rows).
 /// </para>
 /// </summary>
 public static unsafe class FlashAttention
