@@ -378,36 +378,43 @@ public static unsafe class Gemm
         float* biasAt = bias == null ? null : bias + col0;
         int rows = Math.Min(mr, ctx->M - row0);
         int cols = Math.Min(nr, ctx->N - col0);
+        float* direct = null;
         if (ctx->DirectA)
         {
             float* a = ctx->A.Fp32 + ((nint)row0 * ctx->Lda) + pc;
             if (rows == mr)
             {
-                if (cols == nr)
-                {
-                    ctx->KernelStrided(kc, a, ctx->Lda, bp, cp, ctx->Ldc, load, biasAt);
-                }
-                else
-                {
-                    ctx->KernelStrided(kc, a, ctx->Lda, bp, edge, nr, false, null);
-                    WriteEdge(edge, nr, rows, cols, cp, ctx->Ldc, load, biasAt);
-                }
-
-                return;
+                direct = a;
             }
-
-            GemmPacking.PackTransposed(a, ctx->Lda, rows, mr, kc, edgeA);
-            ap = edgeA;
+            else
+            {
+                GemmPacking.PackTransposed(a, ctx->Lda, rows, mr, kc, edgeA);
+                ap = edgeA;
+            }
         }
 
         if (rows == mr && cols == nr)
         {
-            ctx->Kernel(kc, ap, bp, cp, ctx->Ldc, load, biasAt);
+            Product(ctx, kc, direct, ap, bp, cp, ctx->Ldc, load, biasAt);
         }
         else
         {
-            ctx->Kernel(kc, ap, bp, edge, nr, false, null);
+            Product(ctx, kc, direct, ap, bp, edge, nr, false, null);
             WriteEdge(edge, nr, rows, cols, cp, ctx->Ldc, load, biasAt);
+        }
+    }
+
+    /// <summary>The micro-kernel on A read in place at <paramref name="direct"/>, or, when it is null, on the packed panel <paramref name="ap"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Product(Context* ctx, int kc, float* direct, float* ap, float* bp, float* c, int ldc, bool load, float* bias)
+    {
+        if (direct != null)
+        {
+            ctx->KernelStrided(kc, direct, ctx->Lda, bp, c, ldc, load, bias);
+        }
+        else
+        {
+            ctx->Kernel(kc, ap, bp, c, ldc, load, bias);
         }
     }
 
