@@ -68,8 +68,17 @@ internal static class BenchCommand
                 runners[rank] = new ParallelRunner(plan.ThreadsPerRank);
                 var cpu = new CpuKernels(runners[rank], attention);
                 profiler ??= profile ? new ProfilingKernels(cpu) : null; // rank 0's kernels
-                models[rank] = new GptModel(config, rank == 0 && profiler is not null ? profiler : cpu) { Precision = precision };
-                models[rank].InitializeWeights(1337);
+                if (rank == 0)
+                {
+                    models[0] = new GptModel(config, profiler ?? (IGptKernels)cpu);
+                    models[0].InitializeWeights(1337);
+                }
+                else
+                {
+                    models[rank] = models[0].Replicate(cpu);
+                }
+
+                models[rank].Precision = precision;
                 models[rank].EnsureBatch(rankBatch, t);
             }
 
