@@ -28,11 +28,11 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
     public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
         => Matmul.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
 
-    public void MatmulGeluForward(float* preact, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
-        => Matmul.ForwardGelu(Runner, preact, output, inp, weight, bias, rows, c, oc);
+    public void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+        => Matmul.ForwardGelu(Runner, derivative, output, inp, weight, bias, rows, c, oc);
 
-    public void MatmulGeluBackward(float* dinpPreact, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpPreact, TypedPointer weight, int rows, int c, int oc)
-        => Matmul.BackwardGelu(Runner, dinpPreact, dweight, dbias, dout, inp, inpPreact, weight, rows, c, oc);
+    public void MatmulGeluBackward(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpDerivative, TypedPointer weight, int rows, int c, int oc)
+        => Matmul.BackwardGelu(Runner, dx, dweight, dbias, dout, inp, inpDerivative, weight, rows, c, oc);
 
     public long AttentionStateSize(int b, int t, int nh) => Attention == AttentionAlgorithm.Flash
         ? FlashAttention.StateSize(b, t, nh)
@@ -69,7 +69,9 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
 
     public void GeluForward(TypedPointer output, float* inp, long n) => Gelu.Forward(Runner, output, inp, n);
 
-    public void GeluBackward(float* dinp, float* inp, float* dout, long n) => Gelu.Backward(Runner, dinp, inp, dout, n);
+    public void GeluForward(TypedPointer output, float* derivative, float* inp, long n) => Gelu.Forward(Runner, output, derivative, inp, n);
+
+    public void GeluBackward(float* dinp, float* derivative, float* dout, long n) => Gelu.Backward(Runner, dinp, derivative, dout, n);
 
     public void ResidualForward(float* output, float* a, float* b, long n) => Residual.Forward(Runner, output, a, b, n);
 

@@ -6,9 +6,11 @@ using System.Runtime.Intrinsics.X86;
 namespace SharpGpt.Kernels;
 
 /// <summary>GELU with the tanh approximation GPT-2 uses: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-/// Every element goes through the same vector formula (tails through a padded vector), so the
-/// standalone kernels and the GEMM epilogues that fuse GELU give bit-identical results. The forward
-/// writes fp32 or, for a bf16 matmul to read, bf16.</summary>
+/// Training's forward also writes GELU'(x), which shares most of its arithmetic with GELU(x), so the
+/// backward is one multiply instead of recomputing the exponential; the derivative takes the place of
+/// the pre-activation, which nothing else reads. Every element goes through the same vector formula
+/// (tails through a padded vector), so the standalone kernels and the GEMM epilogues that fuse GELU
+/// give bit-identical results. The forward writes fp32 or, for a bf16 matmul to read, bf16.</summary>
 public static unsafe class Gelu
 {
     private const float Sqrt2OverPi = 0.7978845608028654f;
@@ -18,7 +20,7 @@ public static unsafe class Gelu
     private struct Args
     {
         public TypedPointer Out;
-        public float* Inp, DInp, DOut;
+        public float* Inp, DInp, DOut, Derivative;
         public long N;
     }
 
@@ -29,15 +31,23 @@ public static unsafe class Gelu
         runner.For((int)((n + Block - 1) / Block), &ForwardBlock, &args);
     }
 
-    // dinp (N) = <- inp (N), dout (N); overwrites, so no zeroing is needed before it; dinp may be dout
-    public static void Backward(ParallelRunner runner, float* dinp, float* inp, float* dout, long n)
+    // out (N) fp32 or bf16, derivative (N) = GELU'(inp) <- inp (N); derivative may be inp
+    public static void Forward(ParallelRunner runner, TypedPointer output, float* derivative, float* inp, long n)
     {
-        var args = new Args { DInp = dinp, Inp = inp, DOut = dout, N = n };
+        var args = new Args { Out = output, Derivative = derivative, Inp = inp, N = n };
+        runner.For((int)((n + Block - 1) / Block), &ForwardWithDerivativeBlock, &args);
+    }
+
+    // dinp (N) = <- derivative (N) = GELU'(x) from the forward, dout (N); overwrites, so no zeroing is needed before it; dinp may be dout
+    public static void Backward(ParallelRunner runner, float* dinp, float* derivative, float* dout, long n)
+    {
+        var args = new Args { DInp = dinp, Derivative = derivative, DOut = dout, N = n };
         runner.For((int)((n + Block - 1) / Block), &BackwardBlock, &args);
     }
 
-    /// <summary>out[i] = GELU(inp[i]) for i &lt; n, out fp32 or bf16 (rounded to nearest even).</summary>
-    internal static void ForwardSpan(TypedPointer output, float* inp, int n)
+    /// <summary>out[i] = GELU(inp[i]) for i &lt; n, out fp32 or bf16 (rounded to nearest even), and
+    /// derivative[i] = GELU'(inp[i]) unless derivative is null; derivative may be inp.</summary>
+    internal static void ForwardSpan(TypedPointer output, float* derivative, float* inp, int n)
     {
         bool bf16 = output.IsBf16;
         float* o32 = bf16 ? null : output.Fp32;
@@ -46,7 +56,7 @@ public static unsafe class Gelu
         for (; i <= n - (2 * w); i += 2 * w)
         {
             var x = new Pair(Vector.Load(inp + i), Vector.Load(inp + i + w));
-            var y = Value(x);
+            var y = Value(x, derivative != null, out var d);
             if (bf16)
             {
                 BFloat16.Store(y.A, o16 + i);
@@ -57,17 +67,25 @@ public static unsafe class Gelu
                 y.A.Store(o32 + i);
                 y.B.Store(o32 + i + w);
             }
+
+            if (derivative != null)
+            {
+                d.A.Store(derivative + i);
+                d.B.Store(derivative + i + w);
+            }
         }
 
         if (i < n)
         {
             // The rest (under two vectors) through a zero-padded pair, the same formula lane by lane.
-            float* x = stackalloc float[2 * w];
+            float* x = stackalloc float[4 * w];
             new Span<float>(x, 2 * w).Clear();
             new Span<float>(inp + i, n - i).CopyTo(new Span<float>(x, 2 * w));
-            var y = Value(new Pair(Vector.Load(x), Vector.Load(x + w)));
+            var y = Value(new Pair(Vector.Load(x), Vector.Load(x + w)), derivative != null, out var d);
             y.A.Store(x);
             y.B.Store(x + w);
+            d.A.Store(x + (2 * w));
+            d.B.Store(x + (3 * w));
             if (bf16)
             {
                 BFloat16.FromFloat(o16 + i, x, n - i);
@@ -76,49 +94,46 @@ public static unsafe class Gelu
             {
                 new Span<float>(x, n - i).CopyTo(new Span<float>(o32 + i, n - i));
             }
+
+            if (derivative != null)
+            {
+                new Span<float>(x + (2 * w), n - i).CopyTo(new Span<float>(derivative + i, n - i));
+            }
         }
     }
 
-    /// <summary>dinp[i] = GELU'(inp[i]) dout[i] for i &lt; n; dinp may be dout.</summary>
-    internal static void BackwardSpan(float* dinp, float* inp, float* dout, int n)
+    /// <summary>dinp[i] = derivative[i] dout[i] for i &lt; n, derivative being GELU'(x) from the forward; dinp may be dout.</summary>
+    internal static void BackwardSpan(float* dinp, float* derivative, float* dout, int n)
     {
         int w = Vector<float>.Count, i = 0;
-        for (; i <= n - (2 * w); i += 2 * w)
+        for (; i <= n - w; i += w)
         {
-            var d = Derivative(new Pair(Vector.Load(inp + i), Vector.Load(inp + i + w))) * new Pair(Vector.Load(dout + i), Vector.Load(dout + i + w));
-            d.A.Store(dinp + i);
-            d.B.Store(dinp + i + w);
+            (Vector.Load(derivative + i) * Vector.Load(dout + i)).Store(dinp + i);
         }
 
-        if (i < n)
+        for (; i < n; i++)
         {
-            float* x = stackalloc float[4 * w];
-            new Span<float>(x, 4 * w).Clear();
-            new Span<float>(inp + i, n - i).CopyTo(new Span<float>(x, 2 * w));
-            new Span<float>(dout + i, n - i).CopyTo(new Span<float>(x + (2 * w), 2 * w));
-            var d = Derivative(new Pair(Vector.Load(x), Vector.Load(x + w))) * new Pair(Vector.Load(x + (2 * w)), Vector.Load(x + (3 * w)));
-            d.A.Store(x);
-            d.B.Store(x + w);
-            new Span<float>(x, n - i).CopyTo(new Span<float>(dinp + i, n - i));
+            dinp[i] = derivative[i] * dout[i];
         }
     }
 
+    /// <summary>GELU(x) = x s with s = 1 / (1 + e^(-2u)); with <paramref name="wantDerivative"/>, also
+    /// GELU'(x) = s + x s (1 - s) 2u', where s (1 - s) = e s^2 (accurate where s is near 1) and
+    /// 2u' = 2 sqrt(2/pi) (1 + 3 0.044715 x^2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Pair Value(Pair x)
+    private static Pair Value(Pair x, bool wantDerivative, out Pair derivative)
     {
-        var m = ExpMinus2U(x, x * x, out var pow2n);
-        return x * Pair.Reciprocal(Pair.Fma(m, pow2n, 1f));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Pair Derivative(Pair x)
-    {
-        // (x s)' = s + x s (1 - s) 2u' with s (1 - s) = e s^2 (accurate where s is near 1) and 2u' = 2 sqrt(2/pi) (1 + 3 0.044715 x^2)
         var x2 = x * x;
         var e = ExpMinus2U(x, x2, out var pow2n) * pow2n;
         var s = Pair.Reciprocal(e + 1f);
-        var du = Pair.Fma(x2, 6f * Cubic * Sqrt2OverPi, 2f * Sqrt2OverPi);
-        return Pair.Fma(x * du, e * s * s, s);
+        derivative = default;
+        if (wantDerivative)
+        {
+            var du = Pair.Fma(x2, 6f * Cubic * Sqrt2OverPi, 2f * Sqrt2OverPi);
+            derivative = Pair.Fma(x * du, e * s * s, s);
+        }
+
+        return x * s;
     }
 
     /// <summary>
@@ -206,13 +221,20 @@ public static unsafe class Gelu
     {
         var a = (Args*)p;
         long start = (long)part * Block, end = Math.Min(a->N, start + Block);
-        ForwardSpan(a->Out + start, a->Inp + start, (int)(end - start));
+        ForwardSpan(a->Out + start, null, a->Inp + start, (int)(end - start));
+    }
+
+    private static void ForwardWithDerivativeBlock(int part, void* p)
+    {
+        var a = (Args*)p;
+        long start = (long)part * Block, end = Math.Min(a->N, start + Block);
+        ForwardSpan(a->Out + start, a->Derivative + start, a->Inp + start, (int)(end - start));
     }
 
     private static void BackwardBlock(int part, void* p)
     {
         var a = (Args*)p;
         long start = (long)part * Block, end = Math.Min(a->N, start + Block);
-        BackwardSpan(a->DInp + start, a->Inp + start, a->DOut + start, (int)(end - start));
+        BackwardSpan(a->DInp + start, a->Derivative + start, a->DOut + start, (int)(end - start));
     }
 }

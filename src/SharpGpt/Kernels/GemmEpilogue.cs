@@ -24,13 +24,13 @@ public readonly unsafe struct GemmEpilogue
 
     public bool IsNone => Row == null;
 
-    /// <summary>output (fp32 or bf16) = GELU(C), C kept (it is GELU's input, needed by the backward).</summary>
+    /// <summary>output (fp32 or bf16) = GELU(C), then C = GELU'(C), which is what the backward needs.</summary>
     public static GemmEpilogue Gelu(TypedPointer output, int ld) => new(&GeluRow, output, ld);
 
-    /// <summary>C = C ∘ GELU'(preact): C was the gradient of GELU's output and becomes that of its input.</summary>
-    public static GemmEpilogue GeluBackward(float* preact, int ld) => new(&GeluBackwardRow, preact, ld);
+    /// <summary>C = C ∘ derivative, the GELU'(x) the forward wrote: C was the gradient of GELU's output and becomes that of its input.</summary>
+    public static GemmEpilogue GeluBackward(float* derivative, int ld) => new(&GeluBackwardRow, derivative, ld);
 
-    private static void GeluRow(float* c, TypedPointer output, int n) => Kernels.Gelu.ForwardSpan(output, c, n);
+    private static void GeluRow(float* c, TypedPointer output, int n) => Kernels.Gelu.ForwardSpan(output, c, c, n);
 
-    private static void GeluBackwardRow(float* c, TypedPointer preact, int n) => Kernels.Gelu.BackwardSpan(c, preact.Fp32, c, n);
+    private static void GeluBackwardRow(float* c, TypedPointer derivative, int n) => Kernels.Gelu.BackwardSpan(c, derivative.Fp32, c, n);
 }

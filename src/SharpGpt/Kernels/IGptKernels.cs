@@ -33,18 +33,18 @@ public unsafe interface IGptKernels
     /// <summary>dinp is overwritten; dweight and dbias accumulate.</summary>
     void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc);
 
-    // preact (N,OC), out (N,OC) fp32 or bf16 <- (N,C) · (OC,C)^T + (OC); out = GELU(preact); inp and weight fp32 or bf16
-    void MatmulGeluForward(float* preact, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+    // derivative (N,OC), out (N,OC) fp32 or bf16 <- (N,C) · (OC,C)^T + (OC); out = GELU(x), derivative = GELU'(x) for the backward; inp and weight fp32 or bf16
+    void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
     {
-        MatmulForward(preact, inp, weight, bias, rows, c, oc);
-        GeluForward(output, preact, (long)rows * oc);
+        MatmulForward(derivative, inp, weight, bias, rows, c, oc);
+        GeluForward(output, derivative, derivative, (long)rows * oc);
     }
 
-    /// <summary>MatmulBackward for an input inp = GELU(inpPreact): dinpPreact = (dout · W) ∘ GELU'(inpPreact), overwritten.</summary>
-    void MatmulGeluBackward(float* dinpPreact, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpPreact, TypedPointer weight, int rows, int c, int oc)
+    /// <summary>MatmulBackward for an input inp = GELU(x): dx = (dout · W) ∘ inpDerivative (GELU'(x) from MatmulGeluForward), overwritten.</summary>
+    void MatmulGeluBackward(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpDerivative, TypedPointer weight, int rows, int c, int oc)
     {
-        MatmulBackward(dinpPreact, dweight, dbias, dout, inp, weight, rows, c, oc);
-        GeluBackward(dinpPreact, inpPreact, dinpPreact, (long)rows * c);
+        MatmulBackward(dx, dweight, dbias, dout, inp, weight, rows, c, oc);
+        GeluBackward(dx, inpDerivative, dx, (long)rows * c);
     }
 
     /// <summary>Floats of saved state the attention forward needs per layer for a (B, T) batch.</summary>
@@ -62,8 +62,11 @@ public unsafe interface IGptKernels
     // (N) fp32 or bf16 <- (N)
     void GeluForward(TypedPointer output, float* inp, long n);
 
-    /// <summary>dinp is overwritten.</summary>
-    void GeluBackward(float* dinp, float* inp, float* dout, long n);
+    // out (N) fp32 or bf16, derivative (N) = GELU'(inp) <- inp (N); derivative may be inp
+    void GeluForward(TypedPointer output, float* derivative, float* inp, long n);
+
+    /// <summary>dinp = derivative ∘ dout, with the derivative GELU'(x) from the forward; dinp is overwritten.</summary>
+    void GeluBackward(float* dinp, float* derivative, float* dout, long n);
 
     void ResidualForward(float* output, float* a, float* b, long n);
 

@@ -16,17 +16,17 @@ public static unsafe class Matmul
     public static void Forward(ParallelRunner runner, float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
         => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, output, oc, accumulate: false, bias);
 
-    // preact (N,OC), output (N,OC) <- inp (N,C), weight (OC,C), bias (OC); output = GELU(preact), fused into the GEMM
-    public static void ForwardGelu(ParallelRunner runner, float* preact, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
-        => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, preact, oc, accumulate: false, bias, GemmEpilogue.Gelu(output, oc));
+    // derivative (N,OC), output (N,OC) <- inp (N,C), weight (OC,C), bias (OC); output = GELU(x), derivative = GELU'(x) for x = inp · W^T + bias, fused into the GEMM
+    public static void ForwardGelu(ParallelRunner runner, float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+        => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, derivative, oc, accumulate: false, bias, GemmEpilogue.Gelu(output, oc));
 
     // dinp (N,C) = (overwritten), dweight (OC,C) +=, dbias (OC) += <- dout (N,OC), inp (N,C), weight (OC,C)
     public static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
         => Backward(runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc, default);
 
-    // As Backward, for an input that is GELU(inpPreact): dinpPreact (N,C) = (dout · weight) ∘ GELU'(inpPreact), fused into the GEMM
-    public static void BackwardGelu(ParallelRunner runner, float* dinpPreact, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpPreact, TypedPointer weight, int rows, int c, int oc)
-        => Backward(runner, dinpPreact, dweight, dbias, dout, inp, weight, rows, c, oc, GemmEpilogue.GeluBackward(inpPreact, c));
+    // As Backward, for an input that is GELU(x): dx (N,C) = (dout · weight) ∘ inpDerivative, GELU'(x) from ForwardGelu, fused into the GEMM
+    public static void BackwardGelu(ParallelRunner runner, float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpDerivative, TypedPointer weight, int rows, int c, int oc)
+        => Backward(runner, dx, dweight, dbias, dout, inp, weight, rows, c, oc, GemmEpilogue.GeluBackward(inpDerivative, c));
 
     private static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc, GemmEpilogue dinpEpilogue)
     {

@@ -69,17 +69,17 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         Add(dbias == null ? "matmul.backward (lm_head)" : "matmul.backward", s);
     }
 
-    public void MatmulGeluForward(float* preact, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+    public void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
     {
         long s = Stopwatch.GetTimestamp();
-        inner.MatmulGeluForward(preact, output, inp, weight, bias, rows, c, oc);
+        inner.MatmulGeluForward(derivative, output, inp, weight, bias, rows, c, oc);
         Add("matmul+gelu.forward", s);
     }
 
-    public void MatmulGeluBackward(float* dinpPreact, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpPreact, TypedPointer weight, int rows, int c, int oc)
+    public void MatmulGeluBackward(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpDerivative, TypedPointer weight, int rows, int c, int oc)
     {
         long s = Stopwatch.GetTimestamp();
-        inner.MatmulGeluBackward(dinpPreact, dweight, dbias, dout, inp, inpPreact, weight, rows, c, oc);
+        inner.MatmulGeluBackward(dx, dweight, dbias, dout, inp, inpDerivative, weight, rows, c, oc);
         Add("matmul+gelu.backward", s);
     }
 
@@ -108,10 +108,17 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         Add("gelu.forward", s);
     }
 
-    public void GeluBackward(float* dinp, float* inp, float* dout, long n)
+    public void GeluForward(TypedPointer output, float* derivative, float* inp, long n)
     {
         long s = Stopwatch.GetTimestamp();
-        inner.GeluBackward(dinp, inp, dout, n);
+        inner.GeluForward(output, derivative, inp, n);
+        Add("gelu.forward", s);
+    }
+
+    public void GeluBackward(float* dinp, float* derivative, float* dout, long n)
+    {
+        long s = Stopwatch.GetTimestamp();
+        inner.GeluBackward(dinp, derivative, dout, n);
         Add("gelu.backward", s);
     }
 

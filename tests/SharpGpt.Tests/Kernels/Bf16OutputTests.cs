@@ -74,8 +74,8 @@ public sealed unsafe class Bf16OutputTests
     [Fact]
     public void FusedMatmulGeluOnBf16OperandsWritesTheRoundedFp32Output()
     {
-        // bf16 input and weight, widened, give the fp32 pre-activation bit for bit; the fused GELU
-        // then writes it rounded (odd sizes: edge tiles and a GELU tail).
+        // bf16 input and weight, widened, give the fp32 pre-activation bit for bit, so the same GELU
+        // derivative; the fused GELU then writes its output rounded (odd sizes: edge tiles and a GELU tail).
         const int Rows = 37, C = 24, Oc = 43;
         using var runner = new ParallelRunner(2);
         using var inp = Random(Rows * C, 9, 1);
@@ -85,19 +85,19 @@ public sealed unsafe class Bf16OutputTests
         var w16 = Array.ConvertAll(w.Span.ToArray(), BFloat16.FromFloat);
         using var inpWide = new NativeBuffer(Rows * C);
         using var wWide = new NativeBuffer(Oc * C);
-        using var preact32 = new NativeBuffer(Rows * Oc);
+        using var derivative32 = new NativeBuffer(Rows * Oc);
         using var out32 = new NativeBuffer(Rows * Oc);
-        using var preact16 = new NativeBuffer(Rows * Oc);
+        using var derivative16 = new NativeBuffer(Rows * Oc);
         var out16 = new ushort[Rows * Oc];
         fixed (ushort* i16 = inp16, w16p = w16, o16 = out16)
         {
             BFloat16.ToFloat(inpWide.Pointer, i16, Rows * C);
             BFloat16.ToFloat(wWide.Pointer, w16p, Oc * C);
-            Matmul.ForwardGelu(runner, preact32.Pointer, out32.Pointer, inpWide.Pointer, wWide.Pointer, bias.Pointer, Rows, C, Oc);
-            Matmul.ForwardGelu(runner, preact16.Pointer, o16, i16, w16p, bias.Pointer, Rows, C, Oc);
+            Matmul.ForwardGelu(runner, derivative32.Pointer, out32.Pointer, inpWide.Pointer, wWide.Pointer, bias.Pointer, Rows, C, Oc);
+            Matmul.ForwardGelu(runner, derivative16.Pointer, o16, i16, w16p, bias.Pointer, Rows, C, Oc);
         }
 
-        Assert.Equal(preact32.Span.ToArray(), preact16.Span.ToArray());
+        Assert.Equal(derivative32.Span.ToArray(), derivative16.Span.ToArray());
         Assert.Equal(Array.ConvertAll(out32.Span.ToArray(), BFloat16.FromFloat), out16);
     }
 

@@ -33,7 +33,9 @@ internal unsafe class ForwardingKernels(IGptKernels inner) : IGptKernels
 
     public virtual void GeluForward(TypedPointer output, float* inp, long n) => inner.GeluForward(output, inp, n);
 
-    public virtual void GeluBackward(float* dinp, float* inp, float* dout, long n) => inner.GeluBackward(dinp, inp, dout, n);
+    public virtual void GeluForward(TypedPointer output, float* derivative, float* inp, long n) => inner.GeluForward(output, derivative, inp, n);
+
+    public virtual void GeluBackward(float* dinp, float* derivative, float* dout, long n) => inner.GeluBackward(dinp, derivative, dout, n);
 
     public virtual void ResidualForward(float* output, float* a, float* b, long n) => inner.ResidualForward(output, a, b, n);
 

@@ -25,17 +25,21 @@ public sealed unsafe class GeluTests
         return x;
     }
 
-    private static (float[] Out, float[] DInp) Run(int threads, double[] x, double[] dout)
+    /// <summary>The training forward (output and derivative), the backward from that derivative, and the inference forward's output.</summary>
+    private static (float[] Out, float[] DInp, float[] InferenceOut) Run(int threads, double[] x, double[] dout)
     {
         using var runner = new ParallelRunner(threads);
         using var inp = GuardedBuffer.From("inp", x);
         using var d = GuardedBuffer.From("dout", dout);
         using var o = GuardedBuffer.Filled("out", x.Length, float.NaN);
+        using var derivative = GuardedBuffer.Filled("derivative", x.Length, float.NaN);
+        using var o2 = GuardedBuffer.Filled("inference out", x.Length, float.NaN);
         using var dinp = GuardedBuffer.Filled("dinp", x.Length, float.NaN); // overwritten, so the NaN must not survive
-        Gelu.Forward(runner, o.Pointer, inp.Pointer, x.Length);
-        Gelu.Backward(runner, dinp.Pointer, inp.Pointer, d.Pointer, x.Length);
-        AssertGuardsIntact(inp, d, o, dinp);
-        return (o.ToArray(), dinp.ToArray());
+        Gelu.Forward(runner, o.Pointer, derivative.Pointer, inp.Pointer, x.Length);
+        Gelu.Backward(runner, dinp.Pointer, derivative.Pointer, d.Pointer, x.Length);
+        Gelu.Forward(runner, o2.Pointer, inp.Pointer, x.Length);
+        AssertGuardsIntact(inp, d, o, derivative, o2, dinp);
+        return (o.ToArray(), dinp.ToArray(), o2.ToArray());
     }
 
     [Theory]
@@ -46,8 +50,9 @@ public sealed unsafe class GeluTests
     public void Forward_MatchesDoubleReference(int threads, int n)
     {
         var x = MakeInput(n, seed: n);
-        var (o, _) = Run(threads, x, new double[n]);
+        var (o, _, inference) = Run(threads, x, new double[n]);
         AssertClose(Reference(x), o, 1e-5, 1e-6, "gelu(x)");
+        AssertBitIdentical(o, inference, "gelu(x) without the derivative");
     }
 
     [Theory]
@@ -59,8 +64,27 @@ public sealed unsafe class GeluTests
         var x = MakeInput(n, seed: 10 + n);
         var dout = RandomValues(new Random(11 + n), n, -2, 2);
         var g = NumericalGradient(v => Dot(dout, Reference(v)), x);
-        var (_, dinp) = Run(threads, x, dout);
+        var (_, dinp, _) = Run(threads, x, dout);
         AssertClose(g, dinp, 1e-4, 1e-5, "dinp");
+    }
+
+    [Fact]
+    public void Forward_MayWriteTheDerivativeOverItsInput()
+    {
+        // The training forward writes GELU'(x) over the pre-activation x, which the backward then reads.
+        int n = 203;
+        var x = MakeInput(n, seed: 5);
+        var dout = RandomValues(new Random(6), n);
+        using var runner = new ParallelRunner(2);
+        using var inp = GuardedBuffer.From("inp", x);
+        using var d = GuardedBuffer.From("dout", dout);
+        using var o = GuardedBuffer.Filled("out", n, float.NaN);
+        Gelu.Forward(runner, o.Pointer, inp.Pointer, inp.Pointer, n);
+        Gelu.Backward(runner, d.Pointer, inp.Pointer, d.Pointer, n);
+        AssertGuardsIntact(inp, d, o);
+        var expected = Run(2, x, dout);
+        AssertBitIdentical(expected.Out, o.Span, "out");
+        AssertBitIdentical(expected.DInp, d.Span, "dinp written over dout");
     }
 
     [Fact]
@@ -72,10 +96,13 @@ public sealed unsafe class GeluTests
         using var runner = new ParallelRunner(1);
         using var inp = GuardedBuffer.From("inp", x);
         using var d = GuardedBuffer.From("dout", dout);
+        using var o = GuardedBuffer.Filled("out", n, 0f);
+        using var derivative = GuardedBuffer.Filled("derivative", n, 0f);
         using var dinp = GuardedBuffer.Filled("dinp", n, 123f);
-        Gelu.Backward(runner, dinp.Pointer, inp.Pointer, d.Pointer, n);
+        Gelu.Forward(runner, o.Pointer, derivative.Pointer, inp.Pointer, n);
+        Gelu.Backward(runner, dinp.Pointer, derivative.Pointer, d.Pointer, n);
         var first = dinp.ToArray();
-        Gelu.Backward(runner, dinp.Pointer, inp.Pointer, d.Pointer, n);
+        Gelu.Backward(runner, dinp.Pointer, derivative.Pointer, d.Pointer, n);
         AssertBitIdentical(first, dinp.Span, "dinp after a second backward (must replace, not add)");
         Assert.Equal(Run(1, x, dout).DInp, first);
     }

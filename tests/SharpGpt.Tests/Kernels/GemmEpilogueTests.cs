@@ -55,16 +55,16 @@ public sealed unsafe class GemmEpilogueTests
         using var w = Filled(Oc * C, 2);
         using var bias = Filled(Oc, 3);
         using var dout = Filled(Rows * Oc, 4);
-        using var preactA = new NativeBuffer(Rows * Oc);
+        using var derivA = new NativeBuffer(Rows * Oc);
         using var outA = new NativeBuffer(Rows * Oc);
-        using var preactB = new NativeBuffer(Rows * Oc);
+        using var derivB = new NativeBuffer(Rows * Oc);
         using var outB = new NativeBuffer(Rows * Oc);
-        fused.MatmulGeluForward(preactA.Pointer, outA.Pointer, inp.Pointer, w.Pointer, bias.Pointer, Rows, C, Oc);
-        composed.MatmulGeluForward(preactB.Pointer, outB.Pointer, inp.Pointer, w.Pointer, bias.Pointer, Rows, C, Oc);
-        Assert.Equal(Bits(preactB), Bits(preactA));
+        fused.MatmulGeluForward(derivA.Pointer, outA.Pointer, inp.Pointer, w.Pointer, bias.Pointer, Rows, C, Oc);
+        composed.MatmulGeluForward(derivB.Pointer, outB.Pointer, inp.Pointer, w.Pointer, bias.Pointer, Rows, C, Oc);
+        Assert.Equal(Bits(derivB), Bits(derivA));
         Assert.Equal(Bits(outB), Bits(outA));
 
-        // Backward of a layer whose input was GELU(preact): here the (Rows, Oc) tensors are the input side.
+        // Backward of a layer whose input was GELU(x), with GELU'(x) from the forward: here the (Rows, Oc) tensors are the input side.
         using var w2 = Filled(C * Oc, 5);
         using var dout2 = Filled(Rows * C, 6);
         using var dA = new NativeBuffer(Rows * Oc);
@@ -73,8 +73,8 @@ public sealed unsafe class GemmEpilogueTests
         using var dwB = Filled(C * Oc, 7);
         using var dbA = Filled(C, 8);
         using var dbB = Filled(C, 8);
-        fused.MatmulGeluBackward(dA.Pointer, dwA.Pointer, dbA.Pointer, dout2.Pointer, outA.Pointer, preactA.Pointer, w2.Pointer, Rows, Oc, C);
-        composed.MatmulGeluBackward(dB.Pointer, dwB.Pointer, dbB.Pointer, dout2.Pointer, outA.Pointer, preactA.Pointer, w2.Pointer, Rows, Oc, C);
+        fused.MatmulGeluBackward(dA.Pointer, dwA.Pointer, dbA.Pointer, dout2.Pointer, outA.Pointer, derivA.Pointer, w2.Pointer, Rows, Oc, C);
+        composed.MatmulGeluBackward(dB.Pointer, dwB.Pointer, dbB.Pointer, dout2.Pointer, outA.Pointer, derivA.Pointer, w2.Pointer, Rows, Oc, C);
         Assert.Equal(Bits(dB), Bits(dA));
         Assert.Equal(Bits(dwB), Bits(dwA));
         Assert.Equal(Bits(dbB), Bits(dbA));
@@ -92,12 +92,13 @@ public sealed unsafe class GemmEpilogueTests
         using var fused = new NativeBuffer((long)m * n);
         using var output = new NativeBuffer((long)m * n);
 
+        using var derivative = new NativeBuffer((long)m * n);
         Gemm.Sgemm(kernel, runner, transA, transB, m, n, k, a.Pointer, lda, b.Pointer, ldb, plain.Pointer, n, false, bias.Pointer);
-        Gelu.Forward(runner, expected.Pointer, plain.Pointer, (long)m * n);
+        Gelu.Forward(runner, expected.Pointer, derivative.Pointer, plain.Pointer, (long)m * n);
         Gemm.Sgemm(kernel, runner, transA, transB, m, n, k, a.Pointer, lda, b.Pointer, ldb, fused.Pointer, n, false, bias.Pointer,
             GemmEpilogue.Gelu(output.Pointer, n));
 
-        Assert.Equal(Bits(plain), Bits(fused));
+        Assert.Equal(Bits(derivative), Bits(fused)); // C ends as GELU'(C)
         Assert.Equal(Bits(expected), Bits(output));
     }
 
@@ -106,15 +107,15 @@ public sealed unsafe class GemmEpilogueTests
         var (a, lda, b, ldb) = Operands(transA, transB, m, n, k, seed);
         using var _ = a;
         using var __ = b;
-        using var preact = Filled(m * n, seed + 3);
+        using var derivative = Filled(m * n, seed + 3);
         using var plain = new NativeBuffer((long)m * n);
         using var expected = new NativeBuffer((long)m * n);
         using var fused = new NativeBuffer((long)m * n);
 
         Gemm.Sgemm(kernel, runner, transA, transB, m, n, k, a.Pointer, lda, b.Pointer, ldb, plain.Pointer, n, false);
-        Gelu.Backward(runner, expected.Pointer, preact.Pointer, plain.Pointer, (long)m * n);
+        Gelu.Backward(runner, expected.Pointer, derivative.Pointer, plain.Pointer, (long)m * n);
         Gemm.Sgemm(kernel, runner, transA, transB, m, n, k, a.Pointer, lda, b.Pointer, ldb, fused.Pointer, n, false,
-            epilogue: GemmEpilogue.GeluBackward(preact.Pointer, n));
+            epilogue: GemmEpilogue.GeluBackward(derivative.Pointer, n));
 
         Assert.Equal(Bits(expected), Bits(fused));
     }
