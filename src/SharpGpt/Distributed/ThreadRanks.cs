@@ -37,6 +37,7 @@ public static class ThreadRanks
     private static T RunRank<T>(ThreadGroup group, int rank, Func<ThreadCollectives, T> body)
     {
         using var collectives = new ThreadCollectives(group, rank);
+        ulong[]? cores = CorePinning.PinCurrentThread(rank, group.Size);
         try
         {
             return body(collectives);
@@ -49,6 +50,10 @@ public static class ThreadRanks
         catch (OperationCanceledException)
         {
             return default!;
+        }
+        finally
+        {
+            CorePinning.Restore(cores);
         }
     }
 }
