@@ -101,9 +101,9 @@ internal static class BenchCommand
             var times = ThreadRanks.Run(ranks, collectives =>
             {
                 var model = models[collectives.Rank];
-                using var optimizer = new AdamWOptimizer(model, new AdamWSettings());
-                using var clipper = new GradientClipper(model);
-                var stepper = new GradientAccumulationStep(model, optimizer, clipper, collectives);
+                // The optimizer train would use with these ranks, so the bench times the same step.
+                using var optimizer = DistributedOptimizer.Create(model, new AdamWSettings(), collectives);
+                var stepper = new GradientAccumulationStep(model, optimizer, collectives);
                 int rows = rankBatch * t;
                 var (myInputs, myTargets) = (inputs[(collectives.Rank * rows)..((collectives.Rank + 1) * rows)], targets[(collectives.Rank * rows)..((collectives.Rank + 1) * rows)]);
                 var rankTimes = new List<double>();

@@ -32,6 +32,9 @@ public sealed unsafe class ThreadCollectives : ICollectives
 
     public int WorldSize => _group.Size;
 
+    /// <summary>What the ranks share, for optimizers that read the other replicas' buffers directly (<see cref="ThreadRankAdamW"/>).</summary>
+    public ThreadGroup Group => _group;
+
     /// <summary>Each rank sums its own slice of the buffer over all ranks and writes the sum into every rank's buffer.</summary>
     public void AllReduceSum(float* data, long count)
     {
@@ -114,14 +117,17 @@ public sealed unsafe class ThreadCollectives : ICollectives
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>This rank's share of [0, count), cut at multiples of 16 floats (whole cache lines).</summary>
-    private (long Start, long End) Slice(long count)
+    /// <summary>Rank <paramref name="rank"/>'s share of [0, count) among <paramref name="worldSize"/> ranks,
+    /// cut at multiples of 16 floats (whole cache lines).</summary>
+    public static (long Start, long End) Slice(long count, int rank, int worldSize)
     {
         long lines = (count + 15) / 16;
-        long start = Math.Min(count, lines * Rank / WorldSize * 16);
-        long end = Math.Min(count, lines * (Rank + 1) / WorldSize * 16);
+        long start = Math.Min(count, lines * rank / worldSize * 16);
+        long end = Math.Min(count, lines * (rank + 1) / worldSize * 16);
         return (start, end);
     }
+
+    private (long Start, long End) Slice(long count) => Slice(count, Rank, WorldSize);
 
     /// <summary>
     /// Sums [offset, offset + count) of every rank's buffer in rank order and writes the sum to

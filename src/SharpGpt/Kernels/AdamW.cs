@@ -74,6 +74,9 @@ public static unsafe class AdamW
             }
         }
 
+        // The tail repeats the vector body's arithmetic lane for lane (reciprocal corrections
+        // included), so an element's update never depends on where a range cuts the buffer.
+        float inv1 = 1f / a->Correction1, inv2 = 1f / a->Correction2;
         for (; i < end; i++)
         {
             float g = a->Grads[i] * a->GradScale;
@@ -81,7 +84,7 @@ public static unsafe class AdamW
             float v = (a->Beta2 * a->V[i]) + ((1f - a->Beta2) * g * g);
             a->M[i] = m;
             a->V[i] = v;
-            a->Params[i] -= a->Lr * (((m / a->Correction1) / (MathF.Sqrt(v / a->Correction2) + a->Eps)) + (a->WeightDecay * a->Params[i]));
+            a->Params[i] -= a->Lr * (((m * inv1) / (MathF.Sqrt(v * inv2) + a->Eps)) + (a->WeightDecay * a->Params[i]));
             if (a->ZeroGrads)
             {
                 a->Grads[i] = 0;

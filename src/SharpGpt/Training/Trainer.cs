@@ -162,12 +162,8 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         return new TrainingOutcome(o.MaxSteps - firstStep, finalVal, Diverged: false, lastCheckpoint, trainingSeconds);
     }
 
-    private IDistributedOptimizer CreateOptimizer() => options.ZeroStage switch
-    {
-        0 => new ReplicatedAdamW(model, options.Adam, collectives),
-        1 => new ZeroAdamW(model, options.Adam, collectives, options.CollectiveChunkFloats),
-        _ => throw new ArgumentException($"--zero {options.ZeroStage} is not supported (0: off, 1: shard the AdamW moments)."),
-    };
+    private IDistributedOptimizer CreateOptimizer() =>
+        DistributedOptimizer.Create(model, options.Adam, collectives, options.ZeroStage, options.CollectiveChunkFloats);
 
     private float MeasureValidation(TokenDataLoader val, int steps)
     {

@@ -153,6 +153,46 @@ public sealed unsafe class AdamWTests
         AssertAllZero(cleared[3], "grads after a zeroing update");
     }
 
+    /// <summary>
+    /// The scalar tail does the vector body's arithmetic, so updating a buffer in two ranges cut off
+    /// the vector grid (as ranks that own slices do) gives the bits of one update over all of it.
+    /// </summary>
+    [Fact]
+    public void Update_AnElementDoesNotDependOnWhereTheRangeIsCut()
+    {
+        int n = Block + 1037;
+        var rng = new Random(11);
+        var p0 = RandomValues(rng, n);
+        var g0 = Gradients(rng, n);
+        float[][] Run(params int[] cuts)
+        {
+            using var runner = new ParallelRunner(1);
+            using var p = GuardedBuffer.From("params", p0);
+            using var m = new GuardedBuffer("m", n);
+            using var v = new GuardedBuffer("v", n);
+            using var g = new GuardedBuffer("grads", n);
+            var h = Gpt2;
+            for (int t = 1; t <= 3; t++)
+            {
+                g.Set(g0);
+                int[] bounds = [0, .. cuts, n];
+                for (int i = 0; i + 1 < bounds.Length; i++)
+                {
+                    int o = bounds[i], count = bounds[i + 1] - o;
+                    AdamW.Update(runner, p.Pointer + o, g.Pointer + o, m.Pointer + o, v.Pointer + o, count, h.Lr, h.Beta1, h.Beta2, h.Eps, h.WeightDecay, t, h.GradScale);
+                }
+            }
+
+            return [p.ToArray(), m.ToArray(), v.ToArray()];
+        }
+
+        var whole = Run();
+        var cut = Run(3, 4099, n - 2);
+        AssertBitIdentical(whole[0], cut[0], "params");
+        AssertBitIdentical(whole[1], cut[1], "m");
+        AssertBitIdentical(whole[2], cut[2], "v");
+    }
+
     [Fact]
     public void Deterministic_AcrossRunsAndThreadCounts()
     {

@@ -1,0 +1,18 @@
+using SharpGpt.Distributed;
+using SharpGpt.Model;
+
+namespace SharpGpt.Training;
+
+/// <summary>Which <see cref="IDistributedOptimizer"/> a run uses, in one place so that train and bench choose alike.</summary>
+public static class DistributedOptimizer
+{
+    /// <param name="zeroStage">0: every rank holds all of the moments (thread ranks: each updates its own slice); 1: ZeRO-1.</param>
+    public static IDistributedOptimizer Create(GptModel model, AdamWSettings settings, ICollectives collectives, int zeroStage = 0,
+        long chunkFloats = MpiCollectives.DefaultChunkFloats) => (zeroStage, collectives) switch
+        {
+            (0, ThreadCollectives threads) => new ThreadRankAdamW(model, settings, threads),
+            (0, _) => new ReplicatedAdamW(model, settings, collectives),
+            (1, _) => new ZeroAdamW(model, settings, collectives, chunkFloats),
+            _ => throw new ArgumentException($"--zero {zeroStage} is not supported (0: off, 1: shard the AdamW moments)."),
+        };
+}
