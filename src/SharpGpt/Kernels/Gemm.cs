@@ -33,25 +33,20 @@ public static unsafe class Gemm
     /// then the epilogue, if any, on each finished block of C.
     /// All matrices row-major. transA=false: A is [M,K] with row stride lda; transA=true: A is stored [K,M] with row stride lda.
     /// transB=false: B is [K,N] with row stride ldb; transB=true: B is stored [N,K] with row stride ldb.
-    /// aRowSums, if not null, needs an fp32 transA: aRowSums[i] += op(A)[i, p] for p = 0 .. K-1 in turn, added
-    /// while A is packed (a weight GEMM dout^T · inp gets the bias gradient without another pass over dout).
     /// </summary>
     public static void Sgemm(ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default,
-        float* aRowSums = null) =>
-        Sgemm(GemmPath.Auto, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, epilogue, aRowSums);
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default) =>
+        Sgemm(GemmPath.Auto, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, epilogue);
 
     /// <summary>As the public overload, with the micro-kernel chosen by the caller (tests force each path).</summary>
     internal static void Sgemm(GemmPath path, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default,
-        float* aRowSums = null) =>
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default) =>
         Sgemm(GemmKernel.For(path == GemmPath.Auto ? DefaultPath : path), runner, transA, transB, m, n, k,
-            a, lda, b, ldb, c, ldc, accumulate, bias, epilogue, aRowSums);
+            a, lda, b, ldb, c, ldc, accumulate, bias, epilogue);
 
     /// <summary>As the public overload, with the micro-kernel and its blocking chosen by the caller.</summary>
     internal static void Sgemm(in GemmKernel kernel, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default,
-        float* aRowSums = null)
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -66,11 +61,6 @@ public static unsafe class Gemm
         if (c == null)
         {
             throw new ArgumentNullException(nameof(c));
-        }
-
-        if (aRowSums != null && (!transA || a.IsBf16))
-        {
-            throw new ArgumentException("Row sums of A are taken while packing a transposed fp32 A only.", nameof(aRowSums));
         }
 
         if (k == 0)
@@ -95,7 +85,7 @@ public static unsafe class Gemm
         GemmWorkspace workspace = GemmWorkspace.Rent();
         try
         {
-            Run(kernel, workspace, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, epilogue, aRowSums);
+            Run(kernel, workspace, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, epilogue);
         }
         finally
         {
@@ -105,7 +95,7 @@ public static unsafe class Gemm
 
     private static void Run(in GemmKernel kernel, GemmWorkspace workspace, ParallelRunner runner,
         bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias, GemmEpilogue epilogue, float* aRowSums)
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias, GemmEpilogue epilogue)
     {
         var ctx = new Context
         {
@@ -130,7 +120,6 @@ public static unsafe class Gemm
             C = c,
             Ldc = ldc,
             Bias = bias,
-            ARowSums = aRowSums,
             Epilogue = epilogue.Row,
             Aux = epilogue.Aux,
             LdAux = epilogue.Ld,
@@ -348,14 +337,6 @@ public static unsafe class Gemm
         int rows = Math.Min(panels * mr, ctx->M - row0);
         if (ctx->TransA)
         {
-            // A is packed again for each block of columns (shared B); its sums are taken from the first.
-            float* sums = ctx->ARowSums == null || ctx->J0 != 0 ? null : ctx->ARowSums + row0;
-            if (sums != null)
-            {
-                GemmPacking.PackCopy(ctx->A.Fp32 + (nint)pc * ctx->Lda + row0, ctx->Lda, rows, mr, kc, dest, sums);
-                return;
-            }
-
             GemmPacking.PackCopy(ctx->A + (nint)pc * ctx->Lda + row0, ctx->Lda, rows, mr, kc, dest);
             return;
         }
@@ -516,9 +497,6 @@ public static unsafe class Gemm
         public TypedPointer A, B;
         public float* C, Bias;
         public int Lda, Ldb, Ldc;
-
-        /// <summary>Receives the row sums of op(A) while A is packed, or null.</summary>
-        public float* ARowSums;
 
         /// <summary>Applied to each finished block of C: row(c, aux, n), aux LdAux elements per row.</summary>
         public delegate*<float*, TypedPointer, int, void> Epilogue;

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -62,12 +61,10 @@ internal static unsafe class GemmPacking
     /// Source element (p, j) sits at <c>src[p * ld + j]</c> (lanes are contiguous): packs
     /// <c>ceil(cols / width)</c> consecutive panels, panel q at <c>dest + q * width * kc</c> holding
     /// columns [q * width, (q + 1) * width) with zeros past <paramref name="cols"/>. Walks the
-    /// source row by row so that all panels of a chunk are read as one sequential stream. When
-    /// <paramref name="sums"/> is not null, each source row is also added into sums[0, cols), row
-    /// after row (a column sum over k while the row is in cache).
+    /// source row by row so that all panels of a chunk are read as one sequential stream.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackCopy(float* src, nint ld, int cols, int width, int kc, float* dest, float* sums = null)
+    public static void PackCopy(float* src, nint ld, int cols, int width, int kc, float* dest)
     {
         int full = cols / width;
         int rest = cols - full * width;
@@ -87,11 +84,6 @@ internal static unsafe class GemmPacking
                 }
 
                 Sse.Prefetch0(ahead + cols - 1);
-            }
-
-            if (sums != null)
-            {
-                AddRow(s, sums, cols);
             }
 
             for (int q = 0; q < full; q++)
@@ -114,21 +106,6 @@ internal static unsafe class GemmPacking
                     d[j] = 0f;
                 }
             }
-        }
-    }
-
-    /// <summary>sums[j] += s[j] for j &lt; count.</summary>
-    private static void AddRow(float* s, float* sums, int count)
-    {
-        int j = 0;
-        for (; j + Vector<float>.Count <= count; j += Vector<float>.Count)
-        {
-            (Vector.Load(sums + j) + Vector.Load(s + j)).Store(sums + j);
-        }
-
-        for (; j < count; j++)
-        {
-            sums[j] += s[j];
         }
     }
 
