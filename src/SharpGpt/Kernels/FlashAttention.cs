@@ -39,13 +39,13 @@ public static unsafe class FlashAttention
     private struct Args
     {
         public float* Out, Lse, Qkv, DQkv, DOut, Scratch;
-        public int B, T, C, NH, Tile, Tiles;
+        public int B, T, C, NH, Tile, Tiles, Next;
     }
 
     /// <summary>Floats of saved state per layer: the log-sum-exp of every row, (B, NH, T).</summary>
     public static long StateSize(int b, int t, int nh) => (long)b * nh * t;
 
-    /// <summary>Floats of backward scratch: one block per (batch, head) part, linear in T.</summary>
+    /// <summary>Floats of backward scratch: a block for each worker thread, of which there are at most as many as (batch, head) parts; linear in T.</summary>
     public static long ScratchSize(int b, int t, int c, int nh, int tile = 0)
         => (long)b * nh * BackwardPartFloats(t, c / nh, CheckTile(tile == 0 ? TileFor(t) : tile));
 
@@ -65,7 +65,7 @@ public static unsafe class FlashAttention
         tile = tile == 0 ? TileFor(t) : tile;
         int tiles = (t + CheckTile(tile) - 1) / tile;
         var args = new Args { DQkv = dqkv, Scratch = scratch, DOut = dout, Qkv = qkv, Out = output, Lse = lse, B = b, T = t, C = c, NH = nh, Tile = tile, Tiles = tiles };
-        runner.For(b * nh, &BackwardHead, &args);
+        runner.For(Math.Min(runner.Threads, b * nh), &BackwardWorker, &args);
     }
 
     private static int CheckTile(int tile)
@@ -254,21 +254,36 @@ public static unsafe class FlashAttention
     }
 
     /// <summary>
+    /// Claims (batch, head) parts until none is left, each in this worker's block of scratch: one block
+    /// per thread rather than per part stays in cache from one head to the next (a block per part
+    /// touched fresh memory for every head).
+    /// </summary>
+    private static void BackwardWorker(int slot, void* p)
+    {
+        var a = (Args*)p;
+        float* scratch = a->Scratch + (slot * BackwardPartFloats(a->T, a->C / a->NH, a->Tile));
+        int part;
+        while ((part = Interlocked.Increment(ref a->Next) - 1) < a->B * a->NH)
+        {
+            BackwardHead(a, part, scratch);
+        }
+    }
+
+    /// <summary>
     /// One (batch, head): key tiles outside; inside, all the query rows from the key tile's diagonal down
     /// in chunks of up to <see cref="QueryChunk"/>, so each product runs deep over many rows. dK and dV of a key
     /// tile accumulate in two tiles and dQ of the whole head in this part's scratch. On the diagonal the
     /// first vector of queries sees only the first vector of keys: those rows skip the rest. The part owns
     /// its head's slices of dqkv and writes each element once: deterministic, no clearing needed.
     /// </summary>
-    private static void BackwardHead(int part, void* p)
+    private static void BackwardHead(Args* a, int part, float* scratch)
     {
-        var a = (Args*)p;
         int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, bt = a->Tile, w = Vector<float>.Count;
         int b = part / nh, h = part % nh, hsp = Pad(hs), qc = ChunkFor(QueryChunk, t, bt);
         float scale = 1f / MathF.Sqrt(hs);
 
         // dQ (T, hsp), D (T), Kt, Vt, dKt, dVt (hs, bt), Kp (bt, hsp), S/P, dP/dS (qc, bt)
-        float* dq = a->Scratch + (part * BackwardPartFloats(t, hs, bt));
+        float* dq = scratch;
         float* dd = dq + Align((long)t * hsp);
         float* kt = dd + Align(t), vt = kt + Align(hs * bt), dkt = vt + Align(hs * bt), dvt = dkt + Align(hs * bt);
         float* kp = dvt + Align(hs * bt), sp = kp + Align(bt * hsp), ds = sp + Align(qc * bt);
