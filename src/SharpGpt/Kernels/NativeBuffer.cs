@@ -4,16 +4,31 @@ namespace SharpGpt.Kernels;
 
 /// <summary>
 /// A 64-byte aligned block of unmanaged floats, zeroed once at allocation so that the
-/// first-touch page cost is paid up front and never inside a training step.
+/// first-touch page cost is paid up front and never inside a training step. Blocks of 2 MiB and
+/// more are 2 MiB aligned and asked for transparent huge pages (Linux): the kernels walk
+/// activations in rows many pages apart, and with 4 KiB pages most of those steps miss the TLB.
 /// </summary>
-public sealed unsafe class NativeBuffer : IDisposable
+public sealed unsafe partial class NativeBuffer : IDisposable
 {
+    private const nuint HugePage = 2 << 20;
+    private const int MadviseHugePage = 14; // MADV_HUGEPAGE
+
     public NativeBuffer(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
         nuint bytes = (nuint)Math.Max(1, length) * sizeof(float);
-        Pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        if (bytes >= HugePage && OperatingSystem.IsLinux())
+        {
+            nuint rounded = (bytes + HugePage - 1) & ~(HugePage - 1);
+            Pointer = (float*)NativeMemory.AlignedAlloc(rounded, HugePage);
+            AdviseHugePages(Pointer, rounded);
+        }
+        else
+        {
+            Pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        }
+
         NativeMemory.Clear(Pointer, bytes);
     }
 
@@ -44,4 +59,19 @@ public sealed unsafe class NativeBuffer : IDisposable
             Pointer = null;
         }
     }
+
+    /// <summary>A hint only: where the kernel has no huge pages to give, the block keeps small ones.</summary>
+    private static void AdviseHugePages(void* address, nuint bytes)
+    {
+        try
+        {
+            _ = Madvise(address, bytes, MadviseHugePage);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(void* address, nuint length, int advice);
 }
