@@ -123,14 +123,8 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
             V = _v.Pointer - _start,
             Ranks = _collectives.WorldSize,
             Rank = _collectives.Rank,
-            Lr = learningRate,
-            Beta1 = s.Beta1,
-            Beta2 = s.Beta2,
-            Eps = s.Epsilon,
-            GradScale = gradScale,
-            Correction1 = 1f - MathF.Pow(s.Beta1, Step),
-            Correction2 = 1f - MathF.Pow(s.Beta2, Step),
         };
+        var rule = new AdamW.Rule(learningRate, s.Beta1, s.Beta2, s.Epsilon, s.WeightDecay, Step, gradScale);
 
         // Weight decay is per tensor (unless it decays all), and the slice may cover parts of several tensors.
         for (int i = 0; i < ParameterLayout.TensorCount; i++)
@@ -141,7 +135,7 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
             {
                 args.Start = lo;
                 args.End = hi;
-                args.WeightDecay = s.DecayAll || ParameterLayout.IsDecayed(i) ? s.WeightDecay : 0f;
+                args.Rule = rule.WithWeightDecay(s.DecayAll || ParameterLayout.IsDecayed(i) ? s.WeightDecay : 0f);
                 _model.Kernels.Runner.For(Parts(hi - lo), &UpdateBlock, &args);
             }
 
@@ -217,7 +211,7 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
         public float* M, V; // indexed like the buffer: valid over [Start, End) only
         public long Start, End;
         public int Ranks, Rank;
-        public float Lr, Beta1, Beta2, Eps, WeightDecay, GradScale, Correction1, Correction2;
+        public AdamW.Rule Rule;
     }
 
     /// <summary>
@@ -271,9 +265,9 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
     }
 
     /// <summary>
-    /// AdamW over one block of a range of the slice, element for element the arithmetic of
-    /// <see cref="AdamW"/>: reads this rank's summed gradients and weights, writes the weights into
-    /// every replica and clears the gradients in every replica.
+    /// AdamW over one block of a range of the slice, by <see cref="AdamW.Rule"/> as the plain kernel:
+    /// reads this rank's summed gradients and weights, writes the weights into every replica and clears
+    /// the gradients in every replica.
     /// </summary>
     private static void UpdateBlock(int part, void* p)
     {
@@ -284,27 +278,15 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
         float* mine = weights[a->Rank];
         float* myGrads = grads[a->Rank];
         int ranks = a->Ranks;
-        var b1 = new Vector<float>(a->Beta1);
-        var b2 = new Vector<float>(a->Beta2);
-        var ob1 = new Vector<float>(1f - a->Beta1);
-        var ob2 = new Vector<float>(1f - a->Beta2);
-        var c1 = new Vector<float>(1f / a->Correction1);
-        var c2 = new Vector<float>(1f / a->Correction2);
-        var eps = new Vector<float>(a->Eps);
-        var lr = new Vector<float>(a->Lr);
-        var wd = new Vector<float>(a->WeightDecay);
-        var gs = new Vector<float>(a->GradScale);
+        var rule = a->Rule;
         long i = start;
         for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
         {
-            var g = Vector.Load(myGrads + i) * gs;
-            var m = (b1 * Vector.Load(a->M + i)) + (ob1 * g);
-            var v = (b2 * Vector.Load(a->V + i)) + (ob2 * g * g);
-            var w = Vector.Load(mine + i);
-            var update = ((m * c1) / (Vector.SquareRoot(v * c2) + eps)) + (wd * w);
+            var m = Vector.Load(a->M + i);
+            var v = Vector.Load(a->V + i);
+            var w = rule.Apply(Vector.Load(myGrads + i), ref m, ref v, Vector.Load(mine + i));
             Vector.Store(m, a->M + i);
             Vector.Store(v, a->V + i);
-            w -= lr * update;
             for (int r = 0; r < ranks; r++)
             {
                 Vector.Store(w, weights[r] + i);
@@ -312,15 +294,9 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
             }
         }
 
-        float inv1 = 1f / a->Correction1, inv2 = 1f / a->Correction2;
         for (; i < end; i++)
         {
-            float g = myGrads[i] * a->GradScale;
-            float m = (a->Beta1 * a->M[i]) + ((1f - a->Beta1) * g);
-            float v = (a->Beta2 * a->V[i]) + ((1f - a->Beta2) * g * g);
-            a->M[i] = m;
-            a->V[i] = v;
-            float w = mine[i] - (a->Lr * (((m * inv1) / (MathF.Sqrt(v * inv2) + a->Eps)) + (a->WeightDecay * mine[i])));
+            float w = rule.Apply(myGrads[i], ref a->M[i], ref a->V[i], mine[i]);
             for (int r = 0; r < ranks; r++)
             {
                 weights[r][i] = w;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace SharpGpt.Kernels;
 
@@ -14,7 +15,7 @@ public static unsafe class AdamW
     {
         public float* Params, Grads, M, V;
         public long Count;
-        public float Lr, Beta1, Beta2, Eps, WeightDecay, GradScale, Correction1, Correction2;
+        public Rule Rule;
         public bool ZeroGrads;
     }
 
@@ -30,15 +31,8 @@ public static unsafe class AdamW
             M = m,
             V = v,
             Count = count,
-            Lr = lr,
-            Beta1 = beta1,
-            Beta2 = beta2,
-            Eps = eps,
-            WeightDecay = weightDecay,
-            GradScale = gradScale,
+            Rule = new Rule(lr, beta1, beta2, eps, weightDecay, step, gradScale),
             ZeroGrads = zeroGrads,
-            Correction1 = 1f - MathF.Pow(beta1, step),
-            Correction2 = 1f - MathF.Pow(beta2, step),
         };
         runner.For((int)((count + Block - 1) / Block), &UpdateBlock, &args);
     }
@@ -47,48 +41,78 @@ public static unsafe class AdamW
     {
         var a = (Args*)p;
         long start = (long)part * Block, end = Math.Min(a->Count, start + Block);
-        var b1 = new Vector<float>(a->Beta1);
-        var b2 = new Vector<float>(a->Beta2);
-        var ob1 = new Vector<float>(1f - a->Beta1);
-        var ob2 = new Vector<float>(1f - a->Beta2);
-        var c1 = new Vector<float>(1f / a->Correction1);
-        var c2 = new Vector<float>(1f / a->Correction2);
-        var eps = new Vector<float>(a->Eps);
-        var lr = new Vector<float>(a->Lr);
-        var wd = new Vector<float>(a->WeightDecay);
-        var gs = new Vector<float>(a->GradScale);
+        var rule = a->Rule;
         long i = start;
         for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
         {
-            var g = Vector.Load(a->Grads + i) * gs;
-            var m = (b1 * Vector.Load(a->M + i)) + (ob1 * g);
-            var v = (b2 * Vector.Load(a->V + i)) + (ob2 * g * g);
-            var w = Vector.Load(a->Params + i);
-            var update = ((m * c1) / (Vector.SquareRoot(v * c2) + eps)) + (wd * w);
+            var m = Vector.Load(a->M + i);
+            var v = Vector.Load(a->V + i);
+            var w = rule.Apply(Vector.Load(a->Grads + i), ref m, ref v, Vector.Load(a->Params + i));
             Vector.Store(m, a->M + i);
             Vector.Store(v, a->V + i);
-            Vector.Store(w - (lr * update), a->Params + i);
+            Vector.Store(w, a->Params + i);
             if (a->ZeroGrads)
             {
                 Vector.Store(Vector<float>.Zero, a->Grads + i);
             }
         }
 
-        // The tail repeats the vector body's arithmetic lane for lane (reciprocal corrections
-        // included), so an element's update never depends on where a range cuts the buffer.
-        float inv1 = 1f / a->Correction1, inv2 = 1f / a->Correction2;
         for (; i < end; i++)
         {
-            float g = a->Grads[i] * a->GradScale;
-            float m = (a->Beta1 * a->M[i]) + ((1f - a->Beta1) * g);
-            float v = (a->Beta2 * a->V[i]) + ((1f - a->Beta2) * g * g);
-            a->M[i] = m;
-            a->V[i] = v;
-            a->Params[i] -= a->Lr * (((m * inv1) / (MathF.Sqrt(v * inv2) + a->Eps)) + (a->WeightDecay * a->Params[i]));
+            a->Params[i] = rule.Apply(a->Grads[i], ref a->M[i], ref a->V[i], a->Params[i]);
             if (a->ZeroGrads)
             {
                 a->Grads[i] = 0;
             }
+        }
+    }
+
+    /// <summary>
+    /// One update's constants and its arithmetic, for a vector or one element. Every AdamW in the
+    /// project (this kernel, the thread ranks' sliced update) goes through it, and the element form
+    /// repeats the vector form lane for lane (reciprocal bias corrections included), so an element's
+    /// update never depends on who updates it or where a range cuts the buffer.
+    /// </summary>
+    internal readonly struct Rule
+    {
+        private readonly float _lr, _beta1, _beta2, _eps, _weightDecay, _gradScale, _inv1, _inv2;
+
+        public Rule(float lr, float beta1, float beta2, float eps, float weightDecay, int step, float gradScale)
+        {
+            (_lr, _beta1, _beta2, _eps, _weightDecay, _gradScale) = (lr, beta1, beta2, eps, weightDecay, gradScale);
+            _inv1 = 1f / (1f - MathF.Pow(beta1, step));
+            _inv2 = 1f / (1f - MathF.Pow(beta2, step));
+        }
+
+        /// <summary>The same rule with another weight decay (tensors differ in it).</summary>
+        public Rule WithWeightDecay(float weightDecay) => new(this, weightDecay);
+
+        private Rule(in Rule rule, float weightDecay)
+        {
+            this = rule;
+            _weightDecay = weightDecay;
+        }
+
+        /// <summary>Updates the moments in place and returns the new weights.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<float> Apply(Vector<float> grad, ref Vector<float> m, ref Vector<float> v, Vector<float> w)
+        {
+            var g = grad * new Vector<float>(_gradScale);
+            m = (new Vector<float>(_beta1) * m) + (new Vector<float>(1f - _beta1) * g);
+            v = (new Vector<float>(_beta2) * v) + (new Vector<float>(1f - _beta2) * g * g);
+            var update = ((m * new Vector<float>(_inv1)) / (Vector.SquareRoot(v * new Vector<float>(_inv2)) + new Vector<float>(_eps)))
+                + (new Vector<float>(_weightDecay) * w);
+            return w - (new Vector<float>(_lr) * update);
+        }
+
+        /// <summary><see cref="Apply(Vector{float}, ref Vector{float}, ref Vector{float}, Vector{float})"/> for one element.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Apply(float grad, ref float m, ref float v, float w)
+        {
+            float g = grad * _gradScale;
+            m = (_beta1 * m) + ((1f - _beta1) * g);
+            v = (_beta2 * v) + ((1f - _beta2) * g * g);
+            return w - (_lr * (((m * _inv1) / (MathF.Sqrt(v * _inv2) + _eps)) + (_weightDecay * w)));
         }
     }
 }
