@@ -17,28 +17,15 @@ internal static partial class CorePinning
     /// when it left the thread as it was.</summary>
     public static ulong[]? PinCurrentThread(int rank, int ranks)
     {
-        if (!OperatingSystem.IsLinux() || ranks < 2)
+        if (ranks < 2 || CurrentMask() is not { } saved || CountBits(saved) != ranks)
         {
             return null;
         }
 
-        var saved = new ulong[MaskWords];
-        try
-        {
-            if (GetAffinity(0, MaskWords * sizeof(ulong), saved) != 0 || CountBits(saved) != ranks)
-            {
-                return null;
-            }
-
-            var mine = new ulong[MaskWords];
-            int cpu = NthSetBit(saved, rank);
-            mine[cpu / 64] = 1UL << (cpu % 64);
-            return SetAffinity(0, MaskWords * sizeof(ulong), mine) == 0 ? saved : null;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return null;
-        }
+        var mine = new ulong[MaskWords];
+        int cpu = NthSetBit(saved, rank);
+        mine[cpu / 64] = 1UL << (cpu % 64);
+        return SetAffinity(0, MaskWords * sizeof(ulong), mine) == 0 ? saved : null;
     }
 
     /// <summary>Gives the calling thread back the cores it had before <see cref="PinCurrentThread"/>.</summary>
@@ -51,21 +38,24 @@ internal static partial class CorePinning
     }
 
     /// <summary>How many cores the calling thread may run on, or -1 where that is not known.</summary>
-    public static int AllowedCoreCount()
+    public static int AllowedCoreCount() => CurrentMask() is { } mask ? CountBits(mask) : -1;
+
+    /// <summary>The calling thread's affinity mask, or null off Linux or where libc does not give it.</summary>
+    private static ulong[]? CurrentMask()
     {
         if (!OperatingSystem.IsLinux())
         {
-            return -1;
+            return null;
         }
 
         var mask = new ulong[MaskWords];
         try
         {
-            return GetAffinity(0, MaskWords * sizeof(ulong), mask) == 0 ? CountBits(mask) : -1;
+            return GetAffinity(0, MaskWords * sizeof(ulong), mask) == 0 ? mask : null;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            return -1;
+            return null;
         }
     }
 
