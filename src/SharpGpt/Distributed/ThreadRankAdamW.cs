@@ -216,8 +216,8 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
 
     /// <summary>
     /// Sums one block of the slice over the ranks in rank order (as <see cref="ThreadCollectives"/> does)
-    /// into this rank's gradients, and its sum of squares into a partial, accumulated like
-    /// <see cref="GradientNorm"/>: in float vectors, into a double every 256 vectors.
+    /// into this rank's gradients, and its sum of squares into a partial, accumulated as
+    /// <see cref="GradientNorm"/> does (<see cref="GradientNorm.SquareSum"/>).
     /// </summary>
     private static void ReduceBlock(int part, void* p)
     {
@@ -226,9 +226,7 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
         float** g = a->Gradients;
         float* mine = g[a->Rank];
         int ranks = a->Ranks;
-        var acc = Vector<float>.Zero;
-        double sum = 0;
-        int inner = 0;
+        var squares = default(GradientNorm.SquareSum);
         long i = start;
         for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
         {
@@ -239,16 +237,10 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
             }
 
             s.Store(mine + i);
-            acc += s * s;
-            if (++inner == 256)
-            {
-                sum += Vector.Sum(acc);
-                acc = Vector<float>.Zero;
-                inner = 0;
-            }
+            squares.Add(s);
         }
 
-        sum += Vector.Sum(acc);
+        squares.EndVectors();
         for (; i < end; i++)
         {
             float s = g[0][i];
@@ -258,10 +250,10 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
             }
 
             mine[i] = s;
-            sum += (double)s * s;
+            squares.Add(s);
         }
 
-        a->Partials[part] = sum;
+        a->Partials[part] = squares.Total;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace SharpGpt.Kernels;
 
@@ -39,28 +40,55 @@ public static unsafe class GradientNorm
     {
         var a = (Args*)p;
         long start = (long)part * Block, end = Math.Min(a->Count, start + Block);
-        var acc = Vector<float>.Zero;
-        double sum = 0;
+        var squares = default(SquareSum);
         long i = start;
-        int inner = 0;
         for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
         {
-            var g = Vector.Load(a->Data + i);
-            acc += g * g;
-            if (++inner == 256)
+            squares.Add(Vector.Load(a->Data + i));
+        }
+
+        squares.EndVectors();
+        for (; i < end; i++)
+        {
+            squares.Add(a->Data[i]);
+        }
+
+        a->Partials[part] = squares.Total;
+    }
+
+    /// <summary>
+    /// A block's sum of squares as every norm here takes it: vectors of squares added in float, poured
+    /// into a double every 256 vectors (and once after the last, <see cref="EndVectors"/>), then the
+    /// tail's elements in double. Callers that sum a block another way (the thread ranks' fused
+    /// gradient sum) get the same bits for the same values.
+    /// </summary>
+    internal struct SquareSum
+    {
+        private Vector<float> _vectors;
+        private double _total;
+        private int _count;
+
+        public readonly double Total => _total;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(Vector<float> x)
+        {
+            _vectors += x * x;
+            if (++_count == 256)
             {
-                sum += Vector.Sum(acc);
-                acc = Vector<float>.Zero;
-                inner = 0;
+                EndVectors();
             }
         }
 
-        sum += Vector.Sum(acc);
-        for (; i < end; i++)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void EndVectors()
         {
-            sum += (double)a->Data[i] * a->Data[i];
+            _total += Vector.Sum(_vectors);
+            _vectors = Vector<float>.Zero;
+            _count = 0;
         }
 
-        a->Partials[part] = sum;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(float x) => _total += (double)x * x;
     }
 }
