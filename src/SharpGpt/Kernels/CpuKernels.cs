@@ -28,12 +28,6 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
     public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
         => Matmul.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
 
-    public void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
-        => Matmul.ForwardGelu(Runner, derivative, output, inp, weight, bias, rows, c, oc);
-
-    public void MatmulGeluBackward(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpDerivative, TypedPointer weight, int rows, int c, int oc)
-        => Matmul.BackwardGelu(Runner, dx, dweight, dbias, dout, inp, inpDerivative, weight, rows, c, oc);
-
     public long AttentionStateSize(int b, int t, int nh) => Attention == AttentionAlgorithm.Flash
         ? FlashAttention.StateSize(b, t, nh)
         : Kernels.Attention.AttentionScratchSize(b, t, nh);

@@ -9,8 +9,8 @@ namespace SharpGpt.Kernels;
 /// Training's forward also writes GELU'(x), which shares most of its arithmetic with GELU(x), so the
 /// backward is one multiply instead of recomputing the exponential; the derivative takes the place of
 /// the pre-activation, which nothing else reads. Every element goes through the same vector formula
-/// (tails through a padded vector), so the standalone kernels and the GEMM epilogues that fuse GELU
-/// give bit-identical results. The forward writes fp32 or, for a bf16 matmul to read, bf16.</summary>
+/// (tails through a padded vector), so a result does not depend on where a range is cut. The
+/// forward writes fp32 or, for a bf16 matmul to read, bf16.</summary>
 public static unsafe class Gelu
 {
     private const float Sqrt2OverPi = 0.7978845608028654f;

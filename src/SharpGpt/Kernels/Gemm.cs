@@ -30,23 +30,22 @@ public static unsafe class Gemm
 
     /// <summary>
     /// C[M,N] = (accumulate ? C : 0) + op(A)[M,K] * op(B)[K,N] (+ bias[N] broadcast over rows, if bias != null),
-    /// then the epilogue, if any, on each finished block of C.
     /// All matrices row-major. transA=false: A is [M,K] with row stride lda; transA=true: A is stored [K,M] with row stride lda.
     /// transB=false: B is [K,N] with row stride ldb; transB=true: B is stored [N,K] with row stride ldb.
     /// </summary>
     public static void Sgemm(ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default) =>
-        Sgemm(GemmPath.Auto, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, epilogue);
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null) =>
+        Sgemm(GemmPath.Auto, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
 
     /// <summary>As the public overload, with the micro-kernel chosen by the caller (tests force each path).</summary>
     internal static void Sgemm(GemmPath path, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default) =>
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null) =>
         Sgemm(GemmKernel.For(path == GemmPath.Auto ? DefaultPath : path), runner, transA, transB, m, n, k,
-            a, lda, b, ldb, c, ldc, accumulate, bias, epilogue);
+            a, lda, b, ldb, c, ldc, accumulate, bias);
 
     /// <summary>As the public overload, with the micro-kernel and its blocking chosen by the caller.</summary>
     internal static void Sgemm(in GemmKernel kernel, ParallelRunner runner, bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null, GemmEpilogue epilogue = default)
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -66,7 +65,6 @@ public static unsafe class Gemm
         if (k == 0)
         {
             FillWithoutProduct(m, n, c, ldc, accumulate, bias);
-            ApplyEpilogue(epilogue.Row, epilogue.Aux, epilogue.Ld, c, ldc, m, n);
             return;
         }
 
@@ -85,7 +83,7 @@ public static unsafe class Gemm
         GemmWorkspace workspace = GemmWorkspace.Rent();
         try
         {
-            Run(kernel, workspace, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, epilogue);
+            Run(kernel, workspace, runner, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias);
         }
         finally
         {
@@ -95,7 +93,7 @@ public static unsafe class Gemm
 
     private static void Run(in GemmKernel kernel, GemmWorkspace workspace, ParallelRunner runner,
         bool transA, bool transB, int m, int n, int k,
-        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias, GemmEpilogue epilogue)
+        TypedPointer a, int lda, TypedPointer b, int ldb, float* c, int ldc, bool accumulate, float* bias)
     {
         var ctx = new Context
         {
@@ -120,9 +118,6 @@ public static unsafe class Gemm
             C = c,
             Ldc = ldc,
             Bias = bias,
-            Epilogue = epilogue.Row,
-            Aux = epilogue.Aux,
-            LdAux = epilogue.Ld,
         };
 
         // Share the smaller operand: it is packed once, up front, by all threads; each thread then
@@ -278,11 +273,6 @@ public static unsafe class Gemm
                         }
                     }
                 }
-
-                if (pc + kc == ctx->K)
-                {
-                    Epilogue(ctx, ctx->I0, ctx->MPanels * mr, jp0 * nr, (jp1 - jp0) * nr);
-                }
             }
         }
     }
@@ -319,11 +309,6 @@ public static unsafe class Gemm
                     {
                         Tile(ctx, kc, pc, local + (nint)(ip - ip0) * mr * kc, bp, ip * mr, ctx->J0 + jp * nr, load, bias, edge, edgeA);
                     }
-                }
-
-                if (pc + kc == ctx->K)
-                {
-                    Epilogue(ctx, ip0 * mr, (ip1 - ip0) * mr, ctx->J0, ctx->NPanels * nr);
                 }
             }
         }
@@ -418,23 +403,6 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>Runs the epilogue, if any, on a finished block of C (clipped to the matrix) while it is
-    /// still in cache: row by row, so each call covers many vectors.</summary>
-    private static void Epilogue(Context* ctx, int row0, int rows, int col0, int cols)
-    {
-        ApplyEpilogue(ctx->Epilogue, ctx->Aux + (((long)row0 * ctx->LdAux) + col0), ctx->LdAux, ctx->C + ((nint)row0 * ctx->Ldc) + col0, ctx->Ldc,
-            Math.Min(rows, ctx->M - row0), Math.Min(cols, ctx->N - col0));
-    }
-
-    /// <summary>row(c, aux, cols) for each of <paramref name="rows"/> rows; nothing when there is no epilogue.</summary>
-    private static void ApplyEpilogue(delegate*<float*, TypedPointer, int, void> row, TypedPointer aux, int ldAux, float* c, int ldc, int rows, int cols)
-    {
-        for (int r = 0; row != null && r < rows; r++)
-        {
-            row(c + ((nint)r * ldc), aux + ((long)r * ldAux), cols);
-        }
-    }
-
     /// <summary>Writes the valid corner of an edge tile with the same arithmetic as the kernel's store.</summary>
     private static void WriteEdge(float* tile, int nr, int rows, int cols, float* c, int ldc, bool load, float* bias)
     {
@@ -497,11 +465,6 @@ public static unsafe class Gemm
         public TypedPointer A, B;
         public float* C, Bias;
         public int Lda, Ldb, Ldc;
-
-        /// <summary>Applied to each finished block of C: row(c, aux, n), aux LdAux elements per row.</summary>
-        public delegate*<float*, TypedPointer, int, void> Epilogue;
-        public TypedPointer Aux;
-        public int LdAux;
 
         /// <summary>The operand packed up front: KC slices SliceStride floats apart.</summary>
         public float* Shared;

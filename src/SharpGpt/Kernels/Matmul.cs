@@ -16,21 +16,10 @@ public static unsafe class Matmul
     public static void Forward(ParallelRunner runner, float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
         => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, output, oc, accumulate: false, bias);
 
-    // derivative (N,OC), output (N,OC) <- inp (N,C), weight (OC,C), bias (OC); output = GELU(x), derivative = GELU'(x) for x = inp · W^T + bias, fused into the GEMM
-    public static void ForwardGelu(ParallelRunner runner, float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
-        => Gemm.Sgemm(runner, false, true, rows, oc, c, inp, c, weight, c, derivative, oc, accumulate: false, bias, GemmEpilogue.Gelu(output, oc));
-
     // dinp (N,C) = (overwritten), dweight (OC,C) +=, dbias (OC) += <- dout (N,OC), inp (N,C), weight (OC,C)
     public static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
-        => Backward(runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc, default);
-
-    // As Backward, for an input that is GELU(x): dx (N,C) = (dout · weight) ∘ inpDerivative, GELU'(x) from ForwardGelu, fused into the GEMM
-    public static void BackwardGelu(ParallelRunner runner, float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpDerivative, TypedPointer weight, int rows, int c, int oc)
-        => Backward(runner, dx, dweight, dbias, dout, inp, weight, rows, c, oc, GemmEpilogue.GeluBackward(inpDerivative, c));
-
-    private static void Backward(ParallelRunner runner, float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc, GemmEpilogue dinpEpilogue)
     {
-        Gemm.Sgemm(runner, false, false, rows, c, oc, dout, oc, weight, c, dinp, c, accumulate: false, epilogue: dinpEpilogue);
+        Gemm.Sgemm(runner, false, false, rows, c, oc, dout, oc, weight, c, dinp, c, accumulate: false);
         Gemm.Sgemm(runner, true, false, oc, c, rows, dout, oc, inp, c, dweight, c, accumulate: true);
         if (dbias != null)
         {
