@@ -13,8 +13,8 @@ namespace SharpGpt.Kernels;
 /// </summary>
 internal static unsafe class GemmPacking
 {
-    /// <summary>How many rows ahead <see cref="PackCopy"/> prefetches its source.</summary>
-    private const int PrefetchRows = 8;
+    /// <summary>Source rows that the fp32 <c>PackCopy</c> packs per block (whole 64-byte lines of a 6- or 16-wide panel), and how far ahead the bf16 one prefetches.</summary>
+    private const int RowBlock = 8;
 
     /// <summary>
     /// Source element (r, p) sits at <c>src[r * ld + p]</c> (k is contiguous): writes
@@ -60,8 +60,10 @@ internal static unsafe class GemmPacking
     /// <summary>
     /// Source element (p, j) sits at <c>src[p * ld + j]</c> (lanes are contiguous): packs
     /// <c>ceil(cols / width)</c> consecutive panels, panel q at <c>dest + q * width * kc</c> holding
-    /// columns [q * width, (q + 1) * width) with zeros past <paramref name="cols"/>. Walks the
-    /// source row by row so that all panels of a chunk are read as one sequential stream.
+    /// columns [q * width, (q + 1) * width) with zeros past <paramref name="cols"/>. Works in blocks
+    /// of <see cref="RowBlock"/> source rows, panel by panel within a block, so each panel's part
+    /// of the block (whole cache lines) is written in one go: panels lie a multiple of 4 KiB apart,
+    /// and a row-by-row walk kept dozens of half-written lines in the same few L1 sets.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackCopy(float* src, nint ld, int cols, int width, int kc, float* dest)
@@ -69,41 +71,66 @@ internal static unsafe class GemmPacking
         int full = cols / width;
         int rest = cols - full * width;
         nint panelStride = (nint)width * kc;
-        for (int p = 0; p < kc; p++)
+
+        // Panels narrower than a vector (the AVX2 kernel's six-row A panels) copy each row as one
+        // 8-float vector whose overhang lands on the panel's next row, written right after; the
+        // block's last row, and any vector that would read past the source row, copy exactly.
+        bool overhang = width < 8 && Vector256.IsHardwareAccelerated;
+        int wide = overhang && cols >= 8 ? Math.Min(full, ((cols - 8) / width) + 1) : 0;
+        for (int p0 = 0; p0 < kc; p0 += RowBlock)
         {
-            float* s = src + p * ld;
-            float* d = dest + (nint)p * width;
+            int rows = Math.Min(RowBlock, kc - p0);
             if (Sse.IsSupported)
             {
                 // Rows are far apart (often in different pages), which defeats the hardware
-                // prefetchers; fetch the row PrefetchRows ahead, one request per cache line.
-                float* ahead = s + PrefetchRows * ld;
-                for (int j = 0; j < cols; j += 16)
+                // prefetchers; fetch the next block's rows, one request per cache line.
+                for (int p = 0; p < rows; p++)
                 {
-                    Sse.Prefetch0(ahead + j);
-                }
+                    float* ahead = src + ((p0 + RowBlock + p) * ld);
+                    for (int j = 0; j < cols; j += 16)
+                    {
+                        Sse.Prefetch0(ahead + j);
+                    }
 
-                Sse.Prefetch0(ahead + cols - 1);
+                    Sse.Prefetch0(ahead + cols - 1);
+                }
             }
 
             for (int q = 0; q < full; q++)
             {
-                CopyRow(s, d, width);
-                s += width;
-                d += panelStride;
+                float* s = src + (p0 * ld) + (q * width);
+                float* d = dest + (q * panelStride) + ((nint)p0 * width);
+                int p = 0;
+                if (q < wide)
+                {
+                    for (; p < rows - 1; p++, s += ld, d += width)
+                    {
+                        Vector256.Store(Vector256.Load(s), d);
+                    }
+                }
+
+                for (; p < rows; p++, s += ld, d += width)
+                {
+                    CopyRow(s, d, width);
+                }
             }
 
             if (rest > 0)
             {
-                int j = 0;
-                for (; j < rest; j++)
+                float* s = src + (p0 * ld) + (full * width);
+                float* d = dest + (full * panelStride) + ((nint)p0 * width);
+                for (int p = 0; p < rows; p++, s += ld, d += width)
                 {
-                    d[j] = s[j];
-                }
+                    int j = 0;
+                    for (; j < rest; j++)
+                    {
+                        d[j] = s[j];
+                    }
 
-                for (; j < width; j++)
-                {
-                    d[j] = 0f;
+                    for (; j < width; j++)
+                    {
+                        d[j] = 0f;
+                    }
                 }
             }
         }
@@ -212,8 +239,8 @@ internal static unsafe class GemmPacking
             float* d = dest + (nint)p * width;
             if (Sse.IsSupported)
             {
-                // As in the fp32 overload: one request per 64-byte line (32 bf16 values), PrefetchRows ahead.
-                ushort* ahead = s + PrefetchRows * ld;
+                // As in the fp32 overload: one request per 64-byte line (32 bf16 values), RowBlock ahead.
+                ushort* ahead = s + RowBlock * ld;
                 for (int j = 0; j < cols; j += 32)
                 {
                     Sse.Prefetch0(ahead + j);
