@@ -9,7 +9,9 @@ namespace SharpGpt.Kernels;
 /// Causal multi-head self-attention that never materialises the (T, T) score matrix (FlashAttention-2
 /// on the CPU). The forward walks the keys of each query tile in chunks with an online softmax and saves
 /// only the log-sum-exp of each row, so its state is (B, NH, T) rather than (B, NH, T, T). The backward
-/// recomputes the probabilities tile by tile from q, k and that log-sum-exp.
+/// recomputes the probabilities tile by tile from q, k and that log-sum-exp. Short sequences (up to
+/// <see cref="ShortSequenceLimit"/>) take a backward that holds one head's P and dS whole, at most
+/// 64 x 64 floats per worker: fewer, deeper products than tiles of 16 and no transposes of the results.
 /// <para>
 /// Every tile product is C (R x N) = A (R x K) · B (K x N) with A read by scalar broadcast (any layout,
 /// any stride) and B and C read as vectors along N, so the vectorised dimension is always a tile of
@@ -47,7 +49,7 @@ public static unsafe class FlashAttention
 
     /// <summary>Floats of backward scratch: a block for each worker thread, of which there are at most as many as (batch, head) parts; linear in T.</summary>
     public static long ScratchSize(int b, int t, int c, int nh, int tile = 0)
-        => (long)b * nh * BackwardPartFloats(t, c / nh, CheckTile(tile == 0 ? TileFor(t) : tile));
+        => (long)b * nh * (UsesWholeHeadBackward(t, c, nh, tile) ? ShortPartFloats(t, c / nh) : BackwardPartFloats(t, c / nh, CheckTile(tile == 0 ? TileFor(t) : tile)));
 
     // out (B,T,C), lse (B,NH,T) <- qkv (B,T,3C) with q, k, v each split into NH heads of C/NH
     public static void Forward(ParallelRunner runner, float* output, float* lse, float* qkv, int b, int t, int c, int nh, int tile = 0)
@@ -58,14 +60,121 @@ public static unsafe class FlashAttention
         runner.For(b * nh * tiles, &ForwardTile, &args);
     }
 
-    // dqkv (B,T,3C) = <- dout (B,T,C), qkv (B,T,3C), out (B,T,C), lse (B,NH,T); overwrites dqkv; scratch: ScratchSize floats
+    // dqkv (B,T,3C) = <- dout (B,T,C), qkv (B,T,3C), out (B,T,C), lse (B,NH,T); overwrites dqkv; scratch: ScratchSize floats.
+    // With no tile given, sequences of up to ShortSequenceLimit positions take the whole-head backward.
     public static void Backward(ParallelRunner runner, float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* lse,
         int b, int t, int c, int nh, int tile = 0)
     {
+        if (UsesWholeHeadBackward(t, c, nh, tile))
+        {
+            var shortArgs = new Args { DQkv = dqkv, Scratch = scratch, DOut = dout, Qkv = qkv, Out = output, Lse = lse, B = b, T = t, C = c, NH = nh };
+            runner.For(Math.Min(runner.Threads, b * nh), &BackwardShortWorker, &shortArgs);
+            return;
+        }
+
         tile = tile == 0 ? TileFor(t) : tile;
         int tiles = (t + CheckTile(tile) - 1) / tile;
         var args = new Args { DQkv = dqkv, Scratch = scratch, DOut = dout, Qkv = qkv, Out = output, Lse = lse, B = b, T = t, C = c, NH = nh, Tile = tile, Tiles = tiles };
         runner.For(Math.Min(runner.Threads, b * nh), &BackwardWorker, &args);
+    }
+
+    /// <summary>Sequences of at most this many positions take the whole-head backward when no tile is given: a head's P and dS fit in scratch as (query, key) rows.</summary>
+    public const int ShortSequenceLimit = 64;
+
+    /// <summary>Whether <see cref="Backward"/> takes the whole-head path: no tile given, T up to <see cref="ShortSequenceLimit"/>, heads of whole vectors (the results are written as vectors straight into dqkv's rows).</summary>
+    internal static bool UsesWholeHeadBackward(int t, int c, int nh, int tile) => tile == 0 && t <= ShortSequenceLimit && (c / nh) % Vector<float>.Count == 0;
+
+    private static long ShortPartFloats(int t, int hs)
+    {
+        int tp = Pad(t);
+        return (2L * Align((long)hs * tp)) + (2L * Align((long)t * tp)) + Align(t);
+    }
+
+    private static void BackwardShortWorker(int slot, void* p)
+    {
+        var a = (Args*)p;
+        float* scratch = a->Scratch + (slot * ShortPartFloats(a->T, a->C / a->NH));
+        int part;
+        while ((part = Interlocked.Increment(ref a->Next) - 1) < a->B * a->NH)
+        {
+            BackwardShortHead(a, part, scratch);
+        }
+    }
+
+    /// <summary>
+    /// One (batch, head) of a short sequence with the whole (T, Tp) P and dS in scratch: S and dP row
+    /// block by row block (four queries up to their last visible key's vector), dS = scale P (dP - D);
+    /// then dV = Pt dO and dK = dSt Q a block of four keys at a time over the queries from the block on,
+    /// and dQ = dS K over the visible keys, each written straight into its rows of dqkv.
+    /// </summary>
+    private static void BackwardShortHead(Args* a, int part, float* scratch)
+    {
+        int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, w = Vector<float>.Count, tp = Pad(t);
+        int b = part / nh, h = part % nh;
+        float scale = 1f / MathF.Sqrt(hs);
+        float* kt = scratch, vt = kt + Align((long)hs * tp), pm = vt + Align((long)hs * tp), ds = pm + Align((long)t * tp), dd = ds + Align((long)t * tp);
+
+        long head = ((long)b * t * c3) + (h * hs);
+        float* q = a->Qkv + head, k = q + c, v = q + (2 * c);
+        float* dqOut = a->DQkv + head, dkOut = dqOut + c, dvOut = dqOut + (2 * c);
+        float* dout = a->DOut + ((long)b * t * c) + (h * hs), o = a->Out + ((long)b * t * c) + (h * hs);
+        float* lse = a->Lse + ((long)part * t);
+
+        for (int i = 0; i < t; i++)
+        {
+            dd[i] = Dot(dout + ((long)i * c), o + ((long)i * c), hs);
+        }
+
+        if (tp != t)
+        {
+            new Span<float>(kt, hs * tp).Clear();
+            new Span<float>(vt, hs * tp).Clear();
+        }
+
+        Transpose(kt, tp, k, c3, t, hs);
+        Transpose(vt, tp, v, c3, t, hs);
+        var vscale = new Vector<float>(scale);
+        var iota = IndicesF();
+        for (int r0 = 0; r0 < t; r0 += 4)
+        {
+            int rows = Math.Min(4, t - r0), n = Pad(r0 + rows);
+            float* pr0 = pm + (r0 * tp), dr0 = ds + (r0 * tp);
+            TileProduct(pr0, tp, q + ((long)r0 * c3), c3, 1, kt, tp, rows, hs, n, accumulate: false);
+            TileProduct(dr0, tp, dout + ((long)r0 * c), c, 1, vt, tp, rows, hs, n, accumulate: false);
+            for (int r = 0; r < rows; r++)
+            {
+                float* pr = pr0 + (r * tp), dr = dr0 + (r * tp);
+                int x = r0 + r;
+                var lr = new Vector<float>(lse[x]);
+                var drow = new Vector<float>(dd[x]);
+                for (int cc = 0; cc < n; cc += w)
+                {
+                    var pv = VectorMath.Exp((Vector.Load(pr + cc) * vscale) - lr);
+                    if (cc + w - 1 > x)
+                    {
+                        pv = Vector.ConditionalSelect(Vector.GreaterThan(iota, new Vector<float>(x - cc)), Vector<float>.Zero, pv);
+                    }
+
+                    pv.Store(pr + cc);
+                    (pv * (Vector.Load(dr + cc) - drow) * vscale).Store(dr + cc);
+                }
+            }
+        }
+
+        // dV (keys, hs) = Pt dO and dK = dSt Q: keys j0.. j0+3 over queries from j0 on (P and dS are zero above the diagonal)
+        for (int j0 = 0; j0 < t; j0 += 4)
+        {
+            int rows = Math.Min(4, t - j0);
+            TileProduct(dvOut + ((long)j0 * c3), c3, pm + (j0 * tp) + j0, 1, tp, dout + ((long)j0 * c), c, rows, t - j0, hs, accumulate: false);
+            TileProduct(dkOut + ((long)j0 * c3), c3, ds + (j0 * tp) + j0, 1, tp, q + ((long)j0 * c3), c3, rows, t - j0, hs, accumulate: false);
+        }
+
+        // dQ (queries, hs) = dS K over the visible keys
+        for (int i0 = 0; i0 < t; i0 += 4)
+        {
+            int rows = Math.Min(4, t - i0);
+            TileProduct(dqOut + ((long)i0 * c3), c3, ds + (i0 * tp), tp, 1, k, c3, rows, i0 + rows, hs, accumulate: false);
+        }
     }
 
     private static int CheckTile(int tile)

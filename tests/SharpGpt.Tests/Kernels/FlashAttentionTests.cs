@@ -165,6 +165,40 @@ public sealed unsafe class FlashAttentionTests
         AssertCloseToScale(g, r.DQkv, 1e-4, "dqkv");
     }
 
+    /// <summary>The whole-head backward (no tile given, short sequences, heads of whole vectors): head sizes in vector widths, so the cases mean the same on AVX2 and AVX-512.</summary>
+    [Theory]
+    [InlineData(1, 1, 1, 2, 1)]     // a single position
+    [InlineData(2, 2, 13, 2, 1)]    // T not a multiple of the vector width: padded key columns
+    [InlineData(1, 1, 8, 1, 2)]     // two vectors per head
+    [InlineData(2, 1, 21, 3, 1)]    // three heads, four-row blocks with a remainder
+    public void WholeHeadBackward_MatchesFiniteDifferences(int threads, int b, int t, int nh, int hsWidths)
+    {
+        int c = nh * hsWidths * W;
+        Assert.True(FlashAttention.UsesWholeHeadBackward(t, c, nh, tile: 0));
+        var d = MakeData(b, t, c, nh, seed: 3000 + (b * 100) + t + c + nh);
+        var g = NumericalGradient(x => Dot(d.DOut, Reference(x, b, t, c, nh)), d.Qkv);
+
+        var r = RunFlash(threads, d, tile: 0);
+
+        AssertCloseToScale(g, r.DQkv, 1e-4, "dqkv");
+    }
+
+    /// <summary>The whole-head backward at the default model's size (T = 64, hs = 32) and the longest sequence it takes, against plain attention, and deterministic across thread counts.</summary>
+    [Theory]
+    [InlineData(6, 64, 128, 4)]
+    [InlineData(2, FlashAttention.ShortSequenceLimit - 3, 64, 2)]
+    public void WholeHeadBackward_MatchesPlainAttention(int b, int t, int c, int nh)
+    {
+        Assert.True(FlashAttention.UsesWholeHeadBackward(t, c, nh, tile: 0));
+        Assert.False(FlashAttention.UsesWholeHeadBackward(FlashAttention.ShortSequenceLimit + 1, c, nh, tile: 0));
+        var d = MakeData(b, t, c, nh, seed: 4000 + t + c + nh);
+        var plain = Run(2, d);
+        var one = RunFlash(1, d, tile: 0);
+        var two = RunFlash(2, d, tile: 0);
+        AssertCloseToScale(ToDouble(plain.DQkv), one.DQkv, 1e-5, "dqkv vs plain attention");
+        AssertBitIdentical(one.DQkv, two.DQkv, "dqkv, 1 vs 2 threads");
+    }
+
     [Theory]
     [InlineData(1, 1, 1, 20, 4, 0)]
     [InlineData(2, 2, 7, 20, 2, 1)]
@@ -262,8 +296,8 @@ public sealed unsafe class FlashAttentionTests
             Assert.Throws<ArgumentOutOfRangeException>(() => FlashAttention.ScratchSize(1, 8, 8, 1, tile));
         }
 
-        // 0 asks for the tile that suits the sequence length.
-        Assert.Equal(FlashAttention.ScratchSize(1, 64, 8, 1, FlashAttention.ShortSequenceTile), FlashAttention.ScratchSize(1, 64, 8, 1, 0));
+        // 0 asks for the tile that suits the sequence length (heads of 5 floats: not the whole-head backward).
+        Assert.Equal(FlashAttention.ScratchSize(1, 64, 10, 2, FlashAttention.ShortSequenceTile), FlashAttention.ScratchSize(1, 64, 10, 2, 0));
         Assert.Equal(FlashAttention.ScratchSize(1, 65, 8, 1, FlashAttention.DefaultTile), FlashAttention.ScratchSize(1, 65, 8, 1, 0));
     }
 }
