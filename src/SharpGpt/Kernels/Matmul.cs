@@ -24,28 +24,68 @@ public static unsafe class Matmul
         if (dbias != null)
         {
             var args = new Args { DBias = dbias, DOut = dout, Rows = rows, OC = oc };
-            args.Chunk = Math.Max(64, (oc / (runner.Threads * 4) + 7) & ~7);
+            args.Chunk = Math.Max(64, ((oc / (runner.Threads * 4)) + 63) & ~63); // whole blocks of eight vectors (AVX2)
             runner.For((oc + args.Chunk - 1) / args.Chunk, &BiasBackwardSlice, &args);
         }
     }
 
+    /// <summary>dbias[j] += sum over rows of dout[r, j] for this part's columns: blocks of eight vectors
+    /// summed down all the rows in registers and added to dbias once, rather than a load, add and
+    /// store of dbias for every row.</summary>
     private static void BiasBackwardSlice(int part, void* p)
     {
         var a = (Args*)p;
-        int start = part * a->Chunk, end = Math.Min(a->OC, start + a->Chunk);
-        for (int r = 0; r < a->Rows; r++)
+        int start = part * a->Chunk, end = Math.Min(a->OC, start + a->Chunk), w = Vector<float>.Count, oc = a->OC;
+        int i = start;
+        for (; i <= end - (8 * w); i += 8 * w)
         {
-            float* d = a->DOut + ((long)r * a->OC);
-            int i = start;
-            for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
+            Vector<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            float* d = a->DOut + i;
+            for (int r = 0; r < a->Rows; r++, d += oc)
             {
-                Vector.Store(Vector.Load(a->DBias + i) + Vector.Load(d + i), a->DBias + i);
+                s0 += Vector.Load(d);
+                s1 += Vector.Load(d + w);
+                s2 += Vector.Load(d + (2 * w));
+                s3 += Vector.Load(d + (3 * w));
+                s4 += Vector.Load(d + (4 * w));
+                s5 += Vector.Load(d + (5 * w));
+                s6 += Vector.Load(d + (6 * w));
+                s7 += Vector.Load(d + (7 * w));
             }
 
-            for (; i < end; i++)
+            float* db = a->DBias + i;
+            (Vector.Load(db) + s0).Store(db);
+            (Vector.Load(db + w) + s1).Store(db + w);
+            (Vector.Load(db + (2 * w)) + s2).Store(db + (2 * w));
+            (Vector.Load(db + (3 * w)) + s3).Store(db + (3 * w));
+            (Vector.Load(db + (4 * w)) + s4).Store(db + (4 * w));
+            (Vector.Load(db + (5 * w)) + s5).Store(db + (5 * w));
+            (Vector.Load(db + (6 * w)) + s6).Store(db + (6 * w));
+            (Vector.Load(db + (7 * w)) + s7).Store(db + (7 * w));
+        }
+
+        for (; i <= end - w; i += w)
+        {
+            var sum = Vector<float>.Zero;
+            float* d = a->DOut + i;
+            for (int r = 0; r < a->Rows; r++, d += oc)
             {
-                a->DBias[i] += d[i];
+                sum += Vector.Load(d);
             }
+
+            (Vector.Load(a->DBias + i) + sum).Store(a->DBias + i);
+        }
+
+        for (; i < end; i++)
+        {
+            float sum = 0;
+            float* d = a->DOut + i;
+            for (int r = 0; r < a->Rows; r++, d += oc)
+            {
+                sum += *d;
+            }
+
+            a->DBias[i] += sum;
         }
     }
 }
