@@ -110,20 +110,10 @@ public static unsafe class FlashAttention
     private static void BackwardShortHead(Args* a, int part, float* scratch)
     {
         int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, w = Vector<float>.Count, tp = Pad(t);
-        int b = part / nh, h = part % nh;
         float scale = 1f / MathF.Sqrt(hs);
         float* kt = scratch, vt = kt + Align((long)hs * tp), pm = vt + Align((long)hs * tp), ds = pm + Align((long)t * tp), dd = ds + Align((long)t * tp);
-
-        long head = ((long)b * t * c3) + (h * hs);
-        float* q = a->Qkv + head, k = q + c, v = q + (2 * c);
-        float* dqOut = a->DQkv + head, dkOut = dqOut + c, dvOut = dqOut + (2 * c);
-        float* dout = a->DOut + ((long)b * t * c) + (h * hs), o = a->Out + ((long)b * t * c) + (h * hs);
-        float* lse = a->Lse + ((long)part * t);
-
-        for (int i = 0; i < t; i++)
-        {
-            dd[i] = Dot(dout + ((long)i * c), o + ((long)i * c), hs);
-        }
+        var head = new HeadSlices(a, part, dd);
+        float* q = head.Q, k = head.K, v = head.V, dqOut = head.DQ, dkOut = head.DK, dvOut = head.DV, dout = head.DOut, lse = head.Lse;
 
         if (tp != t)
         {
@@ -388,7 +378,7 @@ public static unsafe class FlashAttention
     private static void BackwardHead(Args* a, int part, float* scratch)
     {
         int t = a->T, c = a->C, nh = a->NH, hs = c / nh, c3 = 3 * c, bt = a->Tile, w = Vector<float>.Count;
-        int b = part / nh, h = part % nh, hsp = Pad(hs), qc = ChunkFor(QueryChunk, t, bt);
+        int hsp = Pad(hs), qc = ChunkFor(QueryChunk, t, bt);
         float scale = 1f / MathF.Sqrt(hs);
 
         // dQ (T, hsp), D (T), Kt, Vt, dKt, dVt (hs, bt), Kp (bt, hsp), S/P, dP/dS (qc, bt)
@@ -396,18 +386,8 @@ public static unsafe class FlashAttention
         float* dd = dq + Align((long)t * hsp);
         float* kt = dd + Align(t), vt = kt + Align(hs * bt), dkt = vt + Align(hs * bt), dvt = dkt + Align(hs * bt);
         float* kp = dvt + Align(hs * bt), sp = kp + Align(bt * hsp), ds = sp + Align(qc * bt);
-
-        long head = ((long)b * t * c3) + (h * hs);
-        float* q = a->Qkv + head, k = q + c, v = q + (2 * c);
-        float* dqOut = a->DQkv + head, dkOut = dqOut + c, dvOut = dqOut + (2 * c);
-        float* dout = a->DOut + ((long)b * t * c) + (h * hs), o = a->Out + ((long)b * t * c) + (h * hs);
-        float* lse = a->Lse + ((long)part * t);
-
-        // D_i = dO_i · O_i, the softmax backward's row term
-        for (int i = 0; i < t; i++)
-        {
-            dd[i] = Dot(dout + ((long)i * c), o + ((long)i * c), hs);
-        }
+        var head = new HeadSlices(a, part, dd);
+        float* q = head.Q, k = head.K, v = head.V, dqOut = head.DQ, dkOut = head.DK, dvOut = head.DV, dout = head.DOut, lse = head.Lse;
 
         new Span<float>(dq, t * hsp).Clear();
         var vscale = new Vector<float>(scale);
@@ -486,6 +466,35 @@ public static unsafe class FlashAttention
         for (int i = 0; i < t; i++)
         {
             new Span<float>(dq + ((long)i * hsp), hs).CopyTo(new Span<float>(dqOut + ((long)i * c3), hs));
+        }
+    }
+
+    /// <summary>
+    /// One (batch, head)'s slices for a backward: q, k, v and their gradients in the (B, T, 3C) rows, dO in
+    /// the (B, T, C) rows and the head's log-sum-exp; the constructor also writes D_i = dO_i · O_i, the
+    /// softmax backward's row term, for every row.
+    /// </summary>
+    private readonly struct HeadSlices
+    {
+        public readonly float* Q, K, V, DQ, DK, DV, DOut, Lse;
+
+        public HeadSlices(Args* a, int part, float* rowTerms)
+        {
+            int t = a->T, c = a->C, hs = c / a->NH, b = part / a->NH, h = part % a->NH;
+            long qkv = ((long)b * t * 3 * c) + (h * hs), rows = ((long)b * t * c) + (h * hs);
+            Q = a->Qkv + qkv;
+            K = Q + c;
+            V = Q + (2 * c);
+            DQ = a->DQkv + qkv;
+            DK = DQ + c;
+            DV = DQ + (2 * c);
+            DOut = a->DOut + rows;
+            Lse = a->Lse + ((long)part * t);
+            float* o = a->Out + rows;
+            for (int i = 0; i < t; i++)
+            {
+                rowTerms[i] = Dot(DOut + ((long)i * c), o + ((long)i * c), hs);
+            }
         }
     }
 
