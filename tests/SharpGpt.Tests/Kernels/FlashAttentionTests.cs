@@ -115,6 +115,22 @@ public sealed unsafe class FlashAttentionTests
         AssertClose(expectedLse, r.Lse, 1e-6, 1e-6, "lse");
     }
 
+    /// <summary>With no tile given, a sequence of up to 64 positions is one query tile; longer ones take the default tile.</summary>
+    [Theory]
+    [InlineData(1, 1, 1, 20, 4)]    // one position
+    [InlineData(2, 2, 37, 20, 2)]   // hs 10: a vector and a tail; T not a multiple of the vector width
+    [InlineData(1, 2, 64, 128, 4)]  // the default run's shape
+    [InlineData(2, 1, 65, 64, 1)]   // just past the limit: tiles of 32
+    public void Forward_DefaultTile_MatchesDoubleReference(int threads, int b, int t, int c, int nh)
+    {
+        Assert.Equal(t <= FlashAttention.ShortSequenceLimit ? (t + W - 1) / W * W : FlashAttention.DefaultTile, FlashAttention.ForwardTileFor(t));
+        var d = MakeData(b, t, c, nh, seed: 500 + (b * 100) + t + c + nh);
+        var r = RunFlash(threads, d, tile: 0);
+
+        AssertCloseToScale(Reference(d.Qkv, b, t, c, nh), r.Out, 1e-5, "out");
+        AssertClose(ReferenceLse(d.Qkv, b, t, c, nh), r.Lse, 1e-6, 1e-6, "lse");
+    }
+
     [Theory]
     [InlineData(1, 2, 7, 20, 2, 1)]
     [InlineData(2, 1, 33, 20, 4, 0)]
@@ -195,7 +211,9 @@ public sealed unsafe class FlashAttentionTests
         var plain = Run(2, d);
         var one = RunFlash(1, d, tile: 0);
         var two = RunFlash(2, d, tile: 0);
+        AssertCloseToScale(ToDouble(plain.Out), one.Out, 2e-6, "out vs plain attention (the forward's default tile: the whole sequence)");
         AssertCloseToScale(ToDouble(plain.DQkv), one.DQkv, 1e-5, "dqkv vs plain attention");
+        AssertBitIdentical(one.Out, two.Out, "out, 1 vs 2 threads");
         AssertBitIdentical(one.DQkv, two.DQkv, "dqkv, 1 vs 2 threads");
     }
 
@@ -223,8 +241,8 @@ public sealed unsafe class FlashAttentionTests
     public void CpuKernels_DefaultsToFlashAndOverwritesDQkv(int threads)
     {
         var d = MakeData(2, 37, 40, 4, seed: 19);
-        var direct = RunFlash(threads, d, FlashAttention.TileFor(d.T));
-        var wrapped = RunFlash(threads, d, FlashAttention.TileFor(d.T), viaCpuKernels: true);
+        var direct = RunFlash(threads, d, tile: 0);
+        var wrapped = RunFlash(threads, d, tile: 0, viaCpuKernels: true);
         AssertBitIdentical(direct.Out, wrapped.Out, "out");
         AssertBitIdentical(direct.Lse, wrapped.Lse, "lse");
         AssertBitIdentical(direct.DQkv, wrapped.DQkv, "dqkv");
