@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace SharpGpt.Kernels;
 
 /// <summary>
-/// Causal multi-head self-attention that never materialises the (T, T) score matrix (FlashAttention-2
+/// Causal multi-head self-attention that never materialises a long sequence's (T, T) score matrix (FlashAttention-2
 /// on the CPU). The forward walks the keys of each query tile in chunks with an online softmax and saves
 /// only the log-sum-exp of each row, so its state is (B, NH, T) rather than (B, NH, T, T). The backward
 /// recomputes the probabilities tile by tile from q, k and that log-sum-exp. Short sequences (up to
@@ -47,6 +47,10 @@ public static unsafe class FlashAttention
     {
         public float* Out, Lse, Qkv, DQkv, DOut, Scratch;
         public int B, T, C, NH, Tile, Tiles, Next;
+
+        /// <summary>The backward's work on one (batch, head) in a worker's scratch block of PartFloats floats.</summary>
+        public delegate*<Args*, int, float*, void> Head;
+        public long PartFloats;
     }
 
     /// <summary>Floats of saved state per layer: the log-sum-exp of every row, (B, NH, T).</summary>
@@ -54,7 +58,7 @@ public static unsafe class FlashAttention
 
     /// <summary>Floats of backward scratch: a block for each worker thread, of which there are at most as many as (batch, head) parts; linear in T.</summary>
     public static long ScratchSize(int b, int t, int c, int nh, int tile = 0)
-        => (long)b * nh * (UsesWholeHeadBackward(t, c, nh, tile) ? ShortPartFloats(t, c / nh) : BackwardPartFloats(t, c / nh, CheckTile(tile == 0 ? TileFor(t) : tile)));
+        => (long)b * nh * PartFloats(t, c, nh, tile);
 
     // out (B,T,C), lse (B,NH,T) <- qkv (B,T,3C) with q, k, v each split into NH heads of C/NH
     public static void Forward(ParallelRunner runner, float* output, float* lse, float* qkv, int b, int t, int c, int nh, int tile = 0)
@@ -70,16 +74,18 @@ public static unsafe class FlashAttention
     public static void Backward(ParallelRunner runner, float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* lse,
         int b, int t, int c, int nh, int tile = 0)
     {
+        var args = new Args { DQkv = dqkv, Scratch = scratch, DOut = dout, Qkv = qkv, Out = output, Lse = lse, B = b, T = t, C = c, NH = nh, PartFloats = PartFloats(t, c, nh, tile) };
         if (UsesWholeHeadBackward(t, c, nh, tile))
         {
-            var shortArgs = new Args { DQkv = dqkv, Scratch = scratch, DOut = dout, Qkv = qkv, Out = output, Lse = lse, B = b, T = t, C = c, NH = nh };
-            runner.For(Math.Min(runner.Threads, b * nh), &BackwardShortWorker, &shortArgs);
-            return;
+            args.Head = &BackwardShortHead;
+        }
+        else
+        {
+            args.Tile = tile == 0 ? TileFor(t) : tile;
+            args.Tiles = (t + args.Tile - 1) / args.Tile;
+            args.Head = &BackwardHead;
         }
 
-        tile = tile == 0 ? TileFor(t) : tile;
-        int tiles = (t + CheckTile(tile) - 1) / tile;
-        var args = new Args { DQkv = dqkv, Scratch = scratch, DOut = dout, Qkv = qkv, Out = output, Lse = lse, B = b, T = t, C = c, NH = nh, Tile = tile, Tiles = tiles };
         runner.For(Math.Min(runner.Threads, b * nh), &BackwardWorker, &args);
     }
 
@@ -89,21 +95,15 @@ public static unsafe class FlashAttention
     /// <summary>Whether <see cref="Backward"/> takes the whole-head path: no tile given, T up to <see cref="ShortSequenceLimit"/>, heads of whole vectors (the results are written as vectors straight into dqkv's rows).</summary>
     internal static bool UsesWholeHeadBackward(int t, int c, int nh, int tile) => tile == 0 && t <= ShortSequenceLimit && (c / nh) % Vector<float>.Count == 0;
 
+    /// <summary>Floats of one worker's backward scratch block, for the path <see cref="Backward"/> takes with this tile.</summary>
+    private static long PartFloats(int t, int c, int nh, int tile) => UsesWholeHeadBackward(t, c, nh, tile)
+        ? ShortPartFloats(t, c / nh)
+        : BackwardPartFloats(t, c / nh, CheckTile(tile == 0 ? TileFor(t) : tile));
+
     private static long ShortPartFloats(int t, int hs)
     {
         int tp = Pad(t);
         return (2L * Align((long)hs * tp)) + (2L * Align((long)t * tp)) + Align(t);
-    }
-
-    private static void BackwardShortWorker(int slot, void* p)
-    {
-        var a = (Args*)p;
-        float* scratch = a->Scratch + (slot * ShortPartFloats(a->T, a->C / a->NH));
-        int part;
-        while ((part = Interlocked.Increment(ref a->Next) - 1) < a->B * a->NH)
-        {
-            BackwardShortHead(a, part, scratch);
-        }
     }
 
     /// <summary>
@@ -365,11 +365,11 @@ public static unsafe class FlashAttention
     private static void BackwardWorker(int slot, void* p)
     {
         var a = (Args*)p;
-        float* scratch = a->Scratch + (slot * BackwardPartFloats(a->T, a->C / a->NH, a->Tile));
+        float* scratch = a->Scratch + (slot * a->PartFloats);
         int part;
         while ((part = Interlocked.Increment(ref a->Next) - 1) < a->B * a->NH)
         {
-            BackwardHead(a, part, scratch);
+            a->Head(a, part, scratch);
         }
     }
 
