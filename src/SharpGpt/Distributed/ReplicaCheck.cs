@@ -1,4 +1,4 @@
-using SharpGpt.Kernels;
+using SharpGpt.Model;
 using SharpGpt.Training;
 
 namespace SharpGpt.Distributed;
@@ -10,9 +10,14 @@ namespace SharpGpt.Distributed;
 public static unsafe class ReplicaCheck
 {
     /// <summary>Throws on every rank, naming how many ranks differ from rank 0, when the weights are not identical.</summary>
-    public static ulong RequireIdenticalWeights(NativeBuffer weights, ICollectives collectives, string when)
+    public static ulong RequireIdenticalWeights(GptModel model, ICollectives collectives, string when)
     {
-        ulong mine = Checksum(weights.Pointer, weights.Length);
+        ulong mine;
+        using (var weights = model.ReadParameters())
+        {
+            mine = Checksum(weights.Pointer, weights.Length);
+        }
+
         ulong reference = mine;
         collectives.Broadcast(&reference, sizeof(ulong), root: 0);
         Span<double> differing = [mine == reference ? 0 : 1];

@@ -166,9 +166,9 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
     {
         long start = source.Position, bytes = _model.Layout.Total * sizeof(float);
         source.Seek(start + (_start * sizeof(float)), SeekOrigin.Begin);
-        BinaryHeader.ReadFloats(source, _m.Pointer, _end - _start);
+        DeviceMemoryExtensions.ReadHostFloats(source, _m.Pointer, _end - _start);
         source.Seek(start + bytes + (_start * sizeof(float)), SeekOrigin.Begin);
-        BinaryHeader.ReadFloats(source, _v.Pointer, _end - _start);
+        DeviceMemoryExtensions.ReadHostFloats(source, _v.Pointer, _end - _start);
         source.Seek(start + (2 * bytes), SeekOrigin.Begin);
     }
 
@@ -189,7 +189,7 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
         for (int r = 0; r < _collectives.WorldSize; r++)
         {
             var (start, end) = ThreadCollectives.Slice(_model.Layout.Total, r, _collectives.WorldSize);
-            BinaryHeader.WriteFloats(destination, slices[r], end - start);
+            DeviceMemoryExtensions.WriteHostFloats(destination, slices[r], end - start);
         }
     }
 

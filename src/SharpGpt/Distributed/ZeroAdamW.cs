@@ -106,7 +106,7 @@ public sealed unsafe class ZeroAdamW : IDistributedOptimizer
                 _collectives.AllGather(staging.Pointer, round.Counts);
                 if (destination is not null)
                 {
-                    BinaryHeader.WriteFloats(destination, staging.Pointer, round.Length);
+                    DeviceMemoryExtensions.WriteHostFloats(destination, staging.Pointer, round.Length);
                 }
             }
         }
@@ -120,7 +120,7 @@ public sealed unsafe class ZeroAdamW : IDistributedOptimizer
             foreach (var round in Partition.Rounds)
             {
                 source.Seek(at + ((round.Start + round.Offset) * sizeof(float)), SeekOrigin.Begin);
-                BinaryHeader.ReadFloats(source, moments.Pointer + round.LocalStart, round.Counts[_collectives.Rank]);
+                DeviceMemoryExtensions.ReadHostFloats(source, moments.Pointer + round.LocalStart, round.Counts[_collectives.Rank]);
             }
         }
 

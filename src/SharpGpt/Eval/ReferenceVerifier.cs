@@ -32,18 +32,21 @@ public static unsafe class ReferenceVerifier
 
         int v = config.VocabSize, vp = config.PaddedVocabSize, rows = state.B * state.T;
         var logits = new Difference("logits", VerificationReport.LogitTolerance);
-        float* ours = model.Logits;
-        for (int r = 0; r < rows; r++)
+        using (var ours = model.ReadLogits())
         {
-            for (int i = 0; i < v; i++)
+            for (int r = 0; r < rows; r++)
             {
-                logits.Add(((long)r * v) + i, ours[((long)r * vp) + i], state.ExpectedLogits[((long)r * v) + i]);
+                for (int i = 0; i < v; i++)
+                {
+                    logits.Add(((long)r * v) + i, ours.Pointer[((long)r * vp) + i], state.ExpectedLogits[((long)r * v) + i]);
+                }
             }
         }
 
         model.Backward(1f / model.TargetCount);
         var layout = model.Layout;
-        float* grads = model.Gradients.Pointer;
+        using var ourGradients = model.ReadGradients();
+        float* grads = ourGradients.Pointer;
         var gradients = new List<TensorDifference>();
         for (int t = 0; t < ParameterLayout.TensorCount; t++)
         {

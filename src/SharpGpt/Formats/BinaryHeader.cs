@@ -31,25 +31,4 @@ internal static class BinaryHeader
             throw new InvalidDataException($"{path}: {kind}: {stream.Length} bytes, expected {expected} ({detail}).");
         }
     }
-
-    /// <summary>Reads count floats into unmanaged memory in chunks (the buffer may exceed 2 GiB).</summary>
-    public static unsafe void ReadFloats(Stream stream, float* destination, long count)
-    {
-        const int chunk = 1 << 26;
-        for (long done = 0; done < count; done += chunk)
-        {
-            int n = (int)Math.Min(chunk, count - done);
-            stream.ReadExactly(new Span<byte>(destination + done, n * sizeof(float)));
-        }
-    }
-
-    public static unsafe void WriteFloats(Stream stream, float* source, long count)
-    {
-        const int chunk = 1 << 26;
-        for (long done = 0; done < count; done += chunk)
-        {
-            int n = (int)Math.Min(chunk, count - done);
-            stream.Write(new ReadOnlySpan<byte>(source + done, n * sizeof(float)));
-        }
-    }
 }

@@ -78,7 +78,8 @@ public static unsafe partial class HuggingFaceGpt2
         var model = new GptModel(plan.Config, kernels);
         try
         {
-            var p = model.Parameters.Pointer;
+            using var host = model.EditParameters(keepCurrent: false);
+            var p = host.Pointer;
             foreach (var slot in Slots(plan.Config, plan.Prefix))
             {
                 var tensor = file.Tensors[slot.Name];
@@ -99,7 +100,7 @@ public static unsafe partial class HuggingFaceGpt2
 
             if (file.Tensors.TryGetValue(LmHead, out var lmHead))
             {
-                CheckTied(file, lmHead, model);
+                CheckTied(file, lmHead, new ParameterTensors(p, model.Layout).Wte, model.Config.Channels);
             }
 
             var dtypes = file.Tensors.Values.Where(t => !plan.Ignored.Contains(t.Name)).Select(t => t.DType).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -120,7 +121,8 @@ public static unsafe partial class HuggingFaceGpt2
     {
         Directory.CreateDirectory(directory);
         var config = model.Config;
-        float* p = model.Parameters.Pointer;
+        using var weights = model.ReadParameters();
+        float* p = weights.Pointer;
         var sources = new List<SafeTensorSource>();
         foreach (var slot in Slots(config, Prefix))
         {
@@ -132,7 +134,7 @@ public static unsafe partial class HuggingFaceGpt2
             {
                 if (!transpose)
                 {
-                    BinaryHeader.WriteFloats(stream, start, count);
+                    DeviceMemoryExtensions.WriteHostFloats(stream, start, count);
                     return;
                 }
 
@@ -141,7 +143,7 @@ public static unsafe partial class HuggingFaceGpt2
                 fixed (float* s = stored)
                 {
                     Transpose(start, s, (int)shape[1], (int)shape[0]);
-                    BinaryHeader.WriteFloats(stream, s, count);
+                    DeviceMemoryExtensions.WriteHostFloats(stream, s, count);
                 }
             }));
         }
@@ -302,15 +304,14 @@ public static unsafe partial class HuggingFaceGpt2
         }
     }
 
-    private static void CheckTied(SafeTensorsFile file, SafeTensorInfo lmHead, GptModel model)
+    private static void CheckTied(SafeTensorsFile file, SafeTensorInfo lmHead, float* importedWte, int c)
     {
         float[] head = file.ReadFloats(lmHead);
-        var wte = new ReadOnlySpan<float>(model.Params.Wte, head.Length);
+        var wte = new ReadOnlySpan<float>(importedWte, head.Length);
         for (int i = 0; i < head.Length; i++)
         {
             if (BitConverter.SingleToInt32Bits(head[i]) != BitConverter.SingleToInt32Bits(wte[i]))
             {
-                int c = model.Config.Channels;
                 throw new InvalidDataException($"{file.Path}: lm_head.weight differs from wte.weight (first at row {i / c}, column {i % c}: {head[i]} vs {wte[i]}); "
                     + "this model ties the output layer to the token embedding, so an untied checkpoint cannot be imported.");
             }

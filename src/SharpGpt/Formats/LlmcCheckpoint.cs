@@ -53,7 +53,7 @@ public static unsafe class LlmcCheckpoint
         header[6] = c.Channels;
         header[7] = c.PaddedVocabSize;
         stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(header.AsSpan()));
-        BinaryHeader.WriteFloats(stream, model.Parameters.Pointer, model.Layout.Total);
+        model.Kernels.WriteFloats(stream, model.Parameters.Pointer, model.Layout.Total);
     }
 
     private static FileStream OpenRead(string path)
@@ -91,12 +91,14 @@ public static unsafe class LlmcCheckpoint
     private static void ReadParameters(Stream stream, int version, GptModel model)
     {
         long total = model.Layout.Total;
-        float* dst = model.Parameters.Pointer;
         if (version == VersionFp32)
         {
-            BinaryHeader.ReadFloats(stream, dst, total);
+            model.Kernels.ReadFloats(stream, model.Parameters.Pointer, total);
             return;
         }
+
+        using var weights = model.EditParameters(keepCurrent: false);
+        float* dst = weights.Pointer;
 
         // bf16: the upper half of an fp32; widen in place from the back of the buffer.
         ushort* half = (ushort*)dst + total;

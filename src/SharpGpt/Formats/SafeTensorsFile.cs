@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using SharpGpt.Kernels;
 
 namespace SharpGpt.Formats;
 
@@ -72,7 +73,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         switch (tensor.DType)
         {
             case "F32":
-                BinaryHeader.ReadFloats(_stream, destination, count);
+                DeviceMemoryExtensions.ReadHostFloats(_stream, destination, count);
                 break;
             case "F16":
             case "BF16":

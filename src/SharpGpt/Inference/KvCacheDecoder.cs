@@ -6,7 +6,8 @@ namespace SharpGpt.Inference;
 /// <summary>
 /// Incremental GPT-2 inference: each layer's keys and values are kept in a cache [maxT, C], so a
 /// new token costs one row through the model instead of a forward over the whole sequence.
-/// Reads the model's parameters and runs its kernel backend; all buffers are allocated once here.
+/// Reads the model's parameters and runs its kernel backend, on whatever device it is; all buffers
+/// are allocated once here, and each step brings only the next token's logits to the host.
 /// <para>
 /// Past the block size the context slides: when the cache is full, the oldest token is dropped
 /// and the last block_size - 1 tokens are re-prefilled (one batched forward) before the new token
@@ -19,10 +20,12 @@ public sealed unsafe class KvCacheDecoder : IDisposable
     private readonly GptModel _model;
     private readonly IGptKernels _k;
     private readonly int _maxT, _c, _nh, _v, _vp, _layers;
-    private readonly NativeBuffer _keys, _values;     // (L, maxT, C) each
-    private readonly NativeBuffer _scratch;
-    private readonly NativeBuffer _tokenBuffer;       // the ids at positions 0..Length-1
+    private readonly DeviceBuffer _keys, _values;     // (L, maxT, C) each
+    private readonly DeviceBuffer _scratch;
+    private readonly DeviceBuffer _tokenBuffer;       // the ids at positions 0..Length-1, in the backend's memory
     private readonly int* _tokens;
+    private readonly int[] _hostTokens;               // the same ids on the host
+    private readonly float[] _hostLogits;
     private readonly float* _x, _x2, _ln, _qkv, _atty, _proj, _fch, _fchGelu, _mean, _rstd, _scores, _logits;
 
     public KvCacheDecoder(GptModel model)
@@ -32,13 +35,13 @@ public sealed unsafe class KvCacheDecoder : IDisposable
         var cfg = model.Config;
         (_maxT, _c, _nh, _v, _vp, _layers) = (cfg.MaxSeqLen, cfg.Channels, cfg.NumHeads, cfg.VocabSize, cfg.PaddedVocabSize, cfg.NumLayers);
         long tc = (long)_maxT * _c;
-        _keys = new NativeBuffer(_layers * tc);
-        _values = new NativeBuffer(_layers * tc);
+        _keys = _k.Allocate(_layers * tc);
+        _values = _k.Allocate(_layers * tc);
 
         // Row buffers sized for a whole block, so a prefill runs as one batched forward.
-        long scores = CachedAttention.ScratchSize(_k.Runner, _nh, _maxT);
+        long scores = _k.CachedAttentionScratchSize(_nh, _maxT);
         long[] sizes = [tc, tc, tc, 3 * tc, tc, tc, 4 * tc, 4 * tc, _maxT, _maxT, scores, _vp];
-        _scratch = new NativeBuffer(sizes.Sum());
+        _scratch = _k.Allocate(sizes.Sum());
         float* p = _scratch.Pointer;
         float* Next(long size)
         {
@@ -60,8 +63,10 @@ public sealed unsafe class KvCacheDecoder : IDisposable
         _rstd = Next(sizes[i++]);
         _scores = Next(sizes[i++]);
         _logits = Next(sizes[i++]);
-        _tokenBuffer = new NativeBuffer(_maxT);
+        _tokenBuffer = _k.Allocate(_maxT);
         _tokens = (int*)_tokenBuffer.Pointer;
+        _hostTokens = new int[_maxT];
+        _hostLogits = new float[_v];
     }
 
     public GptConfig Config => _model.Config;
@@ -73,7 +78,7 @@ public sealed unsafe class KvCacheDecoder : IDisposable
     public int Slides { get; private set; }
 
     /// <summary>The tokens in the context, oldest first.</summary>
-    public ReadOnlySpan<int> Context => new(_tokens, Length);
+    public ReadOnlySpan<int> Context => _hostTokens.AsSpan(0, Length);
 
     /// <summary>Empties the context; the cache is overwritten as new tokens arrive.</summary>
     public void Reset()
@@ -98,9 +103,9 @@ public sealed unsafe class KvCacheDecoder : IDisposable
 
         Reset();
         var kept = prompt.Length > _maxT ? prompt[^_maxT..] : prompt;
-        kept.CopyTo(new Span<int>(_tokens, _maxT));
+        kept.CopyTo(_hostTokens);
         Run(0, kept.Length);
-        return Logits;
+        return _hostLogits;
     }
 
     /// <summary>Adds one token at the next position and returns the logits (V) for the token after
@@ -110,21 +115,19 @@ public sealed unsafe class KvCacheDecoder : IDisposable
         CheckToken(token, Length);
         if (Length < _maxT)
         {
-            _tokens[Length] = token;
+            _hostTokens[Length] = token;
             Run(Length, 1);
-            return Logits;
+            return _hostLogits;
         }
 
         // Full: drop the oldest token and recompute the cache for the shifted positions.
-        var window = new Span<int>(_tokens, _maxT);
+        var window = _hostTokens.AsSpan();
         window[1..].CopyTo(window);
         window[^1] = token;
         Slides++;
         Run(0, _maxT);
-        return Logits;
+        return _hostLogits;
     }
-
-    private ReadOnlySpan<float> Logits => new(_logits, _v);
 
     private void CheckToken(int token, int position)
     {
@@ -135,12 +138,13 @@ public sealed unsafe class KvCacheDecoder : IDisposable
     }
 
     // Runs the tokens at positions start..start+n-1 through the model, filling their cache rows,
-    // and leaves the logits of the last one in _logits.
+    // and brings the logits of the last one to _hostLogits.
     private void Run(int start, int n)
     {
         var p = _model.Params;
         int c = _c;
         long nc = (long)n * c, tc = (long)_maxT * c;
+        _k.Upload(_tokens + start, _hostTokens.AsSpan(start, n));
 
         // wpe offset by start: the encoder takes positions 0..n-1 of the table it is given.
         _k.EncoderForward(_x, _tokens + start, p.Wte, p.Wpe + ((long)start * c), 1, n, c);          // (n,C)
@@ -149,15 +153,7 @@ public sealed unsafe class KvCacheDecoder : IDisposable
             float* keys = _keys.Pointer + (l * tc), values = _values.Pointer + (l * tc);
             _k.LayerNormForward(_ln, _mean, _rstd, _x, p.Ln1W + (l * c), p.Ln1B + (l * c), n, c);
             _k.MatmulForward(_qkv, _ln, p.QkvW + (l * 3L * c * c), p.QkvB + (l * 3 * c), n, c, 3 * c);   // (n,3C)
-            for (int r = 0; r < n; r++)
-            {
-                float* row = _qkv + ((long)r * 3 * c);
-                long at = (long)(start + r) * c;
-                new ReadOnlySpan<float>(row + c, c).CopyTo(new Span<float>(keys + at, c));
-                new ReadOnlySpan<float>(row + (2 * c), c).CopyTo(new Span<float>(values + at, c));
-            }
-
-            CachedAttention.Forward(_k.Runner, _atty, _qkv, keys, values, _scores, start, n, c, _nh, _maxT);  // (n,C)
+            _k.CachedAttentionForward(_atty, _qkv, keys, values, _scores, start, n, c, _nh, _maxT);          // (n,C), cache rows filled
             _k.MatmulForward(_proj, _atty, p.AttProjW + ((long)l * c * c), p.AttProjB + (l * c), n, c, c);
             _k.ResidualForward(_x2, _x, _proj, nc);
             _k.LayerNormForward(_ln, _mean, _rstd, _x2, p.Ln2W + (l * c), p.Ln2B + (l * c), n, c);
@@ -171,6 +167,7 @@ public sealed unsafe class KvCacheDecoder : IDisposable
         float* last = _x + ((long)(n - 1) * c);
         _k.LayerNormForward(_ln, _mean, _rstd, last, p.LnFW, p.LnFB, 1, c);
         _k.MatmulForward(_logits, _ln, p.Wte, null, 1, c, _vp);                                       // (1,Vp)
+        _k.Download(_hostLogits.AsSpan(), _logits);
         Length = start + n;
     }
 

@@ -1,9 +1,30 @@
+using System.Runtime.InteropServices;
+
 namespace SharpGpt.Kernels;
 
-/// <summary>The managed, vectorised, multithreaded CPU kernels; flash attention unless told otherwise.</summary>
+/// <summary>The managed, vectorised, multithreaded CPU kernels on host memory; flash attention unless told otherwise.</summary>
 public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm attention = AttentionAlgorithm.Flash) : IGptKernels
 {
+    // The norm's per-block partial sums, grown to the largest buffer seen (once: the gradients).
+    private double[] _normPartials = [];
+
     public ParallelRunner Runner { get; } = runner;
+
+    public bool IsHostMemory => true;
+
+    public DeviceBuffer Allocate(long floats) => new NativeBuffer(floats);
+
+    public void CopyToDevice(void* device, void* host, long bytes) => Buffer.MemoryCopy(host, device, bytes, bytes);
+
+    public void CopyToHost(void* host, void* device, long bytes) => Buffer.MemoryCopy(device, host, bytes, bytes);
+
+    public void CopyOnDevice(void* destination, void* source, long bytes) => Buffer.MemoryCopy(source, destination, bytes, bytes);
+
+    public void Clear(void* device, long bytes) => NativeMemory.Clear(device, (nuint)bytes);
+
+    public void Synchronize()
+    {
+    }
 
     public AttentionAlgorithm Attention { get; } = attention;
 
@@ -76,4 +97,52 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
         => CrossEntropy.Backward(Runner, logits, lse, targets, dloss, rows, v, vp);
 
     public void Convert(TypedPointer output, TypedPointer inp, long n) => BFloat16.Convert(Runner, output, inp, n);
+
+    public void GatherRows(TypedPointer output, TypedPointer inp, int* rowIndices, int rows, int width)
+    {
+        if (output.IsBf16 != inp.IsBf16)
+        {
+            throw new ArgumentException("GatherRows copies rows as they are: output and input must both be fp32 or both bf16.");
+        }
+
+        long rowBytes = (long)width * inp.ElementSize;
+        for (int r = 0; r < rows; r++)
+        {
+            Buffer.MemoryCopy((inp + ((long)rowIndices[r] * width)).Address, (output + ((long)r * width)).Address, rowBytes, rowBytes);
+        }
+    }
+
+    public void AdamWUpdate(float* parameters, float* gradients, float* m, float* v, long n,
+        float lr, float beta1, float beta2, float eps, float weightDecay, int step, float gradScale, bool zeroGradients)
+        => AdamW.Update(Runner, parameters, gradients, m, v, n, lr, beta1, beta2, eps, weightDecay, step, gradScale, zeroGradients);
+
+    public double SquareSum(float* data, long n)
+    {
+        int parts = GradientNorm.PartialCount(n);
+        if (parts > _normPartials.Length)
+        {
+            _normPartials = new double[parts];
+        }
+
+        fixed (double* partials = _normPartials)
+        {
+            return GradientNorm.SumOfSquares(Runner, data, n, partials);
+        }
+    }
+
+    public long CachedAttentionScratchSize(int nh, int maxT) => CachedAttention.ScratchSize(Runner, nh, maxT);
+
+    public void CachedAttentionForward(float* output, float* qkv, float* keys, float* values, float* scratch, int start, int n, int c, int nh, int maxT)
+    {
+        long rowBytes = (long)c * sizeof(float);
+        for (int r = 0; r < n; r++)
+        {
+            float* row = qkv + ((long)r * 3 * c);
+            long at = (long)(start + r) * c;
+            Buffer.MemoryCopy(row + c, keys + at, rowBytes, rowBytes);
+            Buffer.MemoryCopy(row + (2 * c), values + at, rowBytes, rowBytes);
+        }
+
+        CachedAttention.Forward(Runner, output, qkv, keys, values, scratch, start, n, c, nh, maxT);
+    }
 }

@@ -1,13 +1,16 @@
 namespace SharpGpt.Kernels;
 
 /// <summary>
-/// The operations a GPT-2 forward and backward are made of. Pointers address memory the backend
-/// owns; a faster CPU or a GPU backend replaces the whole set. Backward methods accumulate (+=)
-/// into parameter gradients; where an input gradient is overwritten rather than accumulated, the
-/// method says so.
+/// The operations a GPT-2 forward and backward, its optimizer and its inference are made of, and
+/// the memory they run on (<see cref="IDeviceMemory"/>). Pointers address memory the backend owns
+/// (allocated through it); the host reads and writes it only through the backend's copies unless
+/// <see cref="IDeviceMemory.IsHostMemory"/>. A GPU backend replaces the whole set. Backward methods
+/// accumulate (+=) into parameter gradients; where an input gradient is overwritten rather than
+/// accumulated, the method says so.
 /// </summary>
-public unsafe interface IGptKernels
+public unsafe interface IGptKernels : IDeviceMemory
 {
+    /// <summary>The host threads: the CPU kernels' workers; on a GPU, host-side work only.</summary>
     ParallelRunner Runner { get; }
 
     // (N,C) <- ids (N), wte (Vp,C), wpe (maxT,C)
@@ -78,4 +81,27 @@ public unsafe interface IGptKernels
 
     // (N) <- (N), fp32 to bf16 (round to nearest even) or bf16 to fp32 (exact)
     void Convert(TypedPointer output, TypedPointer inp, long n);
+
+    // out (M,W) <- inp rows rowIndices[0..M) of width W; fp32 or bf16, both alike; rowIndices in the backend's memory
+    void GatherRows(TypedPointer output, TypedPointer inp, int* rowIndices, int rows, int width);
+
+    /// <summary>
+    /// AdamW on n elements in llm.c's form, p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p), with each
+    /// gradient first multiplied by gradScale; step counts updates from 1 (bias corrections).
+    /// zeroGradients clears the gradients in the same pass.
+    /// </summary>
+    void AdamWUpdate(float* parameters, float* gradients, float* m, float* v, long n,
+        float lr, float beta1, float beta2, float eps, float weightDecay, int step, float gradScale, bool zeroGradients);
+
+    /// <summary>The sum of the squares of n floats (the squared L2 norm), identical run to run.</summary>
+    double SquareSum(float* data, long n);
+
+    /// <summary>Floats of scratch <see cref="CachedAttentionForward"/> needs for a cache of maxT positions.</summary>
+    long CachedAttentionScratchSize(int nh, int maxT);
+
+    /// <summary>Decoding with a cache: first writes the keys and values of qkv's N rows (positions
+    /// start..start+N-1) into rows start.. of the caches, then attends each of the N queries over
+    /// cache positions 0 to its own.</summary>
+    // out (N,C), keys (maxT,C), values (maxT,C) <- qkv (N,3C)
+    void CachedAttentionForward(float* output, float* qkv, float* keys, float* values, float* scratch, int start, int n, int c, int nh, int maxT);
 }

@@ -3,15 +3,17 @@ using System.Runtime.InteropServices;
 namespace SharpGpt.Kernels;
 
 /// <summary>
-/// A 64-byte aligned block of unmanaged floats, zeroed once at allocation so that the
+/// A 64-byte aligned block of unmanaged host floats (the CPU backend's <see cref="DeviceBuffer"/>), zeroed once at allocation so that the
 /// first-touch page cost is paid up front and never inside a training step. Blocks of 2 MiB and
 /// more are 2 MiB aligned and asked for transparent huge pages (Linux): the kernels walk
 /// activations in rows many pages apart, and with 4 KiB pages most of those steps miss the TLB.
 /// </summary>
-public sealed unsafe partial class NativeBuffer : IDisposable
+public sealed unsafe partial class NativeBuffer : DeviceBuffer
 {
     private const nuint HugePage = 2 << 20;
     private const int MadviseHugePage = 14; // MADV_HUGEPAGE
+
+    private float* _pointer;
 
     public NativeBuffer(long length)
     {
@@ -21,20 +23,20 @@ public sealed unsafe partial class NativeBuffer : IDisposable
         if (bytes >= HugePage && OperatingSystem.IsLinux())
         {
             nuint rounded = (bytes + HugePage - 1) & ~(HugePage - 1);
-            Pointer = (float*)NativeMemory.AlignedAlloc(rounded, HugePage);
-            AdviseHugePages(Pointer, rounded);
+            _pointer = (float*)NativeMemory.AlignedAlloc(rounded, HugePage);
+            AdviseHugePages(_pointer, rounded);
         }
         else
         {
-            Pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+            _pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
         }
 
         NativeMemory.Clear(Pointer, bytes);
     }
 
-    public float* Pointer { get; private set; }
+    public override float* Pointer => _pointer;
 
-    public long Length { get; }
+    public override long Length { get; }
 
     public Span<float> Span => new(Pointer, checked((int)Length));
 
@@ -51,12 +53,12 @@ public sealed unsafe partial class NativeBuffer : IDisposable
 
     public void Clear() => NativeMemory.Clear(Pointer, (nuint)Length * sizeof(float));
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        if (Pointer != null)
+        if (_pointer != null)
         {
-            NativeMemory.AlignedFree(Pointer);
-            Pointer = null;
+            NativeMemory.AlignedFree(_pointer);
+            _pointer = null;
         }
     }
 

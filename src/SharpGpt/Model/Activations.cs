@@ -4,18 +4,20 @@ namespace SharpGpt.Model;
 
 /// <summary>
 /// Everything the forward keeps for the backward, plus the backward's scratch, carved out of one
-/// buffer allocated for a (B, T) batch and reused step after step. In bf16 precision the inputs of
-/// the matmuls (Ln1, Atty, Ln2, FchGelu, LnF) are kept in bf16, taking half the space.
+/// buffer of the backend's memory allocated for a (B, T) batch and reused step after step. In bf16
+/// precision the inputs of the matmuls (Ln1, Atty, Ln2, FchGelu, LnF) are kept in bf16, taking half the space.
 /// </summary>
 internal sealed unsafe class Activations : IDisposable
 {
-    private readonly NativeBuffer _floats;
-    private readonly NativeBuffer _ids;
+    private readonly IDeviceMemory _memory;
+    private readonly DeviceBuffer _floats;
+    private readonly DeviceBuffer _ids;
     private readonly long _vp;
-    private NativeBuffer? _fullLogits;
+    private DeviceBuffer? _fullLogits;
 
     public Activations(GptConfig config, IGptKernels kernels, int b, int t, Precision precision)
     {
+        _memory = kernels;
         B = b;
         T = t;
         _vp = config.PaddedVocabSize;
@@ -27,7 +29,7 @@ internal sealed unsafe class Activations : IDisposable
             total += s;
         }
 
-        _floats = new NativeBuffer(total);
+        _floats = kernels.Allocate(total);
         float* p = _floats.Pointer;
         float* Next(long size)
         {
@@ -71,9 +73,10 @@ internal sealed unsafe class Activations : IDisposable
         AttStateSize = kernels.AttentionStateSize(b, t, config.NumHeads);
         Bytes = total * sizeof(float);
 
-        _ids = new NativeBuffer(2L * b * t);
+        _ids = kernels.Allocate(3L * b * t);
         Inputs = (int*)_ids.Pointer;
         Targets = Inputs + ((long)b * t);
+        RowIndices = Targets + ((long)b * t);
     }
 
     /// <summary>Bytes the activations of a (B, T) batch take, for memory planning.</summary>
@@ -82,7 +85,7 @@ internal sealed unsafe class Activations : IDisposable
         (int)Math.Min((long)b * t, Math.Max(64, (16L << 20) / config.PaddedVocabSize));
 
     public static long BytesFor(GptConfig config, IGptKernels kernels, int b, int t, Precision precision = Precision.Fp32)
-        => (Sizes(config, kernels, b, t, precision).Sum() * sizeof(float)) + (2L * b * t * sizeof(int));
+        => (Sizes(config, kernels, b, t, precision).Sum() * sizeof(float)) + (3L * b * t * sizeof(int));
 
     private static long[] Sizes(GptConfig config, IGptKernels kernels, int b, int t, Precision precision)
     {
@@ -137,6 +140,9 @@ internal sealed unsafe class Activations : IDisposable
 
     public int* Targets { get; }
 
+    /// <summary>Rows of the final LayerNorm that ScoreTargets gathers (B*T at most).</summary>
+    public int* RowIndices { get; }
+
     public float* Encoded { get; }
     public TypedPointer Ln1 { get; }
     public float* Ln1Mean { get; }
@@ -161,7 +167,7 @@ internal sealed unsafe class Activations : IDisposable
     public int ClassifierRows { get; }
 
     /// <summary>The whole (B*T, Vp) logits, allocated on first use (verification, inference).</summary>
-    public float* FullLogits => (_fullLogits ??= new NativeBuffer((long)B * T * _vp)).Pointer;
+    public float* FullLogits => (_fullLogits ??= _memory.Allocate((long)B * T * _vp)).Pointer;
     public float* Losses { get; }
     public float* Lse { get; }
     public float* Projection { get; }

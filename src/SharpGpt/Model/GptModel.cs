@@ -7,13 +7,15 @@ namespace SharpGpt.Model;
 /// LayerNorm and an lm_head tied to the token embedding. Parameters and gradients each live in
 /// one contiguous buffer; activations are allocated once per (B, T) and reused. In bf16
 /// <see cref="Precision"/> the matmuls read a bf16 copy of the parameters (same layout).
+/// All of it is the kernel backend's memory (a GPU's, or the host's): the model reaches it only
+/// through the backend's kernels and copies. The host keeps the batch's token ids and losses.
 /// </summary>
 public sealed unsafe class GptModel : IDisposable
 {
     private readonly IGptKernels _k;
-    private readonly NativeBuffer _parameters;
-    private NativeBuffer? _gradients;
-    private NativeBuffer? _bf16Weights;
+    private readonly DeviceBuffer _parameters;
+    private DeviceBuffer? _gradients;
+    private DeviceBuffer? _bf16Weights;
     private bool _bf16WeightsStale;
     private Precision _precision;
     private Activations? _acts;
@@ -21,13 +23,19 @@ public sealed unsafe class GptModel : IDisposable
     private bool _hasLogits;
     private bool _hasLosses;
 
+    // Host copies of the current batch: its targets, the per-token losses, the rows ScoreTargets scores.
+    private int[] _targets = [];
+    private float[] _losses = [];
+    private int[] _rowIndices = [];
+    private int[] _scoredTargets = [];
+
     public GptModel(GptConfig config, IGptKernels kernels)
     {
         config.Validate();
         Config = config;
         Layout = new ParameterLayout(config);
         _k = kernels;
-        _parameters = new NativeBuffer(Layout.Total);
+        _parameters = kernels.Allocate(Layout.Total);
     }
 
     public GptConfig Config { get; }
@@ -37,8 +45,8 @@ public sealed unsafe class GptModel : IDisposable
     public GptModel Replicate(IGptKernels kernels)
     {
         var replica = new GptModel(Config, kernels);
-        long bytes = Layout.Total * sizeof(float);
-        Buffer.MemoryCopy(_parameters.Pointer, replica._parameters.Pointer, bytes, bytes);
+        using var weights = ReadParameters();
+        kernels.CopyToDevice(replica._parameters.Pointer, weights.Pointer, Layout.Total * sizeof(float));
         return replica;
     }
 
@@ -47,17 +55,31 @@ public sealed unsafe class GptModel : IDisposable
     public IGptKernels Kernels => _k;
 
     /// <summary>
-    /// The fp32 (master) weights. Handing them out counts as a write: whoever takes them (optimizer,
-    /// loader, test) may change them, so the bf16 copy is rounded from them again before the next
-    /// forward, and no writer can leave it stale. Take them again after a forward before writing.
+    /// The fp32 (master) weights, in the backend's memory. Handing them out counts as a write: whoever
+    /// takes them (optimizer, loader, test) may change them, so the bf16 copy is rounded from them
+    /// again before the next forward, and no writer can leave it stale. Take them again after a
+    /// forward before writing.
     /// </summary>
-    public NativeBuffer Parameters
+    public DeviceBuffer Parameters
     {
         get
         {
             _bf16WeightsStale = true;
             return _parameters;
         }
+    }
+
+    /// <summary>The master weights for the host to read (saving, checksums): the weights themselves
+    /// where the backend's memory is the host's, else a copy.</summary>
+    public HostView ReadParameters() => _k.OpenHostView(_parameters.Pointer, Layout.Total, read: true, writeBack: false);
+
+    /// <summary>The master weights for the host to write (loading, initialising), copied back to the
+    /// backend when the view is disposed. Without keepCurrent a device's view starts zeroed rather
+    /// than as a copy of the weights (for a writer that fills every element).</summary>
+    public HostView EditParameters(bool keepCurrent = true)
+    {
+        _bf16WeightsStale = true;
+        return _k.OpenHostView(_parameters.Pointer, Layout.Total, read: keepCurrent, writeBack: true);
     }
 
     /// <summary>fp32 runs everything in fp32; bf16 is mixed precision (see <see cref="Model.Precision"/>).
@@ -77,7 +99,7 @@ public sealed unsafe class GptModel : IDisposable
             _acts = null;
             _bf16Weights?.Dispose();
             // The bf16 copy is half the size: as many ushorts as there are parameters.
-            _bf16Weights = value == Precision.Bf16 ? new NativeBuffer((Layout.Total + 1) / 2) : null;
+            _bf16Weights = value == Precision.Bf16 ? _k.Allocate((Layout.Total + 1) / 2) : null;
             _bf16WeightsStale = true;
         }
     }
@@ -85,8 +107,8 @@ public sealed unsafe class GptModel : IDisposable
     /// <summary>The bf16 copy of the parameters as the last forward used it; null in fp32.</summary>
     internal ushort* Bf16Weights => _bf16Weights is { } w ? (ushort*)w.Pointer : null;
 
-    /// <summary>The gradient buffer, allocated on first use; same layout as the parameters.</summary>
-    public NativeBuffer Gradients => _gradients ??= new NativeBuffer(Layout.Total);
+    /// <summary>The gradient buffer in the backend's memory, allocated on first use; same layout as the parameters.</summary>
+    public DeviceBuffer Gradients => _gradients ??= _k.Allocate(Layout.Total);
 
     public ParameterTensors Params => new(Parameters.Pointer, Layout);
 
@@ -94,6 +116,9 @@ public sealed unsafe class GptModel : IDisposable
     private ParameterTensors Master => new(_parameters.Pointer, Layout);
 
     public ParameterTensors Grads => new(Gradients.Pointer, Layout);
+
+    /// <summary>The gradients for the host to read (verification, tests).</summary>
+    public HostView ReadGradients() => _k.OpenHostView(Gradients.Pointer, Layout.Total, read: true, writeBack: false);
 
     /// <summary>Sum of the per-token losses of the last forward (masked targets excluded).</summary>
     public double LossSum { get; private set; }
@@ -104,21 +129,30 @@ public sealed unsafe class GptModel : IDisposable
     /// <summary>The per-token losses (B*T, row-major) of the last forward with targets; 0 where the target
     /// was masked (-1). Valid until the next forward.</summary>
     public ReadOnlySpan<float> TokenLosses => _hasLosses && _acts is { } a
-        ? new ReadOnlySpan<float>(a.Losses, a.B * a.T)
+        ? _losses.AsSpan(0, a.B * a.T)
         : throw new InvalidOperationException("No forward with targets has run.");
 
     /// <summary>Bytes of activations allocated for the current batch shape.</summary>
     public long ActivationBytes => _acts?.Bytes ?? 0;
 
-    /// <summary>The logits (B, T, Vp) of the last <see cref="Forward"/>; valid until the next backward.</summary>
+    /// <summary>The logits (B, T, Vp) of the last <see cref="Forward"/>, in the backend's memory; valid until the next backward.</summary>
     public float* Logits => _acts is { } a && _hasLogits ? a.FullLogits : throw new InvalidOperationException("No Forward has left logits.");
+
+    /// <summary>The logits of the last <see cref="Forward"/> (B*T rows of Vp) or <see cref="ScoreTargets"/>
+    /// (its scored rows), for the host to read.</summary>
+    public HostView ReadLogits()
+    {
+        var a = _acts is { } acts && _hasLogits ? acts : throw new InvalidOperationException("No Forward has left logits.");
+        return _k.OpenHostView(a.FullLogits, (long)a.B * a.T * Config.PaddedVocabSize, read: true, writeBack: false);
+    }
 
     /// <summary>GPT-2 initialisation: N(0, 0.02) for matrices and embeddings, residual projections
     /// scaled by 1/sqrt(2 * n_layer), zero biases, unit LayerNorm gains; padded vocab rows stay zero.</summary>
     public void InitializeWeights(ulong seed)
     {
-        Parameters.Clear();
-        var p = Params;
+        using var weights = EditParameters(keepCurrent: false);
+        System.Runtime.InteropServices.NativeMemory.Clear(weights.Pointer, (nuint)Layout.Total * sizeof(float));
+        var p = new ParameterTensors(weights.Pointer, Layout);
         int c = Config.Channels, l = Config.NumLayers;
         float std = 0.02f, residualStd = 0.02f / MathF.Sqrt(2 * l);
         ulong stream = 0;
@@ -135,7 +169,7 @@ public sealed unsafe class GptModel : IDisposable
         new Span<float>(p.LnFW, c).Fill(1f);
     }
 
-    public void ZeroGradients() => Gradients.Clear();
+    public void ZeroGradients() => _k.Clear(Gradients.Pointer, Layout.Total * sizeof(float));
 
     /// <summary>Allocates the activations for a (B, T) batch, once; a different shape reallocates.</summary>
     public void EnsureBatch(int b, int t)
@@ -152,6 +186,10 @@ public sealed unsafe class GptModel : IDisposable
 
         _acts?.Dispose();
         _acts = new Activations(Config, _k, b, t, _precision);
+        _targets = new int[b * t];
+        _losses = new float[b * t];
+        _rowIndices = new int[b * t];
+        _scoredTargets = new int[b * t];
     }
 
     /// <summary>Runs the model on (B, T) token ids and keeps the whole (B, T, Vp) logits in
@@ -189,32 +227,34 @@ public sealed unsafe class GptModel : IDisposable
         // Gather the scored rows of the final LayerNorm (fp32 or bf16) into DLn (backward scratch, unused
         // here) and their targets to the front of Targets.
         TypedPointer scored = a.LnF.IsBf16 ? (ushort*)a.DLn : a.DLn;
-        int rowBytes = c * a.LnF.ElementSize;
         int m = 0;
         for (int i = 0; i < n; i++)
         {
-            if (a.Targets[i] >= 0)
+            if (_targets[i] >= 0)
             {
-                Buffer.MemoryCopy((a.LnF + ((long)i * c)).Address, (scored + ((long)m * c)).Address, rowBytes, rowBytes);
-                a.Targets[m++] = a.Targets[i];
+                _rowIndices[m] = i;
+                _scoredTargets[m++] = _targets[i];
             }
         }
 
         if (m > 0)
         {
+            _k.Upload(a.RowIndices, _rowIndices.AsSpan(0, m));
+            _k.Upload(a.Targets, _scoredTargets.AsSpan(0, m));
+            _k.GatherRows(scored, a.LnF, a.RowIndices, m, c);
             _k.MatmulForward(a.FullLogits, scored, MatmulWeight(Master.Wte), null, m, c, vp);               // (M,Vp)
             _k.CrossEntropyForward(a.Losses, a.Lse, a.FullLogits, a.Targets, m, v, vp);
+            _k.Download(_losses.AsSpan(0, m), a.Losses);
             _hasLogits = true;
         }
 
-        // Scatter the losses and targets back to their positions, from the end so nothing is overwritten before it is read.
+        // Scatter the losses back to their positions, from the end so nothing is overwritten before it is read.
         for (int i = n - 1, j = m - 1; i >= 0; i--)
         {
-            a.Losses[i] = targets[i] >= 0 ? a.Losses[j--] : 0f;
-            a.Targets[i] = targets[i];
+            _losses[i] = _targets[i] >= 0 ? _losses[j--] : 0f;
         }
 
-        return SumLosses(n);
+        return SumHostLosses(n);
     }
 
     /// <summary>The mean loss over the unmasked targets, with the classifier run in chunks so the
@@ -263,7 +303,7 @@ public sealed unsafe class GptModel : IDisposable
     {
         EnsureBatch(b, t);
         var a = _acts!;
-        CopyTokens(inputs, a.Inputs, b * t, "input", allowMasked: false);
+        UploadTokens(inputs, a.Inputs, b * t, "input", allowMasked: false);
         _hasTargets = !targets.IsEmpty;
         _hasLogits = false;
         _hasLosses = false;
@@ -271,7 +311,8 @@ public sealed unsafe class GptModel : IDisposable
         TargetCount = 0;
         if (_hasTargets)
         {
-            CopyTokens(targets, a.Targets, b * t, "target", allowMasked: true);
+            UploadTokens(targets, a.Targets, b * t, "target", allowMasked: true);
+            targets.CopyTo(_targets);
         }
 
         var p = Master;
@@ -335,16 +376,22 @@ public sealed unsafe class GptModel : IDisposable
         }
     }
 
+    // The losses of the whole batch, brought to the host and summed there.
     private float SumLosses(int n)
     {
-        var a = _acts!;
+        _k.Download(_losses.AsSpan(0, n), _acts!.Losses);
+        return SumHostLosses(n);
+    }
+
+    private float SumHostLosses(int n)
+    {
         double sum = 0;
         int count = 0;
         for (int i = 0; i < n; i++)
         {
-            if (a.Targets[i] >= 0)
+            if (_targets[i] >= 0)
             {
-                sum += a.Losses[i];
+                sum += _losses[i];
                 count++;
             }
         }
@@ -364,7 +411,7 @@ public sealed unsafe class GptModel : IDisposable
         int b = a.B, t = a.T, c = Config.Channels, nh = Config.NumHeads, n = b * t;
         long nc = (long)n * c;
 
-        new Span<float>(a.DResidual, checked((int)nc)).Clear();
+        _k.Clear(a.DResidual, nc * sizeof(float));
         float* last = a.Residual3 + ((Config.NumLayers - 1) * nc);
         _k.LayerNormBackward(a.DResidual, g.LnFW, g.LnFB, a.DLn, last, p.LnFW, a.LnFMean, a.LnFRstd, n, c);
 
@@ -419,7 +466,8 @@ public sealed unsafe class GptModel : IDisposable
         }
     }
 
-    private void CopyTokens(ReadOnlySpan<int> source, int* destination, int count, string what, bool allowMasked)
+    // Checks the ids and uploads them to the backend.
+    private void UploadTokens(ReadOnlySpan<int> source, int* device, int count, string what, bool allowMasked)
     {
         if (source.Length != count)
         {
@@ -434,9 +482,9 @@ public sealed unsafe class GptModel : IDisposable
             {
                 throw new ArgumentOutOfRangeException(what, $"{what} id {id} at position {i} is outside the model's vocabulary [0, {vocab}).");
             }
-
-            destination[i] = id;
         }
+
+        _k.Upload(device, source);
     }
 
     public void Dispose()

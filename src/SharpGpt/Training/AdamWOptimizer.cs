@@ -3,7 +3,7 @@ using SharpGpt.Model;
 
 namespace SharpGpt.Training;
 
-/// <summary>AdamW with fp32 moments in buffers laid out like the parameters.</summary>
+/// <summary>AdamW with fp32 moments in buffers laid out like the parameters, in the model's backend memory.</summary>
 public sealed unsafe class AdamWOptimizer : IDisposable
 {
     private readonly GptModel _model;
@@ -12,17 +12,17 @@ public sealed unsafe class AdamWOptimizer : IDisposable
     {
         _model = model;
         Settings = settings;
-        M = new NativeBuffer(model.Layout.Total);
-        V = new NativeBuffer(model.Layout.Total);
+        M = model.Kernels.Allocate(model.Layout.Total);
+        V = model.Kernels.Allocate(model.Layout.Total);
     }
 
     public AdamWSettings Settings { get; }
 
     /// <summary>First moments.</summary>
-    public NativeBuffer M { get; }
+    public DeviceBuffer M { get; }
 
     /// <summary>Second moments.</summary>
-    public NativeBuffer V { get; }
+    public DeviceBuffer V { get; }
 
     /// <summary>Number of updates done so far (the bias corrections use Step + 1 for the next one).</summary>
     public int Step { get; set; }
@@ -33,12 +33,12 @@ public sealed unsafe class AdamWOptimizer : IDisposable
     {
         Step++;
         var layout = _model.Layout;
-        var runner = _model.Kernels.Runner;
+        var k = _model.Kernels;
         float* p = _model.Parameters.Pointer, g = _model.Gradients.Pointer, m = M.Pointer, v = V.Pointer;
         var s = Settings;
         if (s.DecayAll)
         {
-            AdamW.Update(runner, p, g, m, v, layout.Total, learningRate, s.Beta1, s.Beta2, s.Epsilon, s.WeightDecay, Step, gradScale, zeroGradients);
+            k.AdamWUpdate(p, g, m, v, layout.Total, learningRate, s.Beta1, s.Beta2, s.Epsilon, s.WeightDecay, Step, gradScale, zeroGradients);
             return;
         }
 
@@ -46,7 +46,7 @@ public sealed unsafe class AdamWOptimizer : IDisposable
         {
             long o = layout.Offsets[i];
             float wd = ParameterLayout.IsDecayed(i) ? s.WeightDecay : 0f;
-            AdamW.Update(runner, p + o, g + o, m + o, v + o, layout.Sizes[i], learningRate, s.Beta1, s.Beta2, s.Epsilon, wd, Step, gradScale, zeroGradients);
+            k.AdamWUpdate(p + o, g + o, m + o, v + o, layout.Sizes[i], learningRate, s.Beta1, s.Beta2, s.Epsilon, wd, Step, gradScale, zeroGradients);
         }
     }
 

@@ -8,11 +8,20 @@ public static class DistributedOptimizer
 {
     /// <param name="zeroStage">0: every rank holds all of the moments (thread ranks: each updates its own slice); 1: ZeRO-1.</param>
     public static IDistributedOptimizer Create(GptModel model, AdamWSettings settings, ICollectives collectives, int zeroStage = 0,
-        long chunkFloats = MpiCollectives.DefaultChunkFloats) => (zeroStage, collectives) switch
+        long chunkFloats = MpiCollectives.DefaultChunkFloats)
+    {
+        if (!model.Kernels.IsHostMemory && (collectives.WorldSize > 1 || zeroStage != 0))
+        {
+            // The collectives move host memory: several ranks and ZeRO-1 are the CPU's for now.
+            throw new ArgumentException("A GPU device trains as one process: mpirun ranks, thread ranks and --zero 1 need --device cpu.");
+        }
+
+        return (zeroStage, collectives) switch
         {
             (0, ThreadCollectives threads) => new ThreadRankAdamW(model, settings, threads),
             (0, _) => new ReplicatedAdamW(model, settings, collectives),
             (1, _) => new ZeroAdamW(model, settings, collectives, chunkFloats),
             _ => throw new ArgumentException($"--zero {zeroStage} is not supported (0: off, 1: shard the AdamW moments)."),
         };
+    }
 }

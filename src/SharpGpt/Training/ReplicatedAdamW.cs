@@ -1,4 +1,4 @@
-using SharpGpt.Formats;
+using SharpGpt.Kernels;
 using SharpGpt.Model;
 
 namespace SharpGpt.Training;
@@ -58,22 +58,21 @@ public sealed unsafe class ReplicatedAdamW : IDistributedOptimizer
     {
         if (destination is not null)
         {
-            BinaryHeader.WriteFloats(destination, _optimizer.M.Pointer, _model.Layout.Total);
-            BinaryHeader.WriteFloats(destination, _optimizer.V.Pointer, _model.Layout.Total);
+            _model.Kernels.WriteFloats(destination, _optimizer.M.Pointer, _model.Layout.Total);
+            _model.Kernels.WriteFloats(destination, _optimizer.V.Pointer, _model.Layout.Total);
         }
     }
 
     public void ReadMoments(Stream source)
     {
-        BinaryHeader.ReadFloats(source, _optimizer.M.Pointer, _model.Layout.Total);
-        BinaryHeader.ReadFloats(source, _optimizer.V.Pointer, _model.Layout.Total);
+        _model.Kernels.ReadFloats(source, _optimizer.M.Pointer, _model.Layout.Total);
+        _model.Kernels.ReadFloats(source, _optimizer.V.Pointer, _model.Layout.Total);
     }
 
     public void Dispose()
     {
         if (_owns)
         {
-            _clipper.Dispose();
             _optimizer.Dispose();
         }
     }

@@ -80,7 +80,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         if (collectives.WorldSize > 1)
         {
             // Every rank must start from the same weights: the same seed, or the same checkpoint.
-            ulong checksum = ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, resumedFrom is null ? "at the start" : $"after resuming from {resumedFrom}");
+            ulong checksum = ReplicaCheck.RequireIdenticalWeights(model, collectives, resumedFrom is null ? "at the start" : $"after resuming from {resumedFrom}");
             observer.OnMessage($"{collectives.WorldSize} ranks start from identical weights (checksum {checksum:x16})");
         }
 
@@ -198,7 +198,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         if (collectives.WorldSize > 1)
         {
             // Rank 0 writes rank 0's weights; they must be everyone's.
-            ReplicaCheck.RequireIdenticalWeights(model.Parameters, collectives, $"at step {step}");
+            ReplicaCheck.RequireIdenticalWeights(model, collectives, $"at step {step}");
         }
 
         string path = TrainingCheckpoint.PathFor(options.OutDir, step);

@@ -21,8 +21,8 @@ public static unsafe class TrainingCheckpoint
     public static void Save(string path, GptModel model, AdamWOptimizer? optimizer, CheckpointMetadata metadata) =>
         Save(path, model, metadata, optimizer is null ? null : stream =>
         {
-            BinaryHeader.WriteFloats(stream, optimizer.M.Pointer, model.Layout.Total);
-            BinaryHeader.WriteFloats(stream, optimizer.V.Pointer, model.Layout.Total);
+            model.Kernels.WriteFloats(stream, optimizer.M.Pointer, model.Layout.Total);
+            model.Kernels.WriteFloats(stream, optimizer.V.Pointer, model.Layout.Total);
         });
 
     /// <summary>
@@ -44,7 +44,7 @@ public static unsafe class TrainingCheckpoint
             writer.Write(json.Length);
             writer.Write(json);
             writer.Flush();
-            BinaryHeader.WriteFloats(stream, model.Parameters.Pointer, model.Layout.Total);
+            model.Kernels.WriteFloats(stream, model.Parameters.Pointer, model.Layout.Total);
             writeMoments?.Invoke(stream);
         });
     }
@@ -70,7 +70,7 @@ public static unsafe class TrainingCheckpoint
         var model = new GptModel(metadata.Config, kernels);
         try
         {
-            BinaryHeader.ReadFloats(stream, model.Parameters.Pointer, model.Layout.Total);
+            model.Kernels.ReadFloats(stream, model.Parameters.Pointer, model.Layout.Total);
             return (model, metadata);
         }
         catch
@@ -84,8 +84,8 @@ public static unsafe class TrainingCheckpoint
     public static CheckpointMetadata Restore(string path, GptModel model, AdamWOptimizer optimizer) =>
         Restore(path, model, stream =>
         {
-            BinaryHeader.ReadFloats(stream, optimizer.M.Pointer, model.Layout.Total);
-            BinaryHeader.ReadFloats(stream, optimizer.V.Pointer, model.Layout.Total);
+            model.Kernels.ReadFloats(stream, optimizer.M.Pointer, model.Layout.Total);
+            model.Kernels.ReadFloats(stream, optimizer.V.Pointer, model.Layout.Total);
         }, step => optimizer.Step = step);
 
     /// <summary>Restores parameters and this rank's part of the moments of a data-parallel optimizer.</summary>
@@ -106,7 +106,7 @@ public static unsafe class TrainingCheckpoint
             throw new InvalidDataException($"{path}: holds no optimizer state, so training cannot resume from it (use --init-from to start a new run from its weights).");
         }
 
-        BinaryHeader.ReadFloats(stream, model.Parameters.Pointer, model.Layout.Total);
+        model.Kernels.ReadFloats(stream, model.Parameters.Pointer, model.Layout.Total);
         readMoments(stream);
         setStep(metadata.OptimizerStep);
         return metadata;

@@ -1,4 +1,5 @@
 using SharpGpt.Kernels;
+using SharpGpt.Tests.Kernels;
 using SharpGpt.Training;
 
 namespace SharpGpt.Tests.Distributed;

@@ -7,6 +7,7 @@ using SharpGpt.Kernels;
 using SharpGpt.Model;
 using SharpGpt.Tests.Data;
 using SharpGpt.Tests.Eval;
+using SharpGpt.Tests.Kernels;
 
 namespace SharpGpt.Tests.Formats;
 

@@ -1,5 +1,6 @@
 using SharpGpt.Kernels;
 using SharpGpt.Model;
+using SharpGpt.Tests.Kernels;
 using SharpGpt.Tests.Model;
 
 namespace SharpGpt.Tests.Inference;

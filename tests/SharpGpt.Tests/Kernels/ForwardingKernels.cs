@@ -11,6 +11,20 @@ internal unsafe class ForwardingKernels(IGptKernels inner) : IGptKernels
 {
     public ParallelRunner Runner => inner.Runner;
 
+    public bool IsHostMemory => inner.IsHostMemory;
+
+    public DeviceBuffer Allocate(long floats) => inner.Allocate(floats);
+
+    public void CopyToDevice(void* device, void* host, long bytes) => inner.CopyToDevice(device, host, bytes);
+
+    public void CopyToHost(void* host, void* device, long bytes) => inner.CopyToHost(host, device, bytes);
+
+    public void CopyOnDevice(void* destination, void* source, long bytes) => inner.CopyOnDevice(destination, source, bytes);
+
+    public void Clear(void* device, long bytes) => inner.Clear(device, bytes);
+
+    public void Synchronize() => inner.Synchronize();
+
     public virtual void EncoderForward(float* output, int* inputs, float* wte, float* wpe, int b, int t, int c) => inner.EncoderForward(output, inputs, wte, wpe, b, t, c);
 
     public virtual void EncoderBackward(float* dwte, float* dwpe, float* dout, int* inputs, int b, int t, int c) => inner.EncoderBackward(dwte, dwpe, dout, inputs, b, t, c);
@@ -44,4 +58,17 @@ internal unsafe class ForwardingKernels(IGptKernels inner) : IGptKernels
     public virtual void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp) => inner.CrossEntropyBackward(logits, lse, targets, dloss, rows, v, vp);
 
     public virtual void Convert(TypedPointer output, TypedPointer inp, long n) => inner.Convert(output, inp, n);
+
+    public virtual void GatherRows(TypedPointer output, TypedPointer inp, int* rowIndices, int rows, int width) => inner.GatherRows(output, inp, rowIndices, rows, width);
+
+    public virtual void AdamWUpdate(float* parameters, float* gradients, float* m, float* v, long n,
+        float lr, float beta1, float beta2, float eps, float weightDecay, int step, float gradScale, bool zeroGradients)
+        => inner.AdamWUpdate(parameters, gradients, m, v, n, lr, beta1, beta2, eps, weightDecay, step, gradScale, zeroGradients);
+
+    public virtual double SquareSum(float* data, long n) => inner.SquareSum(data, n);
+
+    public long CachedAttentionScratchSize(int nh, int maxT) => inner.CachedAttentionScratchSize(nh, maxT);
+
+    public virtual void CachedAttentionForward(float* output, float* qkv, float* keys, float* values, float* scratch, int start, int n, int c, int nh, int maxT)
+        => inner.CachedAttentionForward(output, qkv, keys, values, scratch, start, n, c, nh, maxT);
 }

@@ -1,5 +1,6 @@
 using SharpGpt.Kernels;
 using SharpGpt.Model;
+using SharpGpt.Tests.Kernels;
 
 namespace SharpGpt.Tests.Model;
 
@@ -29,5 +30,5 @@ internal static class TestModels
         return (inputs, targets);
     }
 
-    public static float[] Copy(NativeBuffer buffer) => buffer.Span.ToArray();
+    public static float[] Copy(DeviceBuffer buffer) => buffer.Span.ToArray();
 }

@@ -56,7 +56,6 @@ public sealed class GradientAccumulationTests
 
         public void Dispose()
         {
-            Clipper.Dispose();
             Optimizer.Dispose();
             Model.Dispose();
         }

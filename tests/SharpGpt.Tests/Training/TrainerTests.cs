@@ -2,6 +2,7 @@ using SharpGpt.Data;
 using SharpGpt.Distributed;
 using SharpGpt.Kernels;
 using SharpGpt.Model;
+using SharpGpt.Tests.Kernels;
 using SharpGpt.Tests.Model;
 using SharpGpt.Training;
 

@@ -1,7 +1,6 @@
 using System.Numerics;
-using SharpGpt.Kernels;
 
-namespace SharpGpt.Inference;
+namespace SharpGpt.Kernels;
 
 /// <summary>
 /// Causal attention for n new queries at positions start..start+n-1 over a key/value cache that
