@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Numerics;
+using SharpGpt.Kernels;
+
+namespace SharpGpt.Gpu.Blas;
+
+/// <summary>
+/// cuBLAS's GEMM semantics computed on the host, over the emulated device's memory: column-major
+/// operands, transposes, leading dimensions, batch strides, alpha and beta, fp32 or bf16 inputs
+/// summed in fp32. It checks its arguments as cuBLAS does (and that every operand lies inside one
+/// device allocation), so a transposition, leading-dimension or stride mistake in the backend fails
+/// on a machine without a GPU.
+/// </summary>
+internal sealed unsafe class EmulatedBlas(GpuDevice device) : IBlas
+{
+    public string Name => "emulated BLAS (host, fp32 sums)";
+
+    public void GemmEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
+        void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float beta, float* c, int ldc) =>
+        GemmStridedBatchedEx(transA, transB, m, n, k, alpha, a, aType, lda, 0, b, bType, ldb, 0, beta, c, ldc, 0, 1);
+
+    public void GemmStridedBatchedEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
+        void* a, BlasDataType aType, int lda, long strideA, void* b, BlasDataType bType, int ldb, long strideB,
+        float beta, float* c, int ldc, long strideC, int batchCount)
+    {
+        Validate(transA, transB, m, n, k, aType, lda, strideA, bType, ldb, strideB, ldc, strideC, batchCount);
+        if (m == 0 || n == 0 || batchCount == 0)
+        {
+            return;
+        }
+
+        device.Synchronize();
+        int size = aType == BlasDataType.BFloat16 ? sizeof(ushort) : sizeof(float);
+        byte* hostA = k == 0 ? null : device.Addresses.HostAddress(a, Span(Extent(transA, m, k, lda), strideA, batchCount) * size);
+        byte* hostB = k == 0 ? null : device.Addresses.HostAddress(b, Span(Extent(transB, k, n, ldb), strideB, batchCount) * size);
+        float* hostC = (float*)device.Addresses.HostAddress(c, Span(((long)(n - 1) * ldc) + m, strideC, batchCount) * sizeof(float));
+
+        float[] opA = ArrayPool<float>.Shared.Rent(Math.Max(1, m * k));
+        float[] opB = ArrayPool<float>.Shared.Rent(Math.Max(1, n * k));
+        try
+        {
+            for (int batch = 0; batch < batchCount; batch++)
+            {
+                // Rows of op(A) and columns of op(B), each contiguous over k, widened to fp32.
+                Gather(opA, hostA + (batch * strideA * size), aType, transA == BlasOperation.None, m, k, lda);
+                Gather(opB, hostB + (batch * strideB * size), bType, transB == BlasOperation.Transpose, n, k, ldb);
+                Multiply(opA, opB, hostC + (batch * strideC), m, n, k, alpha, beta, ldc);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(opA);
+            ArrayPool<float>.Shared.Return(opB);
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    // cuBLAS's checks (CUBLAS_STATUS_INVALID_VALUE / NOT_SUPPORTED), plus the ones a C API cannot make.
+    private static void Validate(BlasOperation transA, BlasOperation transB, int m, int n, int k, BlasDataType aType, int lda, long strideA,
+        BlasDataType bType, int ldb, long strideB, int ldc, long strideC, int batchCount)
+    {
+        static void Invalid(string what) => throw new ArgumentException($"GEMM: CUBLAS_STATUS_INVALID_VALUE: {what}.");
+        if (m < 0 || n < 0 || k < 0 || batchCount < 0)
+        {
+            Invalid($"m={m}, n={n}, k={k}, batchCount={batchCount} must not be negative");
+        }
+
+        if (lda < Math.Max(1, transA == BlasOperation.None ? m : k))
+        {
+            Invalid($"lda={lda} is less than the rows of A as stored ({(transA == BlasOperation.None ? m : k)})");
+        }
+
+        if (ldb < Math.Max(1, transB == BlasOperation.None ? k : n))
+        {
+            Invalid($"ldb={ldb} is less than the rows of B as stored ({(transB == BlasOperation.None ? k : n)})");
+        }
+
+        if (ldc < Math.Max(1, m))
+        {
+            Invalid($"ldc={ldc} is less than m={m}");
+        }
+
+        if (strideA < 0 || strideB < 0 || strideC < 0)
+        {
+            Invalid("negative batch strides are not used here");
+        }
+
+        if (aType != bType || (aType != BlasDataType.Float32 && aType != BlasDataType.BFloat16))
+        {
+            throw new ArgumentException($"GEMM: CUBLAS_STATUS_NOT_SUPPORTED: A is {aType} and B is {bType}; they must be one type, fp32 or bf16.");
+        }
+    }
+
+    // Elements an operand stored with rows x cols of its op and leading dimension ld reaches, from its first.
+    private static long Extent(BlasOperation op, int rows, int cols, int ld) =>
+        op == BlasOperation.None ? ((long)(cols - 1) * ld) + rows : ((long)(rows - 1) * ld) + cols;
+
+    private static long Span(long extent, long stride, int batchCount) => extent + ((batchCount - 1) * stride);
+
+    // Writes count vectors of length k to target: vector i, element p is the stored matrix's
+    // element (i, p) when contiguousInK (stored [count x k] with stride ld between vectors) or
+    // (p, i) otherwise, i.e. element p*? -- see the callers: op(A) rows and op(B) columns.
+    private static void Gather(float[] target, byte* source, BlasDataType type, bool strideAlongK, int count, int k, int ld)
+    {
+        // strideAlongK: consecutive p are ld apart (A as stored, or B transposed); else consecutive p are adjacent.
+        for (int i = 0; i < count; i++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                long index = strideAlongK ? i + ((long)p * ld) : p + ((long)i * ld);
+                target[(i * k) + p] = type == BlasDataType.BFloat16 ? BFloat16.ToFloat(((ushort*)source)[index]) : ((float*)source)[index];
+            }
+        }
+    }
+
+    private static void Multiply(float[] opA, float[] opB, float* c, int m, int n, int k, float alpha, float beta, int ldc)
+    {
+        void Column(int j)
+        {
+            var column = new ReadOnlySpan<float>(opB, j * k, k);
+            for (int i = 0; i < m; i++)
+            {
+                float sum = Dot(new ReadOnlySpan<float>(opA, i * k, k), column);
+                float* target = c + i + ((long)j * ldc);
+                *target = beta == 0 ? alpha * sum : (alpha * sum) + (beta * *target);
+            }
+        }
+
+        if ((long)m * n * k < (1 << 18))
+        {
+            for (int j = 0; j < n; j++)
+            {
+                Column(j);
+            }
+        }
+        else
+        {
+            Parallel.For(0, n, Column);
+        }
+    }
+
+    private static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        var sum = Vector<float>.Zero;
+        int i = 0, w = Vector<float>.Count;
+        for (; i <= x.Length - w; i += w)
+        {
+            sum += new Vector<float>(x[i..]) * new Vector<float>(y[i..]);
+        }
+
+        float total = Vector.Sum(sum);
+        for (; i < x.Length; i++)
+        {
+            total += x[i] * y[i];
+        }
+
+        return total;
+    }
+}

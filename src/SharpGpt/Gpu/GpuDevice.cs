@@ -1,0 +1,97 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using SharpGpt.Gpu.Blas;
+
+namespace SharpGpt.Gpu;
+
+/// <summary>
+/// One GPU as the backend sees it: an ILGPU accelerator (NVIDIA's through CUDA, or ILGPU's CPU
+/// accelerator emulating one), its memory's address space, the BLAS its matrix products go to, and
+/// the launch geometry the kernels use. The kernels are written for any warp size and any number
+/// of groups (grid-stride loops), so the emulated device may run them with fewer, narrower warps:
+/// ILGPU's CPU accelerator runs every GPU thread as an OS thread and makes each warp shuffle and
+/// barrier a rendezvous of those threads, so warps of 32 cost about 1 ms a shuffle on two cores.
+/// </summary>
+public sealed class GpuDevice : IDisposable
+{
+    private readonly Context _context;
+
+    private GpuDevice(Context context, Accelerator accelerator, bool emulated, int groupSize, int maxGroups, Func<GpuDevice, IBlas> blas)
+    {
+        _context = context;
+        Accelerator = accelerator;
+        IsEmulated = emulated;
+        Addresses = new DeviceAddressSpace(synthetic: emulated);
+        WarpSize = accelerator.WarpSize;
+        GroupSize = groupSize;
+        MaxGroups = maxGroups;
+        Blas = blas(this);
+    }
+
+    /// <summary>Warp and group shapes for the emulated device.</summary>
+    public enum EmulatedShape
+    {
+        /// <summary>Warps of 32 in groups of 64: an NVIDIA GPU's warp, for fidelity (slow).</summary>
+        Nvidia,
+
+        /// <summary>Warps of 4 in groups of 16: the same kernels with every rendezvous cheap, for whole runs.</summary>
+        Compact,
+    }
+
+    /// <summary>A device on ILGPU's CPU accelerator with the emulated BLAS: the whole GPU code path, without a GPU.</summary>
+    public static GpuDevice CreateEmulated(EmulatedShape shape = EmulatedShape.Compact)
+    {
+        var (warp, warps) = shape == EmulatedShape.Nvidia ? (32, 2) : (4, 4);
+        var context = Context.Create(builder => builder.CPU(new CPUDevice(warp, warps, 1)).Optimize(OptimizationLevel.O1));
+        try
+        {
+            var accelerator = context.CreateCPUAccelerator(0);
+            // One group at a time: the emulator runs groups one after another anyway.
+            return new GpuDevice(context, accelerator, emulated: true, groupSize: warp * warps, maxGroups: 2, device => new EmulatedBlas(device));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    internal Accelerator Accelerator { get; }
+
+    internal DeviceAddressSpace Addresses { get; }
+
+    internal IBlas Blas { get; }
+
+    public bool IsEmulated { get; }
+
+    /// <summary>The device's name as ILGPU reports it.</summary>
+    public string Name => Accelerator.Name;
+
+    internal int WarpSize { get; }
+
+    /// <summary>Threads per group of the row and element-wise kernels: a multiple of the warp size.</summary>
+    internal int GroupSize { get; }
+
+    /// <summary>The most groups a launch asks for; grid-stride loops cover the rest.</summary>
+    internal int MaxGroups { get; }
+
+    internal int WarpsPerGroup => GroupSize / WarpSize;
+
+    /// <summary>A launch over n independent elements, one per thread per pass of a grid-stride loop.</summary>
+    internal KernelConfig Elementwise(long n) =>
+        new((int)Math.Clamp((n + GroupSize - 1) / GroupSize, 1, MaxGroups), GroupSize);
+
+    /// <summary>A launch with one warp per row (grid-stride over rows).</summary>
+    internal KernelConfig WarpPerRow(long rows) =>
+        new((int)Math.Clamp((rows + WarpsPerGroup - 1) / WarpsPerGroup, 1, MaxGroups), GroupSize);
+
+    public void Synchronize() => Accelerator.Synchronize();
+
+    public void Dispose()
+    {
+        Blas.Dispose();
+        Accelerator.Dispose();
+        _context.Dispose();
+    }
+}

@@ -1,0 +1,132 @@
+using ILGPU;
+using ILGPU.Runtime;
+using SharpGpt.Gpu.Kernels;
+using SharpGpt.Kernels;
+
+namespace SharpGpt.Gpu;
+
+/// <summary>
+/// The GPU backend: every operation of <see cref="IGptKernels"/> as ILGPU kernels and cuBLAS-shaped
+/// products on a <see cref="GpuDevice"/>'s memory. Pointers are device addresses; the host reaches
+/// them only through the copies here. Attention keeps the causal T x T probabilities per layer
+/// (<see cref="AttentionStateSize"/>), so its memory grows with T squared.
+/// </summary>
+public sealed unsafe class GpuKernels : IGptKernels, IDisposable
+{
+    private readonly GpuDevice _device;
+    private readonly GpuWorkspace _workspace;
+    private readonly GpuEncoder _encoder;
+    private readonly GpuLayerNorm _layerNorm;
+    private readonly GpuMatmul _matmul;
+    private readonly GpuAttention _attention;
+    private readonly GpuCachedAttention _cachedAttention;
+    private readonly GpuGelu _gelu;
+    private readonly GpuResidual _residual;
+    private readonly GpuCrossEntropy _crossEntropy;
+    private readonly GpuConvert _convert;
+    private readonly GpuRows _rows;
+    private readonly GpuAdamW _adamW;
+    private readonly GpuReductions _reductions;
+
+    public GpuKernels(GpuDevice device, ParallelRunner hostRunner)
+    {
+        _device = device;
+        Runner = hostRunner;
+        _workspace = new GpuWorkspace(device);
+        _reductions = new GpuReductions(device);
+        _convert = new GpuConvert(device);
+        _gelu = new GpuGelu(device);
+        _encoder = new GpuEncoder(device);
+        _layerNorm = new GpuLayerNorm(device, _reductions, _workspace);
+        _matmul = new GpuMatmul(device, _reductions, _convert, _gelu, _workspace);
+        _attention = new GpuAttention(device, _workspace);
+        _cachedAttention = new GpuCachedAttention(device);
+        _residual = new GpuResidual(device);
+        _crossEntropy = new GpuCrossEntropy(device);
+        _rows = new GpuRows(device);
+        _adamW = new GpuAdamW(device);
+    }
+
+    public GpuDevice Device => _device;
+
+    public ParallelRunner Runner { get; }
+
+    public bool IsHostMemory => false;
+
+    public DeviceBuffer Allocate(long floats) => new GpuBuffer(_device.Accelerator, _device.Addresses, floats);
+
+    public void CopyToDevice(void* device, void* host, long bytes) =>
+        _device.Addresses.View<byte>(device, bytes).CopyFromCPU(ref *(byte*)host, bytes);
+
+    public void CopyToHost(void* host, void* device, long bytes) =>
+        _device.Addresses.View<byte>(device, bytes).CopyToCPU(ref *(byte*)host, bytes);
+
+    public void CopyOnDevice(void* destination, void* source, long bytes) =>
+        _device.Addresses.View<byte>(source, bytes).CopyTo(_device.Addresses.View<byte>(destination, bytes));
+
+    public void Clear(void* device, long bytes) => _device.Addresses.View<byte>(device, bytes).MemSetToZero();
+
+    public void Synchronize() => _device.Synchronize();
+
+    public void EncoderForward(float* output, int* inputs, float* wte, float* wpe, int b, int t, int c) => _encoder.Forward(output, inputs, wte, wpe, b, t, c);
+
+    public void EncoderBackward(float* dwte, float* dwpe, float* dout, int* inputs, int b, int t, int c) => _encoder.Backward(dwte, dwpe, dout, inputs, b, t, c);
+
+    public void LayerNormForward(TypedPointer output, float* mean, float* rstd, float* inp, float* weight, float* bias, int rows, int c)
+        => _layerNorm.Forward(output, mean, rstd, inp, null, null, weight, bias, rows, c);
+
+    public void LayerNormResidualForward(float* residual, TypedPointer output, float* mean, float* rstd, float* a, float* b, float* weight, float* bias, int rows, int c)
+        => _layerNorm.Forward(output, mean, rstd, residual, a, b, weight, bias, rows, c);
+
+    public void LayerNormBackward(float* dinp, float* dweight, float* dbias, float* dout, float* inp, float* weight, float* mean, float* rstd, int rows, int c)
+        => _layerNorm.Backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, rows, c);
+
+    public void MatmulForward(float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+        => _matmul.Forward(output, inp, weight, bias, rows, c, oc);
+
+    public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
+        => _matmul.Backward(dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
+
+    public void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+        => _matmul.ForwardGelu(derivative, output, inp, weight, bias, rows, c, oc);
+
+    public long AttentionStateSize(int b, int t, int nh) => GpuAttention.StateSize(b, t, nh);
+
+    public long AttentionScratchSize(int b, int t, int c, int nh) => GpuAttention.ScratchSize(b, t, c, nh);
+
+    public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh) => _attention.Forward(output, state, qkv, b, t, c, nh);
+
+    public void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh)
+        => _attention.Backward(dqkv, scratch, dout, qkv, state, b, t, c, nh);
+
+    public void GeluForward(TypedPointer output, float* inp, long n) => _gelu.Forward(output, null, inp, null, 0, n);
+
+    public void GeluForward(TypedPointer output, float* derivative, float* inp, long n) => _gelu.Forward(output, derivative, inp, null, 0, n);
+
+    public void GeluBackward(float* dinp, float* derivative, float* dout, long n) => _gelu.Backward(dinp, derivative, dout, n);
+
+    public void ResidualForward(float* output, float* a, float* b, long n) => _residual.Forward(output, a, b, n);
+
+    public void CrossEntropyForward(float* losses, float* lse, float* logits, int* targets, int rows, int v, int vp)
+        => _crossEntropy.Forward(losses, lse, logits, targets, rows, v, vp);
+
+    public void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp)
+        => _crossEntropy.Backward(logits, lse, targets, dloss, rows, v, vp);
+
+    public void Convert(TypedPointer output, TypedPointer inp, long n) => _convert.Convert(output, inp, n);
+
+    public void GatherRows(TypedPointer output, TypedPointer inp, int* rowIndices, int rows, int width) => _rows.Gather(output, inp, rowIndices, rows, width);
+
+    public void AdamWUpdate(float* parameters, float* gradients, float* m, float* v, long n,
+        float lr, float beta1, float beta2, float eps, float weightDecay, int step, float gradScale, bool zeroGradients)
+        => _adamW.Update(parameters, gradients, m, v, n, lr, beta1, beta2, eps, weightDecay, step, gradScale, zeroGradients);
+
+    public double SquareSum(float* data, long n) => _reductions.SquareSum(data, n, _workspace);
+
+    public long CachedAttentionScratchSize(int nh, int maxT) => GpuCachedAttention.ScratchSize(nh, maxT);
+
+    public void CachedAttentionForward(float* output, float* qkv, float* keys, float* values, float* scratch, int start, int n, int c, int nh, int maxT)
+        => _cachedAttention.Forward(output, qkv, keys, values, scratch, start, n, c, nh, maxT);
+
+    public void Dispose() => _workspace.Dispose();
+}

@@ -1,0 +1,139 @@
+using ILGPU;
+using ILGPU.Runtime;
+using SharpGpt.Gpu.Blas;
+using SharpGpt.Kernels;
+
+namespace SharpGpt.Gpu.Kernels;
+
+/// <summary>
+/// A linear layer, out = inp · W^T + bias with W stored [OC, C], as cuBLAS products on the row-major
+/// buffers read as column-major (llm.c's mapping): out^T = W^T' · inp^T. The bias is added by a
+/// kernel (fused with GELU after the fc layer), and its gradient is summed in row chunks, then down
+/// the chunks, in a fixed order. In mixed precision both operands of a product are bf16, as cuBLAS
+/// wants: a fp32 operand (the gradient) is rounded to bf16 in the workspace first.
+/// </summary>
+internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reductions, GpuConvert convert, GpuGelu gelu, GpuWorkspace workspace)
+{
+    /// <summary>Rows per chunk of the bias gradient's first pass.</summary>
+    private const int BiasChunkRows = 256;
+
+    /// <summary>Workspace regions start at multiples of this many floats (256 bytes), as the tensor cores like operands.</summary>
+    private const long Alignment = 64;
+
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, long>? _addBias;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, int>? _biasPartials;
+
+    private IBlas Blas => device.Blas;
+
+    // out (N,OC) <- inp (N,C) · weight (OC,C)^T + bias (OC) or null
+    public void Forward(float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+    {
+        Product(output, inp, weight, rows, c, oc);
+        if (bias != null)
+        {
+            var v = device.Addresses;
+            long n = (long)rows * oc;
+            _addBias ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, long>(AddBiasKernel);
+            _addBias(device.Elementwise(n), v.View<float>(output, n), v.View<float>(bias, oc), oc, n);
+        }
+    }
+
+    // derivative (N,OC) = GELU'(x), out (N,OC) = GELU(x) with x = inp · W^T + bias: the product lands in derivative, then one pass
+    public void ForwardGelu(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+    {
+        Product(derivative, inp, weight, rows, c, oc);
+        gelu.Forward(output, derivative, derivative, bias, oc, (long)rows * oc);
+    }
+
+    // dinp (N,C) = (overwritten), dweight (OC,C) +=, dbias (OC) += <- dout (N,OC), inp (N,C), weight (OC,C)
+    public void Backward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
+    {
+        bool bf16 = inp.IsBf16 || weight.IsBf16;
+        long nOut = (long)rows * oc, nIn = (long)rows * c;
+        int chunks = (rows + BiasChunkRows - 1) / BiasChunkRows;
+        long doutFloats = bf16 ? Align((nOut + 1) / 2) : 0;
+        long inpFloats = bf16 && !inp.IsBf16 ? Align((nIn + 1) / 2) : 0;
+        long weightFloats = bf16 && !weight.IsBf16 ? Align((((long)oc * c) + 1) / 2) : 0;
+        float* ws = workspace.Get(doutFloats + inpFloats + weightFloats + (dbias != null ? (long)chunks * oc : 0));
+
+        TypedPointer d = dout;
+        if (bf16)
+        {
+            d = (ushort*)ws;
+            convert.Convert(d, dout, nOut);
+            inp = AsBf16(inp, ws + doutFloats, nIn);
+            weight = AsBf16(weight, ws + doutFloats + inpFloats, (long)oc * c);
+        }
+
+        var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        // dinp^T (C x N) = W^T (C x OC, W as stored) · dout^T (OC x N)
+        Blas.GemmEx(BlasOperation.None, BlasOperation.None, c, rows, oc, 1f, weight.Address, type, c, d.Address, type, oc, 0f, dinp, c);
+        // dW^T (C x OC) += inp^T (C x N) · dout (N x OC)
+        Blas.GemmEx(BlasOperation.None, BlasOperation.Transpose, c, oc, rows, 1f, inp.Address, type, c, d.Address, type, oc, 1f, dweight, c);
+        if (dbias != null)
+        {
+            var v = device.Addresses;
+            var partials = v.View<float>(ws + doutFloats + inpFloats + weightFloats, (long)chunks * oc);
+            _biasPartials ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, int>(BiasPartialsKernel);
+            _biasPartials(device.Elementwise((long)chunks * oc), partials, v.View<float>(dout, nOut), rows, oc, BiasChunkRows);
+            reductions.SumColumns(v.View<float>(dbias, oc), partials, chunks, oc, oc);
+        }
+    }
+
+    // out^T (OC x N) = W (as stored, C x OC, transposed) · inp^T (C x N); operands of one type
+    private void Product(float* output, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
+    {
+        if (inp.IsBf16 != weight.IsBf16)
+        {
+            // cuBLAS multiplies operands of one type: round the fp32 one to bf16 in the workspace.
+            long n = inp.IsBf16 ? (long)oc * c : (long)rows * c;
+            float* ws = workspace.Get(Align((n + 1) / 2));
+            inp = AsBf16(inp, ws, (long)rows * c);
+            weight = AsBf16(weight, ws, (long)oc * c);
+        }
+
+        var type = inp.IsBf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        Blas.GemmEx(BlasOperation.Transpose, BlasOperation.None, oc, rows, c, 1f, weight.Address, type, c, inp.Address, type, c, 0f, output, oc);
+    }
+
+    // The operand as bf16: itself if it is, else rounded into target.
+    private TypedPointer AsBf16(TypedPointer operand, float* target, long n)
+    {
+        if (operand.IsBf16)
+        {
+            return operand;
+        }
+
+        TypedPointer rounded = (ushort*)target;
+        convert.Convert(rounded, operand, n);
+        return rounded;
+    }
+
+    private static long Align(long floats) => (floats + Alignment - 1) / Alignment * Alignment;
+
+    private static void AddBiasKernel(ArrayView<float> output, ArrayView<float> bias, int oc, long n)
+    {
+        for (long i = KernelMath.ThreadIndex; i < n; i += KernelMath.ThreadCount)
+        {
+            output[i] += bias[i % oc];
+        }
+    }
+
+    // partials[chunk, j] = the sum of dout[r, j] over the chunk's rows, in row order.
+    private static void BiasPartialsKernel(ArrayView<float> partials, ArrayView<float> dout, int rows, int oc, int chunkRows)
+    {
+        int total = (int)partials.Length;
+        for (int i = KernelMath.ThreadIndex; i < total; i += KernelMath.ThreadCount)
+        {
+            int chunk = i / oc, j = i - (chunk * oc);
+            int end = Math.Min(rows, (chunk + 1) * chunkRows);
+            float sum = 0;
+            for (int r = chunk * chunkRows; r < end; r++)
+            {
+                sum += dout[((long)r * oc) + j];
+            }
+
+            partials[i] = sum;
+        }
+    }
+}

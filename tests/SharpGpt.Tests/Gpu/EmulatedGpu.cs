@@ -1,0 +1,54 @@
+using SharpGpt.Gpu;
+using SharpGpt.Kernels;
+
+namespace SharpGpt.Tests.Gpu;
+
+/// <summary>
+/// The emulated GPUs the GPU tests share (creating one compiles kernels anew): warps of 4
+/// (<see cref="GpuDevice.EmulatedShape.Compact"/>) for most tests, and NVIDIA's warps of 32 for
+/// the kernels' fidelity at a real warp size.
+/// </summary>
+public sealed class EmulatedGpu : IDisposable
+{
+    private readonly Lazy<(GpuDevice Device, GpuKernels Kernels)> _nvidia;
+
+    public EmulatedGpu()
+    {
+        Runner = new ParallelRunner(1);
+        Device = GpuDevice.CreateEmulated(GpuDevice.EmulatedShape.Compact);
+        Kernels = new GpuKernels(Device, Runner);
+        _nvidia = new(() =>
+        {
+            var device = GpuDevice.CreateEmulated(GpuDevice.EmulatedShape.Nvidia);
+            return (device, new GpuKernels(device, Runner));
+        });
+    }
+
+    public ParallelRunner Runner { get; }
+
+    public GpuDevice Device { get; }
+
+    public GpuKernels Kernels { get; }
+
+    /// <summary>An emulated device with warps of 32, created on first use.</summary>
+    public GpuKernels NvidiaShaped => _nvidia.Value.Kernels;
+
+    public void Dispose()
+    {
+        if (_nvidia.IsValueCreated)
+        {
+            _nvidia.Value.Kernels.Dispose();
+            _nvidia.Value.Device.Dispose();
+        }
+
+        Kernels.Dispose();
+        Device.Dispose();
+        Runner.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class EmulatedGpuCollection : ICollectionFixture<EmulatedGpu>
+{
+    public const string Name = "emulated GPU";
+}
