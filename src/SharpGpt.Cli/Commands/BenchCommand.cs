@@ -31,9 +31,10 @@ internal static class BenchCommand
         var peak = new Option<double>("--peak-gflops") { Description = "fp32 peak for MFU (default: measured now with an FMA loop)" };
         var threads = CommonOptions.Threads();
         var parallel = CommonOptions.Parallel();
+        var device = CommonOptions.Device();
         var command = new Command("bench", "Time GPT-2 training steps on random tokens and report ms/step, tokens/s and MFU.")
         {
-            preset, layers, heads, embd, vocab, blockSize, batch, seq, steps, warmup, dtype, profile, attention, peak, threads, parallel,
+            preset, layers, heads, embd, vocab, blockSize, batch, seq, steps, warmup, dtype, profile, attention, peak, threads, parallel, device,
         };
         command.SetAction(r =>
         {
@@ -47,16 +48,18 @@ internal static class BenchCommand
                 MaxSeqLen = r.GetValue(blockSize) > 0 ? r.GetValue(blockSize) : config.MaxSeqLen,
             };
             return Run(config, r.GetValue(batch), r.GetValue(seq), r.GetValue(steps), r.GetValue(warmup), r.GetValue(profile),
-                r.GetValue(attention), r.GetValue(dtype), r.GetValue(peak), CommonOptions.ResolveThreads(r.GetValue(threads)), r.GetValue(parallel));
+                r.GetValue(attention), r.GetValue(dtype), r.GetValue(peak), CommonOptions.ResolveThreads(r.GetValue(threads)), r.GetValue(parallel), r.GetValue(device)!);
         });
         return command;
     }
 
     private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, AttentionAlgorithm attention, Precision precision, double peakGflops, int threads,
-        ThreadParallelism parallel)
+        ThreadParallelism parallel, string device)
     {
         long n = new ParameterLayout(config).UnpaddedTotal;
-        var plan = ThreadPlan.Choose(parallel, threads, b, 1, n);
+        using var hostRunner = new ParallelRunner(threads);
+        using var backend = CommonOptions.CreateBackend(device, hostRunner);
+        var plan = backend.IsGpu ? new ThreadPlan(1, threads) : ThreadPlan.Choose(parallel, threads, b, 1, n);
         int ranks = plan.Ranks, rankBatch = b / ranks;
         var runners = new ParallelRunner[ranks];
         var models = new GptModel[ranks];
@@ -66,7 +69,7 @@ internal static class BenchCommand
             for (int rank = 0; rank < ranks; rank++)
             {
                 runners[rank] = new ParallelRunner(plan.ThreadsPerRank);
-                var cpu = new CpuKernels(runners[rank], attention);
+                IGptKernels cpu = backend.IsGpu ? backend.Kernels : new CpuKernels(runners[rank], attention);
                 profiler ??= profile ? new ProfilingKernels(cpu) : null; // rank 0's kernels
                 if (rank == 0)
                 {
@@ -91,12 +94,14 @@ internal static class BenchCommand
                 targets[i] = rng.NextInt(config.VocabSize);
             }
 
-            double peak = peakGflops > 0 ? peakGflops * 1e9 : MeasurePeak(threads);
+            // No peak is known for an emulated GPU: its MFU is not reported.
+            double peak = peakGflops > 0 ? peakGflops * 1e9 : backend.IsGpu ? double.NaN : MeasurePeak(threads);
             string dtype = precision.ToString().ToLowerInvariant();
             // nanoGPT's estimate: 6N per token for the matmuls, plus attention's 12 * L * C * T.
             double flopsPerStep = ((6.0 * n) + (12.0 * config.NumLayers * config.Channels * t)) * b * t;
             long activationBytes = models.Sum(m => m.ActivationBytes);
-            AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {plan.Describe(b)}, {attention} attention, {dtype}, fp32 peak {peak / 1e9:F0} GFLOP/s, activations {activationBytes / 1e6:F0} MB");
+            string runsOn = backend.IsGpu ? $"{device}, materialised attention" : $"{plan.Describe(b)}, {attention} attention, fp32 peak {peak / 1e9:F0} GFLOP/s";
+            AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {runsOn}, {dtype}, activations {activationBytes / 1e6:F0} MB");
 
             var times = ThreadRanks.Run(ranks, collectives =>
             {
@@ -116,6 +121,7 @@ internal static class BenchCommand
 
                     long start = Stopwatch.GetTimestamp();
                     float loss = stepper.Run(1, rankBatch, t, _ => (myInputs, myTargets), 6e-4f, 1f).Loss;
+                    model.Kernels.Synchronize(); // a GPU's last kernels of the step (AdamW) run asynchronously
                     double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                     if (collectives.Rank != 0)
                     {
@@ -127,7 +133,8 @@ internal static class BenchCommand
                         rankTimes.Add(ms);
                     }
 
-                    Console.WriteLine(FormattableString.Invariant($"{(step < warmup ? "warmup" : "step")} {step - (step < warmup ? 0 : warmup)}: loss {loss:F4}, {ms:F1} ms, {b * t / (ms / 1000):F0} tok/s, MFU {flopsPerStep / (ms / 1000) / peak * 100:F1}%"));
+                    string mfu = double.IsNaN(peak) ? "" : FormattableString.Invariant($", MFU {flopsPerStep / (ms / 1000) / peak * 100:F1}%");
+                    Console.WriteLine(FormattableString.Invariant($"{(step < warmup ? "warmup" : "step")} {step - (step < warmup ? 0 : warmup)}: loss {loss:F4}, {ms:F1} ms, {b * t / (ms / 1000):F0} tok/s{mfu}"));
                 }
 
                 return rankTimes;
@@ -140,13 +147,14 @@ internal static class BenchCommand
                 PrintProfile(profiler, steps, median, ranks);
             }
 
-            var summary = new Dictionary<string, object>
+            var summary = new Dictionary<string, object?>
             {
+                ["device"] = device,
                 ["ms_per_step"] = Math.Round(median, 2),
                 ["tokens_per_s"] = Math.Round(b * t / (median / 1000), 1),
-                ["mfu"] = Math.Round(flopsPerStep / (median / 1000) / peak, 4),
+                ["mfu"] = double.IsNaN(peak) ? null : Math.Round(flopsPerStep / (median / 1000) / peak, 4),
                 ["model_gflops_per_s"] = Math.Round(flopsPerStep / (median / 1000) / 1e9, 1),
-                ["peak_gflops_per_s"] = Math.Round(peak / 1e9, 1),
+                ["peak_gflops_per_s"] = double.IsNaN(peak) ? null : Math.Round(peak / 1e9, 1),
                 ["min_ms"] = Math.Round(times.Count == 0 ? double.NaN : times[0], 2),
                 ["batch"] = b,
                 ["seq"] = t,

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using SharpGpt.Devices;
 using SharpGpt.Distributed;
+using SharpGpt.Kernels;
 using SharpGpt.Model;
 using SharpGpt.Training;
 
@@ -35,6 +37,30 @@ internal static class CommonOptions
         };
         option.AcceptOnlyFromAmong("fp32", "bf16");
         return option;
+    }
+
+    public static Option<string> Device()
+    {
+        var option = new Option<string>("--device")
+        {
+            Description = "What the kernels run on: cpu (the default), cuda (an NVIDIA GPU), or cuda-emulated (the GPU code path on the CPU, slow, for checking it without a GPU)",
+            DefaultValueFactory = _ => "cpu",
+        };
+        option.AcceptOnlyFromAmong(DeviceNames.All);
+        return option;
+    }
+
+    /// <summary>The backend for --device; a GPU's description goes to stderr (unless <paramref name="announce"/> is
+    /// false: ranks other than 0), so stdout stays the command's own.</summary>
+    public static ComputeBackend CreateBackend(string device, ParallelRunner runner, bool announce = true)
+    {
+        var backend = ComputeBackend.Create(DeviceNames.Parse(device), runner);
+        if (backend.IsGpu && announce)
+        {
+            Console.Error.WriteLine(backend.Describe());
+        }
+
+        return backend;
     }
 
     // Ranks on one machine would otherwise each start a thread per core and fight over them. When

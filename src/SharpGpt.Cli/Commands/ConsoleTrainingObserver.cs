@@ -37,9 +37,10 @@ internal sealed class ConsoleTrainingObserver(double peakFlops) : ITrainingObser
         _elapsedMs += milliseconds;
         _timedSteps++;
         double tokensPerSecond = info.Plan.TotalBatchTokens / (milliseconds / 1000);
-        double mfu = info.FlopsPerStep / (milliseconds / 1000) / peakFlops;
+        // No peak is known for an emulated device: no MFU then.
+        string mfu = peakFlops > 0 ? Invariant($" | MFU {info.FlopsPerStep / (milliseconds / 1000) / peakFlops * 100,4:F1}%") : "";
         var eta = TimeSpan.FromMilliseconds(_elapsedMs / _timedSteps * (info.MaxSteps - step));
-        Write(Invariant($"step {step,5}/{info.MaxSteps} | loss {result.Loss:F4} | lr {result.LearningRate:E2} | norm {result.GradNorm:F4} | {milliseconds,7:F1} ms | {tokensPerSecond,8:F0} tok/s | MFU {mfu * 100,4:F1}% | ETA {eta:hh\\:mm\\:ss}"), null);
+        Write(Invariant($"step {step,5}/{info.MaxSteps} | loss {result.Loss:F4} | lr {result.LearningRate:E2} | norm {result.GradNorm:F4} | {milliseconds,7:F1} ms | {tokensPerSecond,8:F0} tok/s{mfu} | ETA {eta:hh\\:mm\\:ss}"), null);
         if (Progress is not null)
         {
             Progress.Value = step;

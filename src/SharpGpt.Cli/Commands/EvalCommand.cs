@@ -17,11 +17,13 @@ internal static class EvalCommand
         var batch = new Option<int>("--batch") { Description = "Sequences per batch", DefaultValueFactory = _ => 8 };
         var seq = new Option<int>("--seq") { Description = "Tokens per sequence (default: the model's block size)" };
         var threads = CommonOptions.Threads();
-        var command = new Command("eval", "Print a model's validation loss on prepared data.") { checkpoint, data, steps, batch, seq, threads };
+        var device = CommonOptions.Device();
+        var command = new Command("eval", "Print a model's validation loss on prepared data.") { checkpoint, data, steps, batch, seq, threads, device };
         command.SetAction(r =>
         {
             using var runner = new ParallelRunner(CommonOptions.ResolveThreads(r.GetValue(threads)));
-            var (model, _) = ModelFile.Load(r.GetValue(checkpoint)!.FullName, new CpuKernels(runner));
+            using var backend = CommonOptions.CreateBackend(r.GetValue(device)!, runner);
+            var (model, _) = ModelFile.Load(r.GetValue(checkpoint)!.FullName, backend.Kernels);
             using (model)
             {
                 int t = r.GetValue(seq) > 0 ? r.GetValue(seq) : model.Config.MaxSeqLen;

@@ -19,9 +19,10 @@ internal static class HellaSwagCommand
         var predictions = new Option<FileInfo?>("--predictions") { Description = "Write each example's losses and predictions to this JSONL file" };
         var tokenizerDir = new Option<DirectoryInfo?>("--tokenizer-dir") { Description = "Prepared data folder whose tokenizer to use (default: the checkpoint's own, or GPT-2 BPE)" };
         var threads = CommonOptions.Threads();
+        var device = CommonOptions.Device();
         var command = new Command("hellaswag", "HellaSwag accuracy (acc and acc_norm): the ending the model finds least surprising, four rows per forward.")
         {
-            checkpoint, data, limit, predictions, tokenizerDir, threads,
+            checkpoint, data, limit, predictions, tokenizerDir, threads, device,
         };
         command.SetAction(r =>
         {
@@ -33,7 +34,7 @@ internal static class HellaSwagCommand
             try
             {
                 return Run(r.GetValue(checkpoint)!, r.GetValue(data)!.FullName, r.GetValue(limit), r.GetValue(predictions)?.FullName,
-                    r.GetValue(tokenizerDir)?.FullName, CommonOptions.ResolveThreads(r.GetValue(threads)));
+                    r.GetValue(tokenizerDir)?.FullName, CommonOptions.ResolveThreads(r.GetValue(threads)), r.GetValue(device)!);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
             {
@@ -43,10 +44,11 @@ internal static class HellaSwagCommand
         return command;
     }
 
-    private static int Run(string checkpoint, string dataPath, int limit, string? predictionsPath, string? tokenizerDir, int threads)
+    private static int Run(string checkpoint, string dataPath, int limit, string? predictionsPath, string? tokenizerDir, int threads, string device)
     {
         using var runner = new ParallelRunner(threads);
-        var (model, tokenizer) = ModelFile.Load(checkpoint, new CpuKernels(runner));
+        using var backend = CommonOptions.CreateBackend(device, runner);
+        var (model, tokenizer) = ModelFile.Load(checkpoint, backend.Kernels);
         using var owned = model;
         if (tokenizerDir is not null)
         {

@@ -23,9 +23,10 @@ internal static class SampleCommand
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 = greedy", DefaultValueFactory = _ => 1f };
         var seed = new Option<ulong>("--seed") { Description = "Random seed; the same seed gives the same sample", DefaultValueFactory = _ => 1337UL };
         var threads = CommonOptions.Threads();
+        var device = CommonOptions.Device();
         var command = new Command("sample", "Generate text from a checkpoint (KV cache, temperature, top-k), streamed to stdout.")
         {
-            checkpoint, prompt, promptTokens, tokenizerDir, tokens, topK, temperature, seed, threads,
+            checkpoint, prompt, promptTokens, tokenizerDir, tokens, topK, temperature, seed, threads, device,
         };
         command.SetAction(r =>
         {
@@ -45,20 +46,21 @@ internal static class SampleCommand
             }
 
             return Run(r.GetValue(checkpoint)!, r.GetValue(prompt), r.GetValue(promptTokens), r.GetValue(tokenizerDir),
-                r.GetValue(tokens), options, CommonOptions.ResolveThreads(r.GetValue(threads)));
+                r.GetValue(tokens), options, CommonOptions.ResolveThreads(r.GetValue(threads)), r.GetValue(device)!);
         });
         return command;
     }
 
     private static int Run(FileInfo checkpointFile, string? promptText, string? promptIds, DirectoryInfo? tokenizerDir,
-        int count, SamplingOptions options, int threads)
+        int count, SamplingOptions options, int threads, string device)
     {
         using var runner = new ParallelRunner(threads);
+        using var backend = CommonOptions.CreateBackend(device, runner);
         GptModel model;
         ITextTokenizer? tokenizer;
         try
         {
-            (model, tokenizer) = ModelFile.Load(checkpointFile.FullName, new CpuKernels(runner));
+            (model, tokenizer) = ModelFile.Load(checkpointFile.FullName, backend.Kernels);
             if (tokenizerDir is not null)
             {
                 tokenizer = TokenizerFactory.LoadForDataDir(tokenizerDir.FullName);

@@ -60,12 +60,13 @@ internal static class TrainCommand
         var threads = CommonOptions.Threads();
         var parallel = CommonOptions.Parallel();
         var dtype = CommonOptions.Dtype();
+        var device = CommonOptions.Device();
 
         var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
         {
             data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
             warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches,
-            hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads, parallel, dtype,
+            hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads, parallel, dtype, device,
         };
 
         // Under mpirun every rank runs this; rank 0 alone prints and writes.
@@ -81,7 +82,8 @@ internal static class TrainCommand
 
             int threadCount = CommonOptions.ResolveThreads(r.GetValue(threads));
             using var runner = new ParallelRunner(threadCount);
-            var kernels = new CpuKernels(runner);
+            using var backend = CommonOptions.CreateBackend(r.GetValue(device)!, runner, announce: main);
+            var kernels = backend.Kernels;
             using var model = CreateModel(r.GetValue(initFrom), r.GetValue(preset), r.GetValue(layers), r.GetValue(heads), r.GetValue(embd),
                 r.GetValue(blockSize) ?? Math.Max(t, d == Shakespeare ? 64 : 1024), tokenizer, kernels, r.GetValue(seed), isShakespeare: d == Shakespeare);
 
@@ -134,6 +136,7 @@ internal static class TrainCommand
                 ZeroStage = r.GetValue(zero),
                 CollectiveChunkFloats = r.GetValue(commChunk) > 0 ? r.GetValue(commChunk) : throw new ArgumentException("--comm-chunk must be positive."),
                 Precision = precision,
+                Device = backend.Kind,
             };
 
             if (main && precision == Precision.Bf16)
@@ -142,15 +145,20 @@ internal static class TrainCommand
             }
 
             int sampleLength = r.GetValue(sampleTokens);
-            var threadPlan = ThreadPlan.Choose(r.GetValue(parallel), threadCount, b, collectives.WorldSize, model.Layout.UnpaddedTotal);
+            // On a GPU the host threads only feed it: one model, one rank.
+            var threadPlan = backend.IsGpu ? new ThreadPlan(1, threadCount) : ThreadPlan.Choose(r.GetValue(parallel), threadCount, b, collectives.WorldSize, model.Layout.UnpaddedTotal);
             if (!main)
             {
                 var outcome = new Trainer(model, options, collectives, new QuietTrainingObserver()).Run();
                 return outcome.Diverged ? 3 : 0;
             }
 
-            Console.WriteLine(threadPlan.Describe(b));
-            var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));
+            if (!backend.IsGpu)
+            {
+                Console.WriteLine(threadPlan.Describe(b));
+            }
+
+            var observer = new ConsoleTrainingObserver(backend.IsGpu ? 0 : PeakFlops.Measure(runner));
             if (threadPlan.Ranks > 1)
             {
                 return TrainOnThreadRanks(threadPlan, model, options with { MicroBatch = b / threadPlan.Ranks }, observer, tokenizer, sampleLength);

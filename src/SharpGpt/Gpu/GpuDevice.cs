@@ -35,14 +35,14 @@ public sealed class GpuDevice : IDisposable
         /// <summary>Warps of 32 in groups of 64: an NVIDIA GPU's warp, for fidelity (slow).</summary>
         Nvidia,
 
-        /// <summary>Warps of 4 in groups of 16: the same kernels with every rendezvous cheap, for whole runs.</summary>
+        /// <summary>Warps of 4 in groups of 32: the same kernels with cheap rendezvous, for whole runs.</summary>
         Compact,
     }
 
     /// <summary>A device on ILGPU's CPU accelerator with the emulated BLAS: the whole GPU code path, without a GPU.</summary>
     public static GpuDevice CreateEmulated(EmulatedShape shape = EmulatedShape.Compact)
     {
-        var (warp, warps) = shape == EmulatedShape.Nvidia ? (32, 2) : (4, 4);
+        var (warp, warps) = shape == EmulatedShape.Nvidia ? (32, 2) : (4, 8);
         var context = Context.Create(builder => builder.CPU(new CPUDevice(warp, warps, 1)).Optimize(OptimizationLevel.O1));
         try
         {

@@ -28,10 +28,14 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
     private readonly GpuAdamW _adamW;
     private readonly GpuReductions _reductions;
 
-    public GpuKernels(GpuDevice device, ParallelRunner hostRunner)
+    private readonly long _parameterLimit;
+
+    /// <param name="parameterLimit">The largest model this backend runs (the emulated device's is small); 0 for any.</param>
+    public GpuKernels(GpuDevice device, ParallelRunner hostRunner, long parameterLimit = 0)
     {
         _device = device;
         Runner = hostRunner;
+        _parameterLimit = parameterLimit;
         _workspace = new GpuWorkspace(device);
         _reductions = new GpuReductions(device);
         _convert = new GpuConvert(device);
@@ -47,7 +51,20 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
         _adamW = new GpuAdamW(device);
     }
 
+    /// <summary>The emulated device runs every GPU thread as an OS thread: a step of a model larger than this takes minutes.</summary>
+    public const long EmulatedParameterLimit = 20_000_000;
+
     public GpuDevice Device => _device;
+
+    public void CheckModelSize(long parameters)
+    {
+        if (_parameterLimit > 0 && parameters > _parameterLimit)
+        {
+            throw new ArgumentException($"--device cuda-emulated runs at most {_parameterLimit / 1_000_000}M-parameter models and this one has {parameters / 1e6:F1}M: "
+                + "the emulator runs each GPU thread as an OS thread and the products on the host, about 100x slower than --device cpu, so a step would take hours. "
+                + "It is there to check the GPU code path on small models; train this one with --device cpu or cuda.");
+        }
+    }
 
     public ParallelRunner Runner { get; }
 

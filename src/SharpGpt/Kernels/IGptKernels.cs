@@ -13,6 +13,11 @@ public unsafe interface IGptKernels : IDeviceMemory
     /// <summary>The host threads: the CPU kernels' workers; on a GPU, host-side work only.</summary>
     ParallelRunner Runner { get; }
 
+    /// <summary>Throws, saying why, when this backend will not run a model of this many parameters.</summary>
+    void CheckModelSize(long parameters)
+    {
+    }
+
     // (N,C) <- ids (N), wte (Vp,C), wpe (maxT,C)
     void EncoderForward(float* output, int* inputs, float* wte, float* wpe, int b, int t, int c);
 

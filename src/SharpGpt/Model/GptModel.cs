@@ -34,6 +34,7 @@ public sealed unsafe class GptModel : IDisposable
         config.Validate();
         Config = config;
         Layout = new ParameterLayout(config);
+        kernels.CheckModelSize(Layout.UnpaddedTotal);
         _k = kernels;
         _parameters = kernels.Allocate(Layout.Total);
     }

@@ -10,10 +10,12 @@ public static class DistributedOptimizer
     public static IDistributedOptimizer Create(GptModel model, AdamWSettings settings, ICollectives collectives, int zeroStage = 0,
         long chunkFloats = MpiCollectives.DefaultChunkFloats)
     {
-        if (!model.Kernels.IsHostMemory && (collectives.WorldSize > 1 || zeroStage != 0))
+        if (!model.Kernels.IsHostMemory)
         {
             // The collectives move host memory: several ranks and ZeRO-1 are the CPU's for now.
-            throw new ArgumentException("A GPU device trains as one process: mpirun ranks, thread ranks and --zero 1 need --device cpu.");
+            return collectives.WorldSize == 1 && zeroStage == 0
+                ? new ReplicatedAdamW(model, settings, collectives)
+                : throw new ArgumentException("A GPU device trains as one process: mpirun ranks and --zero 1 need --device cpu.");
         }
 
         return (zeroStage, collectives) switch

@@ -47,7 +47,12 @@ public sealed unsafe class ReplicatedAdamW : IDistributedOptimizer
 
     public double ReduceGradients()
     {
-        _collectives.AllReduceSum(_model.Gradients.Pointer, _model.Layout.Total);
+        // One rank has nothing to add (and a GPU's gradients are not the host's for the collectives to touch).
+        if (_collectives.WorldSize > 1)
+        {
+            _collectives.AllReduceSum(_model.Gradients.Pointer, _model.Layout.Total);
+        }
+
         return _clipper.Norm();
     }
 

@@ -39,7 +39,12 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         var stepper = new GradientAccumulationStep(model, optimizer, collectives);
         var schedule = new LearningRateSchedule(o.LearningRate, o.EffectiveMinLearningRate, o.WarmupSteps, o.MaxSteps);
         var rng = new Rng(o.Seed);
-        var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed) { RandomWindows = o.RandomWindows, Precision = o.Precision };
+        var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed)
+        {
+            RandomWindows = o.RandomWindows,
+            Precision = o.Precision,
+            Device = o.Device,
+        };
         model.Precision = o.Precision;
 
         int firstStep = 0;
@@ -68,6 +73,11 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                 if (meta.Run?.RankSplitChange(runInfo) is { } split)
                 {
                     observer.OnMessage($"Resuming from {resumedFrom}: {split}.");
+                }
+
+                if (meta.Run?.DeviceChange(runInfo) is { } device)
+                {
+                    observer.OnMessage($"Resuming from {resumedFrom}: {device}.");
                 }
 
                 meta = TrainingCheckpoint.Restore(resumedFrom, model, optimizer);

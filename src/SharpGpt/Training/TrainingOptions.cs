@@ -1,3 +1,4 @@
+using SharpGpt.Devices;
 using SharpGpt.Model;
 
 namespace SharpGpt.Training;
@@ -65,6 +66,9 @@ public sealed record TrainingOptions
 
     /// <summary>fp32, or bf16 mixed precision for the matmuls (master weights, gradients and AdamW stay fp32).</summary>
     public Precision Precision { get; init; }
+
+    /// <summary>The device the model's kernels run on; recorded in checkpoints so a resume on another one says so.</summary>
+    public DeviceKind Device { get; init; }
 
     /// <summary>Floats per collective call when ZeRO-1 reduce-scatters gradients and all-gathers weights.</summary>
     public long CollectiveChunkFloats { get; init; } = 4L << 20;

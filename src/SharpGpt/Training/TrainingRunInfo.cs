@@ -1,3 +1,4 @@
+using SharpGpt.Devices;
 using SharpGpt.Model;
 
 namespace SharpGpt.Training;
@@ -9,6 +10,9 @@ public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatch
 
     /// <summary>Checkpoints from before mixed precision have none: they were fp32.</summary>
     public Precision Precision { get; init; }
+
+    /// <summary>Checkpoints from before the GPU backend have none: they were trained on the CPU.</summary>
+    public DeviceKind Device { get; init; }
 
     /// <summary>Human-readable differences, empty when compatible.</summary>
     public IEnumerable<string> Differences(TrainingRunInfo other)
@@ -63,6 +67,12 @@ public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatch
     public string? PrecisionChange(TrainingRunInfo other) => Precision == other.Precision ? null
         : $"the checkpoint was trained in {Name(Precision)}, this run continues in {Name(other.Precision)} " +
           $"(its fp32 weights and AdamW moments carry over; the losses will not match an uninterrupted {Name(Precision)} run exactly)";
+
+    /// <summary>A difference a resume allows, said out loud: the device. Checkpoints are the same on every
+    /// device; only the order of the sums changes.</summary>
+    public string? DeviceChange(TrainingRunInfo other) => Device == other.Device ? null
+        : $"the checkpoint was trained on {DeviceNames.Of(Device)}, this run continues on {DeviceNames.Of(other.Device)} "
+          + "(weights and AdamW moments carry over; the devices sum in other orders, so the losses will not match an uninterrupted run bit for bit)";
 
     private static string Name(Precision precision) => precision.ToString().ToLowerInvariant();
 }

@@ -23,7 +23,7 @@ internal sealed unsafe class GpuReductions(GpuDevice device)
     /// <summary>The sum of squares of n floats: one double partial per warp, added on the host in warp order.</summary>
     public double SquareSum(float* data, long n, GpuWorkspace workspace)
     {
-        var config = new KernelConfig((int)Math.Clamp((n + device.GroupSize - 1) / device.GroupSize, 1, Math.Min(SquareSumGroups, device.MaxGroups * 64)), device.GroupSize);
+        var config = new KernelConfig((int)Math.Clamp((n + device.GroupSize - 1) / device.GroupSize, 1, Math.Min(SquareSumGroups, device.MaxGroups)), device.GroupSize);
         int warps = config.GridDim.X * device.WarpsPerGroup;
         var partials = device.Addresses.View<double>(workspace.Get(2L * warps), warps);
         _squareSum ??= device.Accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<float>, long>(SquareSumKernel);

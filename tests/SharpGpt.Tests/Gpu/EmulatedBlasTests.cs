@@ -1,0 +1,117 @@
+using SharpGpt.Gpu.Blas;
+using SharpGpt.Kernels;
+
+namespace SharpGpt.Tests.Gpu;
+
+/// <summary>The emulated BLAS against a naive triple loop in double, in cuBLAS's column-major terms.</summary>
+[Collection(EmulatedGpuCollection.Name)]
+public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
+{
+    public static TheoryData<BlasOperation, BlasOperation, int, int, int, int, int, int, int, bool> Shapes()
+    {
+        var data = new TheoryData<BlasOperation, BlasOperation, int, int, int, int, int, int, int, bool>();
+        foreach (var ta in new[] { BlasOperation.None, BlasOperation.Transpose })
+        {
+            foreach (var tb in new[] { BlasOperation.None, BlasOperation.Transpose })
+            {
+                // m, n, k, padding of lda, ldb, ldc, batches, bf16
+                data.Add(ta, tb, 5, 7, 3, 0, 0, 0, 1, false);
+                data.Add(ta, tb, 13, 1, 9, 2, 3, 1, 3, false);
+                data.Add(ta, tb, 1, 11, 17, 1, 0, 4, 2, true);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void GemmStridedBatchedIsTheNaiveProduct(BlasOperation ta, BlasOperation tb, int m, int n, int k, int padA, int padB, int padC, int batches, bool bf16)
+    {
+        var rng = new Random(m + (3 * n) + (7 * k) + batches);
+        var k_ = gpu.Kernels;
+        int aRows = ta == BlasOperation.None ? m : k, aCols = ta == BlasOperation.None ? k : m;
+        int bRows = tb == BlasOperation.None ? k : n, bCols = tb == BlasOperation.None ? n : k;
+        int lda = aRows + padA, ldb = bRows + padB, ldc = m + padC;
+        // Batch strides larger than a matrix, so a stride mistake reads the wrong elements.
+        long strideA = ((long)lda * aCols) + 5, strideB = ((long)ldb * bCols) + 3, strideC = ((long)ldc * n) + 2;
+        float[] a = Round(DeviceArrays.Random(rng, strideA * batches), bf16), b = Round(DeviceArrays.Random(rng, strideB * batches), bf16);
+        float[] c = DeviceArrays.Random(rng, strideC * batches);
+        const float alpha = 0.75f, beta = -0.5f;
+
+        using var da = Operand(a, bf16);
+        using var db = Operand(b, bf16);
+        using var dc = DeviceArrays.Upload(k_, c);
+        var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        gpu.Device.Blas.GemmStridedBatchedEx(ta, tb, m, n, k, alpha, da.Pointer, type, lda, strideA, db.Pointer, type, ldb, strideB,
+            beta, dc.Pointer, ldc, strideC, batches);
+        float[] actual = DeviceArrays.Download(k_, dc, c.Length);
+
+        float[] expected = (float[])c.Clone();
+        for (int batch = 0; batch < batches; batch++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < k; p++)
+                    {
+                        double x = ta == BlasOperation.None ? a[(batch * strideA) + i + ((long)p * lda)] : a[(batch * strideA) + p + ((long)i * lda)];
+                        double y = tb == BlasOperation.None ? b[(batch * strideB) + p + ((long)j * ldb)] : b[(batch * strideB) + j + ((long)p * ldb)];
+                        sum += x * y;
+                    }
+
+                    long at = (batch * strideC) + i + ((long)j * ldc);
+                    expected[at] = (float)((alpha * sum) + (beta * c[at]));
+                }
+            }
+        }
+
+        // Elements of C outside the m x n matrices (padding, batch gaps) are untouched.
+        DeviceArrays.AssertClose(expected, actual, 1e-5, 1e-5, $"C ({ta}, {tb})");
+    }
+
+    [Fact]
+    public void BetaZeroWritesCWithoutReadingIt()
+    {
+        using var a = DeviceArrays.Upload(gpu.Kernels, [1f, 2f]);
+        using var c = DeviceArrays.Upload(gpu.Kernels, [float.NaN]);
+        gpu.Device.Blas.GemmEx(BlasOperation.Transpose, BlasOperation.None, 1, 1, 2, 1f, a.Pointer, BlasDataType.Float32, 2, a.Pointer, BlasDataType.Float32, 2, 0f, c.Pointer, 1);
+        Assert.Equal(5f, DeviceArrays.Download(gpu.Kernels, c, 1)[0]);
+    }
+
+    [Fact]
+    public void ArgumentsCuBlasRejectsAreRejected()
+    {
+        using var a = gpu.Kernels.Allocate(64);
+        var blas = gpu.Device.Blas;
+        float* p = a.Pointer;
+        var small = Assert.Throws<ArgumentException>(() => blas.GemmEx(BlasOperation.None, BlasOperation.None, 4, 2, 2, 1f, p, BlasDataType.Float32, 3, p, BlasDataType.Float32, 2, 0f, p, 4));
+        Assert.Contains("lda=3", small.Message);
+        var mixed = Assert.Throws<ArgumentException>(() => blas.GemmEx(BlasOperation.None, BlasOperation.None, 2, 2, 2, 1f, p, BlasDataType.Float32, 2, p, BlasDataType.BFloat16, 2, 0f, p, 2));
+        Assert.Contains("NOT_SUPPORTED", mixed.Message);
+        // An operand that runs past the end of its allocation (a leading-dimension or stride mistake).
+        var past = Assert.Throws<ArgumentOutOfRangeException>(() => blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.None, 4, 4, 4, 1f,
+            p, BlasDataType.Float32, 4, 17, p, BlasDataType.Float32, 4, 0, 0f, p + 48, 4, 0, 4));
+        Assert.Contains("past the end", past.Message);
+    }
+
+    private DeviceBuffer Operand(float[] values, bool bf16)
+    {
+        var fp32 = DeviceArrays.Upload(gpu.Kernels, values);
+        if (!bf16)
+        {
+            return fp32;
+        }
+
+        using (fp32)
+        {
+            var half = gpu.Kernels.Allocate((values.Length + 1) / 2);
+            gpu.Kernels.Convert((ushort*)half.Pointer, fp32.Pointer, values.Length);
+            return half;
+        }
+    }
+
+    private static float[] Round(float[] values, bool bf16) => bf16 ? [.. values.Select(x => BFloat16.ToFloat(BFloat16.FromFloat(x)))] : values;
+}

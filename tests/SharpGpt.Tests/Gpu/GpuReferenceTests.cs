@@ -1,0 +1,45 @@
+using System.Text.Json;
+using SharpGpt.Eval;
+using SharpGpt.Formats;
+using SharpGpt.Tests.Eval;
+using SharpGpt.Training;
+
+namespace SharpGpt.Tests.Gpu;
+
+/// <summary>The whole model on the emulated GPU against PyTorch, with the CPU's fixtures and tolerances.</summary>
+[Collection(EmulatedGpuCollection.Name)]
+public sealed class GpuReferenceTests(EmulatedGpu gpu)
+{
+    [Theory]
+    [MemberData(nameof(ReferenceFixtureTests.Fixtures), MemberType = typeof(ReferenceFixtureTests))]
+    public void ForwardAndBackwardMatchPyTorch(string name)
+    {
+        using var model = LlmcCheckpoint.Load(ReferenceFixtureTests.FixturePath($"{name}_model.bin"), gpu.Kernels);
+        var state = LlmcDebugState.Read(ReferenceFixtureTests.FixturePath($"{name}_state.bin"), model.Config);
+        var report = ReferenceVerifier.Verify(model, state);
+        Assert.True(report.Ok, $"loss {report.Loss} vs {report.ExpectedLoss}; logits {report.Logits.MaxAbsDifference}; "
+            + string.Join(", ", report.Gradients.Where(g => !g.Ok).Select(g => $"{g.Name} {g.MaxAbsDifference}")));
+        Assert.InRange(report.Logits.MaxAbsDifference, 0, 1e-4);
+        Assert.InRange(report.Gradients.Max(g => g.MaxAbsDifference), 0, 1e-4);
+    }
+
+    [Theory]
+    [InlineData("odd")]
+    [InlineData("masked")]
+    public void TenAdamWStepsFollowPyTorchsLossTrajectory(string name)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(ReferenceFixtureTests.FixturePath($"{name}_losses.json")));
+        float[] expected = [.. doc.RootElement.GetProperty("losses").EnumerateArray().Select(e => e.GetSingle())];
+        using var model = LlmcCheckpoint.Load(ReferenceFixtureTests.FixturePath($"{name}_model.bin"), gpu.Kernels);
+        var state = LlmcDebugState.Read(ReferenceFixtureTests.FixturePath($"{name}_state.bin"), model.Config);
+        using var optimizer = new AdamWOptimizer(model, AdamWSettings.LlmcTest);
+        for (int step = 0; step < expected.Length; step++)
+        {
+            model.ZeroGradients();
+            float loss = model.Forward(state.Inputs, state.Targets, state.B, state.T);
+            Assert.True(Math.Abs(loss - expected[step]) <= 1e-4, $"step {step}: loss {loss}, PyTorch {expected[step]}");
+            model.Backward(1f / model.TargetCount);
+            optimizer.Update(1e-4f);
+        }
+    }
+}
