@@ -18,5 +18,6 @@ internal static class CommandRegistry
         ImportCommand.Create(),
         ExportCommand.Create(),
         HellaSwagCommand.Create(),
+        PtxCommand.Create(),
     ];
 }

@@ -141,7 +141,7 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
             float sum = 0;
             for (int j = lane; j <= last; j += width)
             {
-                float e = MathF.Exp((scale * scores[o + j]) - max);
+                float e = KernelMath.Exp((scale * scores[o + j]) - max);
                 scores[o + j] = e;
                 sum += e;
             }

@@ -68,7 +68,7 @@ internal sealed unsafe class GpuCachedAttention(GpuDevice device)
             float sum = 0;
             for (int j = lane; j <= last; j += width)
             {
-                float e = MathF.Exp(scores[s + j] - max);
+                float e = KernelMath.Exp(scores[s + j] - max);
                 scores[s + j] = e;
                 sum += e;
             }

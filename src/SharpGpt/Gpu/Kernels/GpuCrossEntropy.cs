@@ -46,10 +46,10 @@ internal sealed unsafe class GpuCrossEntropy(GpuDevice device)
             float sum = 0;
             for (int j = lane; j < v; j += width)
             {
-                sum += MathF.Exp(logits[o + j] - max);
+                sum += KernelMath.Exp(logits[o + j] - max);
             }
 
-            float l = max + MathF.Log(KernelMath.WarpSum(sum));
+            float l = max + KernelMath.Log(KernelMath.WarpSum(sum));
             if (lane == 0)
             {
                 lse[row] = l;
@@ -72,7 +72,7 @@ internal sealed unsafe class GpuCrossEntropy(GpuDevice device)
                 float g = 0f;
                 if (target >= 0 && j < v)
                 {
-                    g = MathF.Exp(logits[o + j] - l) * dloss;
+                    g = KernelMath.Exp(logits[o + j] - l) * dloss;
                     if (j == target)
                     {
                         g -= dloss;

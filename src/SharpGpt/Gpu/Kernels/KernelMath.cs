@@ -5,6 +5,9 @@ namespace SharpGpt.Gpu.Kernels;
 /// <summary>Device-side helpers the kernels share: grid-stride indices, warp reductions, bf16 rounding.</summary>
 internal static class KernelMath
 {
+    private const float Log2E = 1.44269504088896341f;
+    private const float Ln2 = 0.693147180559945309f;
+
     /// <summary>This thread's index in the grid.</summary>
     public static int ThreadIndex => (Grid.IdxX * Group.DimX) + Group.IdxX;
 
@@ -47,6 +50,12 @@ internal static class KernelMath
 
         return value;
     }
+
+    /// <summary>e^x as 2^(x log2 e): PTX has ex2 (ex2.approx.f32, about 2 ulp) and no exp instruction.</summary>
+    public static float Exp(float x) => IntrinsicMath.CPUOnly.Exp2(x * Log2E);
+
+    /// <summary>ln x as log2(x) ln 2: PTX has lg2 and no log instruction.</summary>
+    public static float Log(float x) => IntrinsicMath.CPUOnly.Log2(x) * Ln2;
 
     /// <summary>fp32 to bf16 with integer arithmetic, round to nearest even, NaN kept a (quiet) NaN:
     /// bit for bit <see cref="SharpGpt.Kernels.BFloat16.FromFloat(float)"/>.</summary>
