@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using SharpGpt.Gpu.Kernels;
 using SharpGpt.Kernels;
+using SharpGpt.Model;
 
 namespace SharpGpt.Gpu;
 
@@ -56,6 +57,9 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
 
     public GpuDevice Device => _device;
 
+    /// <summary>Bytes of workspace allocated so far (grown to the largest operation run).</summary>
+    internal long WorkspaceBytesAllocated => _workspace.Floats * sizeof(float);
+
     public void CheckModelSize(long parameters)
     {
         if (_parameterLimit > 0 && parameters > _parameterLimit)
@@ -106,6 +110,18 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
 
     public void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
         => _matmul.ForwardGelu(derivative, output, inp, weight, bias, rows, c, oc);
+
+    public long WorkspaceBytes(GptConfig config, int b, int t, Precision precision)
+    {
+        long n = (long)b * t, c = config.Channels;
+        long attention = 4 * n * c;                                  // head-major Q, K, V and O of the forward
+        long layerNorm = GpuLayerNorm.MaxBackwardWarps * 2 * c;       // partial rows of the backward
+        long gradient = precision == Precision.Bf16                  // a bf16 copy of the widest output gradient
+            ? (Math.Max(n * 4 * c, Activations.ClassifierChunkFloats) + 1) / 2
+            : 0;
+        long bias = ((n + GpuMatmul.BiasChunkRows - 1) / GpuMatmul.BiasChunkRows) * 4 * c;
+        return sizeof(float) * Math.Max(attention, Math.Max(layerNorm, gradient + bias + 1024));
+    }
 
     public long AttentionStateSize(int b, int t, int nh) => GpuAttention.StateSize(b, t, nh);
 

@@ -1,3 +1,5 @@
+using SharpGpt.Model;
+
 namespace SharpGpt.Kernels;
 
 /// <summary>
@@ -54,6 +56,10 @@ public unsafe interface IGptKernels : IDeviceMemory
         MatmulBackward(dx, dweight, dbias, dout, inp, weight, rows, c, oc);
         GeluBackward(dx, inpDerivative, dx, (long)rows * c);
     }
+
+    /// <summary>Bytes of scratch the backend allocates for itself (on first use) to run a (B, T) batch of
+    /// this model, beyond the model's own buffers; counted by the memory planner.</summary>
+    long WorkspaceBytes(GptConfig config, int b, int t, Precision precision) => 0;
 
     /// <summary>Floats of saved state the attention forward needs per layer for a (B, T) batch.</summary>
     long AttentionStateSize(int b, int t, int nh);

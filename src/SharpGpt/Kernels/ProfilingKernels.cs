@@ -1,5 +1,7 @@
 using System.Diagnostics;
 
+using SharpGpt.Model;
+
 namespace SharpGpt.Kernels;
 
 /// <summary>Wraps a kernel set and adds up the wall time spent in each kernel, for benchmark breakdowns.
@@ -12,6 +14,10 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
     public ParallelRunner Runner => inner.Runner;
 
     public bool IsHostMemory => inner.IsHostMemory;
+
+    public void CheckModelSize(long parameters) => inner.CheckModelSize(parameters);
+
+    public long WorkspaceBytes(GptConfig config, int b, int t, Precision precision) => inner.WorkspaceBytes(config, b, t, precision);
 
     public DeviceBuffer Allocate(long floats) => inner.Allocate(floats);
 

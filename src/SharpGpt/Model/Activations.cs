@@ -79,13 +79,16 @@ internal sealed unsafe class Activations : IDisposable
         RowIndices = Targets + ((long)b * t);
     }
 
-    /// <summary>Bytes the activations of a (B, T) batch take, for memory planning.</summary>
-    // About 64 MiB of logits per chunk: big enough that the lm_head products stay efficient.
-    private static int ClassifierChunkRows(GptConfig config, int b, int t) =>
-        (int)Math.Min((long)b * t, Math.Max(64, (16L << 20) / config.PaddedVocabSize));
+    /// <summary>Floats of logits per classifier chunk, about 64 MiB: big enough that the lm_head products stay efficient.</summary>
+    public const long ClassifierChunkFloats = 16L << 20;
 
+    private static int ClassifierChunkRows(GptConfig config, int b, int t) =>
+        (int)Math.Min((long)b * t, Math.Max(64, ClassifierChunkFloats / config.PaddedVocabSize));
+
+    /// <summary>Bytes the activations of a (B, T) batch take, for memory planning, with the scratch the
+    /// backend keeps for itself.</summary>
     public static long BytesFor(GptConfig config, IGptKernels kernels, int b, int t, Precision precision = Precision.Fp32)
-        => (Sizes(config, kernels, b, t, precision).Sum() * sizeof(float)) + (3L * b * t * sizeof(int));
+        => (Sizes(config, kernels, b, t, precision).Sum() * sizeof(float)) + (3L * b * t * sizeof(int)) + kernels.WorkspaceBytes(config, b, t, precision);
 
     private static long[] Sizes(GptConfig config, IGptKernels kernels, int b, int t, Precision precision)
     {

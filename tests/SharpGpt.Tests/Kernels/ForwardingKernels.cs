@@ -1,4 +1,5 @@
 using SharpGpt.Kernels;
+using SharpGpt.Model;
 
 namespace SharpGpt.Tests.Kernels;
 
@@ -12,6 +13,10 @@ internal unsafe class ForwardingKernels(IGptKernels inner) : IGptKernels
     public ParallelRunner Runner => inner.Runner;
 
     public bool IsHostMemory => inner.IsHostMemory;
+
+    public void CheckModelSize(long parameters) => inner.CheckModelSize(parameters);
+
+    public long WorkspaceBytes(GptConfig config, int b, int t, Precision precision) => inner.WorkspaceBytes(config, b, t, precision);
 
     public DeviceBuffer Allocate(long floats) => inner.Allocate(floats);
 

@@ -13,7 +13,7 @@ namespace SharpGpt.Gpu.Kernels;
 internal sealed unsafe class GpuLayerNorm(GpuDevice device, GpuReductions reductions, GpuWorkspace workspace)
 {
     /// <summary>The most warps the backward uses: each keeps a partial row of 2C floats.</summary>
-    private const int MaxBackwardWarps = 1024;
+    internal const int MaxBackwardWarps = 1024;
 
     private Action<KernelConfig, ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>? _forward;

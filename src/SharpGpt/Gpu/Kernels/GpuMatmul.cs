@@ -15,7 +15,7 @@ namespace SharpGpt.Gpu.Kernels;
 internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reductions, GpuConvert convert, GpuGelu gelu, GpuWorkspace workspace)
 {
     /// <summary>Rows per chunk of the bias gradient's first pass.</summary>
-    private const int BiasChunkRows = 256;
+    internal const int BiasChunkRows = 256;
 
     /// <summary>Workspace regions start at multiples of this many floats (256 bytes), as the tensor cores like operands.</summary>
     private const long Alignment = 64;
