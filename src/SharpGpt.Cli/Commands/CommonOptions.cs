@@ -43,19 +43,20 @@ internal static class CommonOptions
     {
         var option = new Option<string>("--device")
         {
-            Description = "What the kernels run on: cpu (the default), cuda (an NVIDIA GPU), or cuda-emulated (the GPU code path on the CPU, slow, for checking it without a GPU)",
-            DefaultValueFactory = _ => "cpu",
+            Description = "What the kernels run on: auto (the default: an NVIDIA GPU when one and cuBLAS are found, else the CPU), cpu, cuda, "
+                + "or cuda-emulated (the GPU code path on the CPU, slow, for checking it without a GPU)",
+            DefaultValueFactory = _ => ComputeBackend.Auto,
         };
-        option.AcceptOnlyFromAmong(DeviceNames.All);
+        option.AcceptOnlyFromAmong([ComputeBackend.Auto, .. DeviceNames.All]);
         return option;
     }
 
-    /// <summary>The backend for --device; a GPU's description goes to stderr (unless <paramref name="announce"/> is
-    /// false: ranks other than 0), so stdout stays the command's own.</summary>
+    /// <summary>The backend for --device. Its first line (which device, and why for auto) goes to stderr
+    /// unless <paramref name="announce"/> is false (ranks other than 0), so stdout stays the command's own.</summary>
     public static ComputeBackend CreateBackend(string device, ParallelRunner runner, bool announce = true)
     {
-        var backend = ComputeBackend.Create(DeviceNames.Parse(device), runner);
-        if (backend.IsGpu && announce)
+        var backend = ComputeBackend.Create(device, runner);
+        if (announce && (backend.IsGpu || device == ComputeBackend.Auto))
         {
             Console.Error.WriteLine(backend.Describe());
         }

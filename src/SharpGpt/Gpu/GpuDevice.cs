@@ -1,7 +1,9 @@
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
 using SharpGpt.Gpu.Blas;
+using SharpGpt.Gpu.Cuda;
 
 namespace SharpGpt.Gpu;
 
@@ -55,6 +57,72 @@ public sealed class GpuDevice : IDisposable
             context.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The first NVIDIA GPU, through ILGPU's CUDA accelerator, with cuBLAS on its context and stream.
+    /// Throws <see cref="GpuUnavailableException"/>, saying what is missing and where it looked,
+    /// when there is no driver, no device or no cuBLAS.
+    /// </summary>
+    public static GpuDevice CreateCuda()
+    {
+        CudaDriver.InstallResolver();
+        var (driverVersion, devices, error) = CudaDriver.Probe();
+        if (error is not null)
+        {
+            throw new GpuUnavailableException(error);
+        }
+
+        var (cublas, cublasPath) = CublasLibrary.Load(CudaLibraryPaths.ForThisMachine());
+        var context = Context.Create(builder => builder.Cuda().Optimize(OptimizationLevel.O2));
+        try
+        {
+            if (context.GetCudaDevices().Count == 0)
+            {
+                throw new GpuUnavailableException(
+                    $"the driver (CUDA {driverVersion / 1000}.{driverVersion % 1000 / 10}) reports {devices} device(s), but ILGPU 1.5.3 can use none of them (an architecture or driver version it does not know?)");
+            }
+
+            // Creating the accelerator makes its context current on this thread; cuBLAS binds to it.
+            var accelerator = context.CreateCudaAccelerator(0);
+            nint stream = ((CudaStream)accelerator.DefaultStream).StreamPtr;
+            const int groupSize = 256;
+            return new GpuDevice(context, accelerator, emulated: false, groupSize, maxGroups: accelerator.NumMultiprocessors * 16,
+                device => new Cublas(cublas, cublasPath, stream, device))
+            {
+                DriverVersion = driverVersion,
+            };
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The driver's CUDA version (e.g. 13000 for 13.0); 0 on the emulated device.</summary>
+    public int DriverVersion { get; private init; }
+
+    /// <summary>Compute capability, e.g. 9.0; null on the emulated device.</summary>
+    public (int Major, int Minor)? ComputeCapability => Accelerator is CudaAccelerator cuda ? (cuda.Architecture.Major, cuda.Architecture.Minor) : null;
+
+    /// <summary>Streaming multiprocessors (the emulator's: 1).</summary>
+    public int Multiprocessors => Accelerator.NumMultiprocessors;
+
+    /// <summary>Bytes of device memory.</summary>
+    public long MemoryBytes => Accelerator.MemorySize;
+
+    /// <summary>Bytes of device memory in use now (by every process), or 0 where the device cannot say (the emulator).</summary>
+    public long MemoryInUse()
+    {
+        if (IsEmulated)
+        {
+            return 0;
+        }
+
+        Accelerator.Bind();
+        var (free, total) = CudaDriver.MemoryInfo();
+        return total - free;
     }
 
     internal Accelerator Accelerator { get; }

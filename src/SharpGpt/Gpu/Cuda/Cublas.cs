@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using SharpGpt.Gpu.Blas;
+
+namespace SharpGpt.Gpu.Cuda;
+
+/// <summary>
+/// <see cref="IBlas"/> over NVIDIA's cuBLAS, bound by hand (function pointers from the library
+/// <see cref="CudaLibraryPaths"/> finds), on the ILGPU accelerator's context and stream so that the
+/// products are ordered with the kernels. fp32 accumulation (CUBLAS_COMPUTE_32F); bf16 operands run
+/// on tensor cores. Its workspace is allocated once.
+/// </summary>
+internal sealed unsafe class Cublas : IBlas
+{
+    private const int ComputeFloat32 = 68;   // CUBLAS_COMPUTE_32F
+    private const int GemmDefault = -1;      // CUBLAS_GEMM_DEFAULT
+    private const int DefaultMath = 0;       // CUBLAS_DEFAULT_MATH: tensor cores where the types allow, no TF32 for fp32
+    private const long WorkspaceBytes = 32L << 20;
+
+    private readonly nint _handle;
+    private readonly GpuBuffer _workspace;
+    private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, void*, int, int, void*, int, int, float*, void*, int, int, int, int, int> _gemmEx;
+    private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, void*, int, int, long, void*, int, int, long, float*, void*, int, int, long, int, int, int, int> _gemmStridedBatchedEx;
+    private readonly delegate* unmanaged<nint, int> _destroy;
+
+    /// <param name="cublas">The loaded libcublas.so.N (its libcublasLt already loaded beside it).</param>
+    /// <param name="stream">The CUstream of the accelerator whose context is current on this thread.</param>
+    public Cublas(nint cublas, string path, nint stream, GpuDevice device)
+    {
+        nint Export(string name) => NativeLibrary.TryGetExport(cublas, name, out nint f) ? f
+            : throw new InvalidOperationException($"{path} has no {name}: it is not a cuBLAS of CUDA 12 or 13.");
+
+        _gemmEx = (delegate* unmanaged<nint, int, int, int, int, int, float*, void*, int, int, void*, int, int, float*, void*, int, int, int, int, int>)Export("cublasGemmEx");
+        _gemmStridedBatchedEx = (delegate* unmanaged<nint, int, int, int, int, int, float*, void*, int, int, long, void*, int, int, long, float*, void*, int, int, long, int, int, int, int>)Export("cublasGemmStridedBatchedEx");
+        _destroy = (delegate* unmanaged<nint, int>)Export("cublasDestroy_v2");
+        nint handle = 0;
+        Check(((delegate* unmanaged<nint*, int>)Export("cublasCreate_v2"))(&handle), "cublasCreate_v2");
+        _handle = handle;
+        int version = 0;
+        Check(((delegate* unmanaged<nint, int*, int>)Export("cublasGetVersion_v2"))(_handle, &version), "cublasGetVersion_v2");
+        Version = version;
+        Check(((delegate* unmanaged<nint, nint, int>)Export("cublasSetStream_v2"))(_handle, stream), "cublasSetStream_v2");
+        Check(((delegate* unmanaged<nint, int, int>)Export("cublasSetMathMode"))(_handle, DefaultMath), "cublasSetMathMode");
+        _workspace = new GpuBuffer(device.Accelerator, device.Addresses, WorkspaceBytes / sizeof(float));
+        Check(((delegate* unmanaged<nint, void*, nuint, int>)Export("cublasSetWorkspace_v2"))(_handle, _workspace.Pointer, (nuint)WorkspaceBytes), "cublasSetWorkspace_v2");
+        Name = $"cuBLAS {version / 10000}.{version / 100 % 100}.{version % 100} ({path})";
+    }
+
+    public string Name { get; }
+
+    /// <summary>cublasGetVersion: major * 10000 + minor * 100 + patch.</summary>
+    public int Version { get; }
+
+    public void GemmEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
+        void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float beta, float* c, int ldc) =>
+        Check(_gemmEx(_handle, (int)transA, (int)transB, m, n, k, &alpha, a, (int)aType, lda, b, (int)bType, ldb, &beta, c, (int)BlasDataType.Float32, ldc,
+            ComputeFloat32, GemmDefault), "cublasGemmEx");
+
+    public void GemmStridedBatchedEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
+        void* a, BlasDataType aType, int lda, long strideA, void* b, BlasDataType bType, int ldb, long strideB,
+        float beta, float* c, int ldc, long strideC, int batchCount) =>
+        Check(_gemmStridedBatchedEx(_handle, (int)transA, (int)transB, m, n, k, &alpha, a, (int)aType, lda, strideA, b, (int)bType, ldb, strideB,
+            &beta, c, (int)BlasDataType.Float32, ldc, strideC, batchCount, ComputeFloat32, GemmDefault), "cublasGemmStridedBatchedEx");
+
+    public void Dispose()
+    {
+        _ = _destroy(_handle);
+        _workspace.Dispose();
+    }
+
+    private static void Check(int status, string call)
+    {
+        if (status != 0)
+        {
+            throw new InvalidOperationException($"{call} failed: {Status(status)}.");
+        }
+    }
+
+    private static string Status(int status) => status switch
+    {
+        1 => "CUBLAS_STATUS_NOT_INITIALIZED",
+        3 => "CUBLAS_STATUS_ALLOC_FAILED",
+        7 => "CUBLAS_STATUS_INVALID_VALUE",
+        8 => "CUBLAS_STATUS_ARCH_MISMATCH",
+        11 => "CUBLAS_STATUS_MAPPING_ERROR",
+        13 => "CUBLAS_STATUS_EXECUTION_FAILED",
+        14 => "CUBLAS_STATUS_INTERNAL_ERROR",
+        15 => "CUBLAS_STATUS_NOT_SUPPORTED",
+        16 => "CUBLAS_STATUS_LICENSE_ERROR",
+        _ => $"cuBLAS status {status}",
+    };
+}
