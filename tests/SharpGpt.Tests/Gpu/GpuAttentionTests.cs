@@ -1,3 +1,4 @@
+using SharpGpt.Gpu.Check;
 namespace SharpGpt.Tests.Gpu;
 
 /// <summary>The GPU's attention (materialised scores, strided-batched products) against the CPU's flash attention.</summary>

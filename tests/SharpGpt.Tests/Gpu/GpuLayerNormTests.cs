@@ -1,3 +1,4 @@
+using SharpGpt.Gpu.Check;
 namespace SharpGpt.Tests.Gpu;
 
 public sealed unsafe class GpuLayerNormTests(EmulatedGpu gpu) : GpuTwinTest(gpu)

@@ -1,3 +1,4 @@
+using SharpGpt.Gpu.Check;
 using SharpGpt.Kernels;
 
 namespace SharpGpt.Tests.Gpu;

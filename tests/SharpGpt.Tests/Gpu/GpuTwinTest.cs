@@ -1,3 +1,4 @@
+using SharpGpt.Gpu.Check;
 using SharpGpt.Kernels;
 
 namespace SharpGpt.Tests.Gpu;
@@ -11,7 +12,7 @@ public abstract class GpuTwinTest(EmulatedGpu gpu) : IDisposable
     protected EmulatedGpu Gpu => gpu;
 
     /// <summary>The CPU kernels and the emulated GPU's, with warps of 32 when <paramref name="nvidiaWarps"/>, else of 4.</summary>
-    internal Twin CreateTwin(bool nvidiaWarps = false) =>
+    internal KernelTwin CreateTwin(bool nvidiaWarps = false) =>
         new(new CpuKernels(_runner), nvidiaWarps ? gpu.NvidiaShaped : gpu.Kernels);
 
     public void Dispose()
