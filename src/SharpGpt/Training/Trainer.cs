@@ -6,7 +6,14 @@ using SharpGpt.Model;
 namespace SharpGpt.Training;
 
 /// <summary>How a run ended.</summary>
-public sealed record TrainingOutcome(int Steps, float? FinalValLoss, bool Diverged, string? LastCheckpoint, double TrainingSeconds);
+public sealed record TrainingOutcome(int Steps, float? FinalValLoss, bool Diverged, string? LastCheckpoint, double TrainingSeconds)
+{
+    /// <summary>The batches the final validation read (0 when there was none).</summary>
+    public long FinalValBatches { get; init; }
+
+    /// <summary>Whether the final validation read the whole split.</summary>
+    public bool FinalValWholeSplit { get; init; }
+}
 
 /// <summary>
 /// The GPT-2 recipe as a loop: for each step, accumulate micro-batches, normalise by the step's
@@ -102,7 +109,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         };
 
         string? lastCheckpoint = resumedFrom;
-        float? finalVal = null;
+        Validation? finalVal = null;
         double trainingSeconds = 0;
         for (int s = firstStep; s < o.MaxSteps; s++)
         {
@@ -115,28 +122,27 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             {
                 string kept = lastCheckpoint is null ? "no checkpoint was written yet" : $"the last good checkpoint is {lastCheckpoint}";
                 observer.OnMessage($"Stopping: the loss became {result.Loss} (grad norm {result.GradNorm}) at step {step}; the weights were not updated and {kept}.");
-                return new TrainingOutcome(s, finalVal, Diverged: true, lastCheckpoint, trainingSeconds);
+                return Outcome(s, finalVal, diverged: true, lastCheckpoint, trainingSeconds);
             }
 
             observer.OnStep(step, result, ms);
             var record = new MetricsRecord(step, result.Loss, result.LearningRate, result.GradNorm, (long)step * plan.TotalBatchTokens, Math.Round(ms, 2));
 
             bool last = step == o.MaxSteps;
-            if (val is not null && ((o.ValEvery > 0 && step % o.ValEvery == 0) || (last && o.FinalValidationOnWholeSplit)))
+            if (val is not null && o.ValEvery > 0 && (step % o.ValEvery == 0 || last))
             {
-                bool whole = last && o.FinalValidationOnWholeSplit;
-                float valLoss = MeasureValidation(val, whole ? 0 : o.ValSteps);
-                observer.OnValidation(step, valLoss, whole);
-                record = record with { ValLoss = valLoss };
+                var measured = MeasureValidation(val, last ? o.FinalValSteps ?? o.ValSteps : o.ValSteps, step);
+                observer.OnValidation(step, measured.Loss, measured.WholeSplit);
+                record = record with { ValLoss = measured.Loss };
                 if (last)
                 {
-                    finalVal = valLoss;
+                    finalVal = measured;
                 }
             }
 
             if (hellaSwag is not null && ((o.HellaSwagEvery > 0 && step % o.HellaSwagEvery == 0) || last))
             {
-                var (accuracyNorm, accuracy, count) = MeasureHellaSwag(hellaSwag);
+                var (accuracyNorm, accuracy, count) = MeasureHellaSwag(hellaSwag, step);
                 observer.OnHellaSwag(step, accuracyNorm, accuracy, count);
                 record = record with { HellaSwagAccuracy = (float)accuracyNorm };
             }
@@ -159,18 +165,29 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             LossPlot.Save(MetricsLog.Read(metrics.Path), Path.Combine(o.OutDir, "loss.png"));
         }
 
-        return new TrainingOutcome(o.MaxSteps - firstStep, finalVal, Diverged: false, lastCheckpoint, trainingSeconds);
+        return Outcome(o.MaxSteps - firstStep, finalVal, diverged: false, lastCheckpoint, trainingSeconds);
     }
+
+    private static TrainingOutcome Outcome(int steps, Validation? finalVal, bool diverged, string? lastCheckpoint, double trainingSeconds) =>
+        new(steps, finalVal?.Loss, diverged, lastCheckpoint, trainingSeconds)
+        {
+            FinalValBatches = finalVal?.Batches ?? 0,
+            FinalValWholeSplit = finalVal?.WholeSplit ?? false,
+        };
 
     private IDistributedOptimizer CreateOptimizer() =>
         DistributedOptimizer.Create(model, options.Adam, collectives, options.ZeroStage, options.CollectiveChunkFloats);
 
-    private float MeasureValidation(TokenDataLoader val, int steps)
+    private Validation MeasureValidation(TokenDataLoader val, int steps, int step)
     {
-        var (sum, count) = ValidationLoss.Measure(model, val, steps);
+        long batches = ValidationLoss.Batches(val, steps);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (sum, count, _) = ValidationLoss.Measure(model, val, steps,
+            done => observer.OnEvaluationProgress(step, "validation", done, batches, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds));
         Span<double> totals = [sum, count];
         collectives.AllReduceSum(totals);
-        return totals[1] == 0 ? float.NaN : (float)(totals[0] / totals[1]);
+        float loss = totals[1] == 0 ? float.NaN : (float)(totals[0] / totals[1]);
+        return new Validation(loss, batches, batches == Math.Max(1, val.StepsPerEpoch));
     }
 
     private HellaSwagEvaluator CreateHellaSwag(string path, int limit)
@@ -185,9 +202,12 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
     }
 
     // Each rank scores every WorldSize-th example; the counts are summed across ranks.
-    private (double AccuracyNorm, double Accuracy, int Count) MeasureHellaSwag(HellaSwagEvaluator evaluator)
+    private (double AccuracyNorm, double Accuracy, int Count) MeasureHellaSwag(HellaSwagEvaluator evaluator, int step)
     {
-        var result = evaluator.Evaluate(shard: collectives.Rank, shardCount: collectives.WorldSize);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = evaluator.Evaluate(
+            (done, total) => observer.OnEvaluationProgress(step, "HellaSwag", done, total, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds),
+            collectives.Rank, collectives.WorldSize);
         Span<double> totals = [result.CorrectNorm, result.Correct, result.Count];
         collectives.AllReduceSum(totals);
         return (totals[0] / totals[2], totals[1] / totals[2], (int)totals[2]);
@@ -219,6 +239,9 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         collectives.Barrier();
         return path;
     }
+
+    /// <summary>One validation: the loss, the batches each rank read, and whether they were the whole split.</summary>
+    private sealed record Validation(float Loss, long Batches, bool WholeSplit);
 
     private void Prune()
     {

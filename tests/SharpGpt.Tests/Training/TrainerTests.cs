@@ -53,7 +53,11 @@ public sealed class TrainerTests : IDisposable
             Losses.Add((step, result.Loss));
         }
 
+        public List<(int Step, string Evaluation, long Done, long Total)> Progress { get; } = [];
+
         public void OnValidation(int step, float valLoss, bool wholeSplit) => ValLosses.Add(valLoss);
+
+        public void OnEvaluationProgress(int step, string evaluation, long done, long total, double seconds) => Progress.Add((step, evaluation, done, total));
 
         public void OnSample(int step, string text)
         {
@@ -259,7 +263,7 @@ public sealed class TrainerTests : IDisposable
         string outDir = Path.Combine(_dir, "run");
         var observer = new RecordingObserver();
         using var model = NewModel();
-        var outcome = new Trainer(model, Options(outDir, 8) with { KeepCheckpoints = 1 }, new SingleProcess(), observer).Run();
+        var outcome = new Trainer(model, Options(outDir, 8) with { KeepCheckpoints = 1, FinalValSteps = 0 }, new SingleProcess(), observer).Run();
 
         var metrics = MetricsLog.Read(Path.Combine(outDir, "metrics.jsonl"));
         Assert.Equal(8, metrics.Count);
@@ -272,9 +276,47 @@ public sealed class TrainerTests : IDisposable
 
         // The final number is the loss over the whole validation split.
         var val = TokenDataLoader.ForSplit(_data, "val", 2, 16);
-        var (sum, count) = ValidationLoss.Measure(model, val, 0);
+        var (sum, count, batches) = ValidationLoss.Measure(model, val, 0);
         Assert.Equal((float)(sum / count), outcome.FinalValLoss);
         Assert.Equal(val.StepsPerEpoch * 32, count);
+        Assert.True(outcome.FinalValWholeSplit);
+        Assert.Equal(val.StepsPerEpoch, batches);
+        Assert.Equal(batches, outcome.FinalValBatches);
+    }
+
+    [Fact]
+    public void ValEveryZeroMeansNoValidationAtAll()
+    {
+        string outDir = Path.Combine(_dir, "no-val");
+        var observer = new RecordingObserver();
+        using var model = NewModel();
+        var outcome = new Trainer(model, Options(outDir, 4) with { ValEvery = 0, FinalValSteps = 0 }, new SingleProcess(), observer).Run();
+
+        Assert.Empty(observer.ValLosses);
+        Assert.Empty(observer.Progress);
+        Assert.Null(outcome.FinalValLoss);
+        Assert.All(MetricsLog.Read(Path.Combine(outDir, "metrics.jsonl")), m => Assert.Null(m.ValLoss));
+    }
+
+    [Fact]
+    public void TheFinalValidationReadsValStepsBatches()
+    {
+        string outDir = Path.Combine(_dir, "final-val");
+        var observer = new RecordingObserver();
+        using var model = NewModel();
+        var options = Options(outDir, 4) with { ValEvery = 100, ValSteps = 3 };
+        var outcome = new Trainer(model, options, new SingleProcess(), observer).Run();
+
+        // Only the last step validates (100 > 4), over batches 1, 2 and 3 of a split that holds more.
+        var val = TokenDataLoader.ForSplit(_data, "val", 2, 16);
+        Assert.True(val.StepsPerEpoch > 3, $"the split holds only {val.StepsPerEpoch} batches");
+        Assert.Equal([(4, "validation", 1L, 3L), (4, "validation", 2L, 3L), (4, "validation", 3L, 3L)], observer.Progress);
+        Assert.Equal(3, outcome.FinalValBatches);
+        Assert.False(outcome.FinalValWholeSplit);
+        var (sum, count, _) = ValidationLoss.Measure(model, val, 3);
+        Assert.Equal((float)(sum / count), outcome.FinalValLoss);
+        var (wholeSum, wholeCount, _) = ValidationLoss.Measure(model, val, 0);
+        Assert.NotEqual((float)(wholeSum / wholeCount), outcome.FinalValLoss);
     }
 
     [Fact]
