@@ -55,6 +55,17 @@ internal static class BenchCommand
     private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, AttentionAlgorithm attention, Precision precision, double peakGflops, int threads,
         ThreadParallelism parallel)
     {
+        config.Validate("model options");
+        if (t > config.MaxSeqLen)
+        {
+            throw new UserErrorException("--seq", $"{t} exceeds the model's block size {config.MaxSeqLen}", "use a shorter --seq, or a larger --block-size.");
+        }
+
+        if (b <= 0 || t <= 0)
+        {
+            throw new UserErrorException("--batch, --seq", $"must be positive, got {b} and {t}.");
+        }
+
         long n = new ParameterLayout(config).UnpaddedTotal;
         var plan = ThreadPlan.Choose(parallel, threads, b, 1, n);
         int ranks = plan.Ranks, rankBatch = b / ranks;

@@ -76,10 +76,15 @@ internal static class TrainCommand
         command.Options.Add(finalValSteps);
 
         // Under mpirun every rank runs this; rank 0 alone prints and writes.
-        command.SetAction(r => DistributedRun.Run(r.GetValue(commChunk), collectives =>
+        command.SetAction(r => DistributedRun.Run(r, r.GetValue(commChunk), collectives =>
         {
             bool main = collectives.Rank == 0;
             var outDir = r.GetValue(output)!.FullName;
+            if (File.Exists(outDir))
+            {
+                throw new UserErrorException(outDir, "a file, not a folder", "pass a folder to --out.");
+            }
+
             Directory.CreateDirectory(outDir);
             var d = r.GetValue(data) is null ? Shakespeare : Gpt2Recipe;
             string dataDir = r.GetValue(data)?.FullName ?? PrepareEmbedded(outDir, collectives);
@@ -112,7 +117,7 @@ internal static class TrainCommand
             }
             else
             {
-                b = micro is null ? d.MicroBatch : int.TryParse(micro, out int parsed) && parsed > 0 ? parsed : throw new ArgumentException($"--micro-batch must be a positive number or 'auto', got '{micro}'.");
+                b = micro is null ? d.MicroBatch : int.TryParse(micro, out int parsed) && parsed > 0 ? parsed : throw new UserErrorException("--micro-batch", $"must be a positive number or 'auto', got '{micro}'.");
             }
 
             var options = new TrainingOptions
@@ -140,7 +145,7 @@ internal static class TrainCommand
                 HellaSwagEvery = r.GetValue(hellaSwagEvery),
                 HellaSwagLimit = r.GetValue(hellaSwagLimit),
                 ZeroStage = r.GetValue(zero),
-                CollectiveChunkFloats = r.GetValue(commChunk) > 0 ? r.GetValue(commChunk) : throw new ArgumentException("--comm-chunk must be positive."),
+                CollectiveChunkFloats = r.GetValue(commChunk) > 0 ? r.GetValue(commChunk) : throw new UserErrorException("--comm-chunk", $"must be positive, got {r.GetValue(commChunk)}."),
                 Precision = precision,
             };
 
@@ -245,14 +250,14 @@ internal static class TrainCommand
         {
             if (preset is not null || layers is not null || heads is not null || embd is not null)
             {
-                throw new ArgumentException("--init-from takes the model's shape from the checkpoint; drop --preset/--layers/--heads/--embd.");
+                throw new UserErrorException("--init-from", "it takes the model's shape from the checkpoint", "drop --preset/--layers/--heads/--embd.");
             }
 
             var (loaded, _) = ModelFile.Load(initFrom.FullName, kernels);
             if (loaded.Config.VocabSize < tokenizer.VocabSize)
             {
                 loaded.Dispose();
-                throw new ArgumentException($"{initFrom.FullName}: the model's vocabulary ({loaded.Config.VocabSize}) is smaller than the data's ({tokenizer.VocabSize}).");
+                throw new UserErrorException(initFrom.FullName, $"the model's vocabulary ({loaded.Config.VocabSize}) is smaller than the data's ({tokenizer.VocabSize}).");
             }
 
             return loaded;

@@ -25,7 +25,7 @@ public sealed class HellaSwagEvaluator
     {
         if (tokenizer.VocabSize > model.Config.VocabSize)
         {
-            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}.");
+            throw new UserErrorException($"tokenizer {tokenizer.Name}", $"has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}", "use the tokenizer the model was trained with.");
         }
 
         _model = model;
@@ -141,7 +141,7 @@ public sealed class HellaSwagEvaluator
                 start = Math.Max(1, start - drop);
                 if (start >= row.Length)
                 {
-                    throw new InvalidDataException($"{where}: ending {r} has no token to score (an empty context and a one-token ending, or an empty ending).");
+                    throw new UserErrorException(where, $"ending {r} has no token to score (an empty context and a one-token ending, or an empty ending).");
                 }
 
                 rows[r] = row;
@@ -151,7 +151,7 @@ public sealed class HellaSwagEvaluator
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{where}: cannot tokenize it: {e.Message}", e);
+            throw new UserErrorException(where, $"cannot tokenize it: {e.Message}", innerException: e);
         }
 
         int t = Math.Min(blockSize, (longest + LengthStep - 1) / LengthStep * LengthStep);

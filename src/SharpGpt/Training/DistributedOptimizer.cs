@@ -13,6 +13,6 @@ public static class DistributedOptimizer
             (0, ThreadCollectives threads) => new ThreadRankAdamW(model, settings, threads),
             (0, _) => new ReplicatedAdamW(model, settings, collectives),
             (1, _) => new ZeroAdamW(model, settings, collectives, chunkFloats),
-            _ => throw new ArgumentException($"--zero {zeroStage} is not supported (0: off, 1: shard the AdamW moments)."),
+            _ => throw new UserErrorException("--zero", $"stage {zeroStage} is not supported (0: off, 1: shard the AdamW moments)."),
         };
 }

@@ -30,7 +30,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         var plan = BatchPlan.Create(o.TotalBatchTokens, o.MicroBatch, o.SeqLen, collectives.WorldSize);
         if (o.SeqLen > model.Config.MaxSeqLen)
         {
-            throw new ArgumentException($"--seq-len {o.SeqLen} exceeds the model's block size {model.Config.MaxSeqLen}.");
+            throw new UserErrorException("--seq-len", $"{o.SeqLen} exceeds the model's block size {model.Config.MaxSeqLen}", "use a shorter --seq-len, or a model with a larger --block-size.");
         }
 
         Directory.CreateDirectory(o.OutDir);
@@ -64,7 +64,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                 var differences = meta.Run is null ? [] : meta.Run.Differences(runInfo).ToList();
                 if (differences.Count > 0)
                 {
-                    throw new InvalidOperationException($"Cannot resume from {resumedFrom}: {string.Join("; ", differences)}.");
+                    throw new UserErrorException(resumedFrom, $"cannot resume from it: {string.Join("; ", differences)}", "resume with the checkpoint's settings, or train into another --out.");
                 }
 
                 if (meta.Run?.PrecisionChange(runInfo) is { } change)

@@ -134,14 +134,14 @@ public sealed class TrainerTests : IDisposable
         }
 
         using var model = NewModel();
-        var e = Assert.Throws<InvalidOperationException>(() =>
+        var e = Assert.Throws<UserErrorException>(() =>
             new Trainer(model, Options(outDir, 8, resume: true) with { MicroBatch = 1 }, new SingleProcess(), new RecordingObserver()).Run());
         Assert.Contains("micro-batch 2 in the checkpoint, 1 now", e.Message);
-        Assert.Contains("total-batch-tokens", Assert.Throws<InvalidOperationException>(() =>
+        Assert.Contains("total-batch-tokens", Assert.Throws<UserErrorException>(() =>
             new Trainer(model, Options(outDir, 8, resume: true) with { TotalBatchTokens = 32 }, new SingleProcess(), new RecordingObserver()).Run()).Message);
 
         using var other = TestModels.Create(new GptConfig(16, _vocab, 1, 2, 32), _runner);
-        Assert.Contains("differs from the requested one", Assert.Throws<InvalidDataException>(() =>
+        Assert.Contains("differs from the requested one", Assert.Throws<UserErrorException>(() =>
             new Trainer(other, Options(outDir, 8, resume: true), new SingleProcess(), new RecordingObserver()).Run()).Message);
     }
 
@@ -340,8 +340,8 @@ public sealed class TrainerTests : IDisposable
     public void ASequenceLongerThanTheBlockSizeIsRejected()
     {
         using var model = NewModel();
-        var e = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(Path.Combine(_dir, "long"), 2) with { SeqLen = 32, TotalBatchTokens = 64 }, new SingleProcess(), new RecordingObserver()).Run());
-        Assert.Contains("--seq-len 32 exceeds the model's block size 16", e.Message);
+        var e = Assert.Throws<UserErrorException>(() => new Trainer(model, Options(Path.Combine(_dir, "long"), 2) with { SeqLen = 32, TotalBatchTokens = 64 }, new SingleProcess(), new RecordingObserver()).Run());
+        Assert.Contains("--seq-len: 32 exceeds the model's block size 16", e.Message);
     }
 
     [Fact]
