@@ -156,21 +156,22 @@ internal static class TrainCommand
 
             int sampleLength = r.GetValue(sampleTokens);
             var threadPlan = ThreadPlan.Choose(r.GetValue(parallel), threadCount, b, collectives.WorldSize, model.Layout.UnpaddedTotal);
+            using var signals = new StopSignals("train");
             if (!main)
             {
-                var outcome = new Trainer(model, options, collectives, new QuietTrainingObserver()).Run();
-                return outcome.Diverged ? 3 : 0;
+                var outcome = new Trainer(model, options, collectives, new QuietTrainingObserver()).Run(signals.Token);
+                return outcome.Diverged ? 3 : outcome.Interrupted ? StopSignals.ExitCode : 0;
             }
 
             Console.WriteLine(threadPlan.Describe(b));
             var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));
             if (threadPlan.Ranks > 1)
             {
-                return TrainOnThreadRanks(threadPlan, model, options with { MicroBatch = b / threadPlan.Ranks }, observer, tokenizer, sampleLength);
+                return TrainOnThreadRanks(threadPlan, model, options with { MicroBatch = b / threadPlan.Ranks }, observer, tokenizer, sampleLength, signals.Token, ResumeCommand(r));
             }
 
             var trainer = new Trainer(model, options, collectives, observer, TextSampling.Create(model, tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson());
-            return Finish(RunWithProgress(trainer, observer), model, tokenizer, sampleLength, options);
+            return Finish(RunWithProgress(trainer, observer, signals.Token), model, tokenizer, sampleLength, options, ResumeCommand(r));
         }));
         return command;
     }
@@ -178,7 +179,7 @@ internal static class TrainCommand
     /// <summary>Trains with each thread a data-parallel rank: replicas of <paramref name="model"/>, each on
     /// one thread with its share of the micro-batch; rank 0 prints, samples and writes.</summary>
     private static int TrainOnThreadRanks(ThreadPlan plan, GptModel model, TrainingOptions options, ConsoleTrainingObserver observer,
-        ITextTokenizer tokenizer, int sampleLength)
+        ITextTokenizer tokenizer, int sampleLength, CancellationToken stop, string resumeCommand)
     {
         var runners = new ParallelRunner[plan.Ranks];
         var replicas = new GptModel[plan.Ranks];
@@ -191,9 +192,9 @@ internal static class TrainCommand
             }
 
             var outcome = ThreadRanks.Run(plan.Ranks, collectives => collectives.Rank == 0
-                ? RunWithProgress(new Trainer(replicas[0], options, collectives, observer, TextSampling.Create(replicas[0], tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson()), observer)
-                : new Trainer(replicas[collectives.Rank], options, collectives, new QuietTrainingObserver()).Run());
-            return Finish(outcome, replicas[0], tokenizer, sampleLength, options);
+                ? RunWithProgress(new Trainer(replicas[0], options, collectives, observer, TextSampling.Create(replicas[0], tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson()), observer, stop)
+                : new Trainer(replicas[collectives.Rank], options, collectives, new QuietTrainingObserver()).Run(stop));
+            return Finish(outcome, replicas[0], tokenizer, sampleLength, options, resumeCommand);
         }
         finally
         {
@@ -209,11 +210,11 @@ internal static class TrainCommand
         }
     }
 
-    private static TrainingOutcome RunWithProgress(Trainer trainer, ConsoleTrainingObserver observer)
+    private static TrainingOutcome RunWithProgress(Trainer trainer, ConsoleTrainingObserver observer, CancellationToken stop)
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
-            return trainer.Run();
+            return trainer.Run(stop);
         }
 
         return AnsiConsole.Progress()
@@ -221,9 +222,24 @@ internal static class TrainCommand
             .Start(ctx =>
             {
                 observer.Progress = ctx.AddTask("training");
-                return trainer.Run();
+                return trainer.Run(stop);
             });
     }
+
+    /// <summary>This run's command line with --resume: what continues it from its latest checkpoint.</summary>
+    private static string ResumeCommand(ParseResult parse)
+    {
+        var words = parse.Tokens.Select(t => t.Value).ToList();
+        if (!parse.GetValue<bool>("--resume"))
+        {
+            words.Add("--resume");
+        }
+
+        return "sharpgpt " + string.Join(' ', words.Select(ShellQuote));
+    }
+
+    private static string ShellQuote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,@%+".Contains(c)) ? word : $"'{word.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 
     private static string PrepareEmbedded(string outDir, ICollectives collectives)
     {
@@ -280,11 +296,18 @@ internal static class TrainCommand
         return model;
     }
 
-    private static int Finish(TrainingOutcome outcome, GptModel model, ITextTokenizer tokenizer, int sampleTokens, TrainingOptions options)
+    private static int Finish(TrainingOutcome outcome, GptModel model, ITextTokenizer tokenizer, int sampleTokens, TrainingOptions options, string resumeCommand)
     {
         if (outcome.Diverged)
         {
             return 3;
+        }
+
+        if (outcome.Interrupted)
+        {
+            Console.WriteLine($"stopped after {outcome.Steps} step(s) of this run; checkpoint: {outcome.LastCheckpoint}");
+            Console.WriteLine($"resume with: {resumeCommand}");
+            return StopSignals.ExitCode;
         }
 
         if (outcome.FinalValLoss is float val)

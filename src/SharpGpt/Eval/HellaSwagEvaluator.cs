@@ -42,8 +42,9 @@ public sealed class HellaSwagEvaluator
     public IReadOnlyList<int> Lengths => [.. _items.Select(r => r.T).Distinct().OrderDescending()];
 
     /// <summary>Scores the examples (those at positions i with i % shardCount == shard, for data-parallel
-    /// ranks) and returns their predictions in example order. <paramref name="progress"/> gets (done, total).</summary>
-    public HellaSwagResult Evaluate(Action<int, int>? progress = null, int shard = 0, int shardCount = 1)
+    /// ranks) and returns their predictions in example order. <paramref name="progress"/> gets (done, total); a
+    /// <paramref name="stop"/> request ends the scoring early, with the predictions made so far.</summary>
+    public HellaSwagResult Evaluate(Action<int, int>? progress = null, int shard = 0, int shardCount = 1, CancellationToken stop = default)
     {
         if (shardCount < 1 || shard < 0 || shard >= shardCount)
         {
@@ -53,13 +54,13 @@ public sealed class HellaSwagEvaluator
         var mine = _items.Where(r => r.Index % shardCount == shard).ToList();
         var order = mine.OrderBy(r => r.T).ThenBy(r => r.Index).ToList();
         var byIndex = new Dictionary<int, HellaSwagPrediction>(mine.Count);
-        for (int i = 0; i < order.Count; i++)
+        for (int i = 0; i < order.Count && !stop.IsCancellationRequested; i++)
         {
             byIndex[order[i].Index] = Score(order[i]);
             progress?.Invoke(i + 1, order.Count);
         }
 
-        return new HellaSwagResult([.. mine.Select(r => byIndex[r.Index])]);
+        return new HellaSwagResult([.. mine.Where(r => byIndex.ContainsKey(r.Index)).Select(r => byIndex[r.Index])]);
     }
 
     private HellaSwagPrediction Score(Rendered item)

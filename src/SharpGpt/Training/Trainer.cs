@@ -1,6 +1,7 @@
 using SharpGpt.Data;
 using SharpGpt.Distributed;
 using SharpGpt.Eval;
+using SharpGpt.Formats;
 using SharpGpt.Model;
 
 namespace SharpGpt.Training;
@@ -13,18 +14,25 @@ public sealed record TrainingOutcome(int Steps, float? FinalValLoss, bool Diverg
 
     /// <summary>Whether the final validation read the whole split.</summary>
     public bool FinalValWholeSplit { get; init; }
+
+    /// <summary>Whether a stop request ended the run early, after a step and its checkpoint.</summary>
+    public bool Interrupted { get; init; }
 }
 
 /// <summary>
 /// The GPT-2 recipe as a loop: for each step, accumulate micro-batches, normalise by the step's
 /// target tokens, clip, AdamW with warm-up + cosine; validate, sample and checkpoint on schedule.
+/// A stop request (Ctrl-C) ends the run after the optimizer step in progress, with a checkpoint of it.
 /// </summary>
 public sealed class Trainer(GptModel model, TrainingOptions options, ICollectives collectives, ITrainingObserver observer,
     Func<Rng, string>? sampler = null, string? tokenizerJson = null)
 {
     private bool IsMain => collectives.Rank == 0;
 
-    public TrainingOutcome Run()
+    /// <param name="stop">A stop request: the run finishes the optimizer step in progress (cutting short a
+    /// validation or HellaSwag evaluation), writes a checkpoint of it and returns, <see cref="TrainingOutcome.Interrupted"/>.
+    /// Ranks stop together, at the first step after which any of them was asked.</param>
+    public TrainingOutcome Run(CancellationToken stop = default)
     {
         var o = options;
         var plan = BatchPlan.Create(o.TotalBatchTokens, o.MicroBatch, o.SeqLen, collectives.WorldSize);
@@ -34,6 +42,14 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         }
 
         Directory.CreateDirectory(o.OutDir);
+        if (IsMain)
+        {
+            foreach (var (path, bytes, pid) in AtomicFile.RemoveStaleTemporaryFiles(o.OutDir))
+            {
+                observer.OnMessage($"removed {path} ({BatchPlan.Format(bytes)}), a file that process {pid} was writing when it ended");
+            }
+        }
+
         var train = TokenDataLoader.ForSplit(o.DataDir, "train", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize, o.RandomWindows ? o.Seed : null);
         train.ValidateTokens(model.Config.VocabSize);
         TokenDataLoader? val = TokenDataLoader.FindShards(o.DataDir, "val").Length > 0
@@ -122,16 +138,16 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             {
                 string kept = lastCheckpoint is null ? "no checkpoint was written yet" : $"the last good checkpoint is {lastCheckpoint}";
                 observer.OnMessage($"Stopping: the loss became {result.Loss} (grad norm {result.GradNorm}) at step {step}; the weights were not updated and {kept}.");
-                return Outcome(s, finalVal, diverged: true, lastCheckpoint, trainingSeconds);
+                return Outcome(s, finalVal, lastCheckpoint, trainingSeconds) with { Diverged = true };
             }
 
             observer.OnStep(step, result, ms);
             var record = new MetricsRecord(step, result.Loss, result.LearningRate, result.GradNorm, (long)step * plan.TotalBatchTokens, Math.Round(ms, 2));
 
             bool last = step == o.MaxSteps;
-            if (val is not null && o.ValEvery > 0 && (step % o.ValEvery == 0 || last))
+            if (val is not null && o.ValEvery > 0 && (step % o.ValEvery == 0 || last)
+                && MeasureValidation(val, last ? o.FinalValSteps ?? o.ValSteps : o.ValSteps, step, stop) is { } measured)
             {
-                var measured = MeasureValidation(val, last ? o.FinalValSteps ?? o.ValSteps : o.ValSteps, step);
                 observer.OnValidation(step, measured.Loss, measured.WholeSplit);
                 record = record with { ValLoss = measured.Loss };
                 if (last)
@@ -140,52 +156,88 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                 }
             }
 
-            if (hellaSwag is not null && ((o.HellaSwagEvery > 0 && step % o.HellaSwagEvery == 0) || last))
+            if (hellaSwag is not null && ((o.HellaSwagEvery > 0 && step % o.HellaSwagEvery == 0) || last)
+                && MeasureHellaSwag(hellaSwag, step, stop) is var (accuracyNorm, accuracy, count))
             {
-                var (accuracyNorm, accuracy, count) = MeasureHellaSwag(hellaSwag, step);
                 observer.OnHellaSwag(step, accuracyNorm, accuracy, count);
                 record = record with { HellaSwagAccuracy = (float)accuracyNorm };
             }
 
             metrics?.Append(record);
 
-            if (sampler is not null && IsMain && o.SampleEvery > 0 && (step % o.SampleEvery == 0))
+            if (sampler is not null && IsMain && o.SampleEvery > 0 && (step % o.SampleEvery == 0) && !stop.IsCancellationRequested)
             {
                 observer.OnSample(step, sampler(rng));
             }
 
+            bool written = false;
             if (o.CheckpointEvery > 0 && (step % o.CheckpointEvery == 0 || last))
             {
-                lastCheckpoint = SaveCheckpoint(step, optimizer, train, rng, runInfo);
+                lastCheckpoint = SaveCheckpoint(step, optimizer, train, rng, runInfo, lastCheckpoint);
+                written = true;
+            }
+
+            if (StopRequested(stop))
+            {
+                if (!written)
+                {
+                    lastCheckpoint = SaveCheckpoint(step, optimizer, train, rng, runInfo, lastCheckpoint);
+                }
+
+                SavePlot(metrics);
+                return Outcome(step - firstStep, finalVal, lastCheckpoint, trainingSeconds) with { Interrupted = true };
             }
         }
 
-        if (IsMain && metrics is not null)
-        {
-            LossPlot.Save(MetricsLog.Read(metrics.Path), Path.Combine(o.OutDir, "loss.png"));
-        }
-
-        return Outcome(o.MaxSteps - firstStep, finalVal, diverged: false, lastCheckpoint, trainingSeconds);
+        SavePlot(metrics);
+        return Outcome(o.MaxSteps - firstStep, finalVal, lastCheckpoint, trainingSeconds);
     }
 
-    private static TrainingOutcome Outcome(int steps, Validation? finalVal, bool diverged, string? lastCheckpoint, double trainingSeconds) =>
-        new(steps, finalVal?.Loss, diverged, lastCheckpoint, trainingSeconds)
+    private static TrainingOutcome Outcome(int steps, Validation? finalVal, string? lastCheckpoint, double trainingSeconds) =>
+        new(steps, finalVal?.Loss, Diverged: false, lastCheckpoint, trainingSeconds)
         {
             FinalValBatches = finalVal?.Batches ?? 0,
             FinalValWholeSplit = finalVal?.WholeSplit ?? false,
         };
 
+    private void SavePlot(MetricsLog? metrics)
+    {
+        if (IsMain && metrics is not null)
+        {
+            LossPlot.Save(MetricsLog.Read(metrics.Path), Path.Combine(options.OutDir, "loss.png"));
+        }
+    }
+
+    // Every rank must leave the loop after the same step: a request any rank has seen counts for all.
+    private bool StopRequested(CancellationToken stop)
+    {
+        if (collectives.WorldSize == 1)
+        {
+            return stop.IsCancellationRequested;
+        }
+
+        Span<double> requests = [stop.IsCancellationRequested ? 1 : 0];
+        collectives.AllReduceSum(requests);
+        return requests[0] > 0;
+    }
+
     private IDistributedOptimizer CreateOptimizer() =>
         DistributedOptimizer.Create(model, options.Adam, collectives, options.ZeroStage, options.CollectiveChunkFloats);
 
-    private Validation MeasureValidation(TokenDataLoader val, int steps, int step)
+    /// <returns>Null when a stop request cut the validation short on any rank.</returns>
+    private Validation? MeasureValidation(TokenDataLoader val, int steps, int step, CancellationToken stop)
     {
         long batches = ValidationLoss.Batches(val, steps);
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (sum, count, _) = ValidationLoss.Measure(model, val, steps,
-            done => observer.OnEvaluationProgress(step, "validation", done, batches, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds));
-        Span<double> totals = [sum, count];
+        var (sum, count, read) = ValidationLoss.Measure(model, val, steps,
+            done => observer.OnEvaluationProgress(step, "validation", done, batches, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds), stop);
+        Span<double> totals = [sum, count, read < batches ? 1 : 0];
         collectives.AllReduceSum(totals);
+        if (totals[2] > 0)
+        {
+            return null;
+        }
+
         float loss = totals[1] == 0 ? float.NaN : (float)(totals[0] / totals[1]);
         return new Validation(loss, batches, batches == Math.Max(1, val.StepsPerEpoch));
     }
@@ -201,19 +253,22 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         return new HellaSwagEvaluator(model, tokenizer, HellaSwagExample.Read(path, limit));
     }
 
-    // Each rank scores every WorldSize-th example; the counts are summed across ranks.
-    private (double AccuracyNorm, double Accuracy, int Count) MeasureHellaSwag(HellaSwagEvaluator evaluator, int step)
+    // Each rank scores every WorldSize-th example; the counts are summed across ranks. Null when a stop
+    // request cut the evaluation short on any rank.
+    private (double AccuracyNorm, double Accuracy, int Count)? MeasureHellaSwag(HellaSwagEvaluator evaluator, int step, CancellationToken stop)
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = evaluator.Evaluate(
             (done, total) => observer.OnEvaluationProgress(step, "HellaSwag", done, total, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds),
-            collectives.Rank, collectives.WorldSize);
-        Span<double> totals = [result.CorrectNorm, result.Correct, result.Count];
+            collectives.Rank, collectives.WorldSize, stop);
+        int expected = (evaluator.Count - collectives.Rank + collectives.WorldSize - 1) / collectives.WorldSize;
+        Span<double> totals = [result.CorrectNorm, result.Correct, result.Count, result.Count < expected ? 1 : 0];
         collectives.AllReduceSum(totals);
-        return (totals[0] / totals[2], totals[1] / totals[2], (int)totals[2]);
+        return totals[3] > 0 ? null : (totals[0] / totals[2], totals[1] / totals[2], (int)totals[2]);
     }
 
-    private string SaveCheckpoint(int step, IDistributedOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo)
+    /// <param name="lastGood">The newest checkpoint so far, which a failed write names.</param>
+    private string SaveCheckpoint(int step, IDistributedOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo, string? lastGood)
     {
         if (collectives.WorldSize > 1)
         {
@@ -226,7 +281,16 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         {
             var state = train.State;
             var meta = new CheckpointMetadata(model.Config, step, optimizer.Step, state.ShardIndex, state.Position, rng.State, runInfo, tokenizerJson, HasOptimizerState: true);
-            TrainingCheckpoint.Save(path, model, optimizer, meta);
+            try
+            {
+                TrainingCheckpoint.Save(path, model, optimizer, meta);
+            }
+            catch (UserErrorException e)
+            {
+                throw new UserErrorException(e.Subject, $"the checkpoint of step {step} could not be written: {e.Problem}",
+                    lastGood is null ? "no earlier checkpoint was written; free space and start again" : $"the last good checkpoint is {lastGood}; free space and continue from it with --resume", e);
+            }
+
             observer.OnCheckpoint(step, path);
             Prune();
         }

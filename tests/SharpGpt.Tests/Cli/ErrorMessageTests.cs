@@ -1,6 +1,8 @@
+using System.Runtime.InteropServices;
 using SharpGpt.Data;
 using SharpGpt.Tests.Data;
 using SharpGpt.Tests.Eval;
+using SharpGpt.Training;
 
 namespace SharpGpt.Tests.Cli;
 
@@ -180,5 +182,25 @@ public sealed class ErrorMessageTests : IDisposable
             Assert.True(run.Code == 2, $"sharpgpt {string.Join(' ', args)}: exit {run.Code}\n{run.Err}");
             Assert.DoesNotContain("   at ", run.Out + run.Err);
         }
+    }
+
+    [Fact]
+    public void AFullDiskAtACheckpointStopsTheRunWithOneLineNamingTheLastGoodCheckpoint()
+    {
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+        {
+            return; // the failure is injected through Linux's /dev/full
+        }
+
+        string outDir = _dir.File("full");
+        Directory.CreateDirectory(outDir);
+        File.CreateSymbolicLink(TrainingCheckpoint.PathFor(outDir, 2) + ".tmp-" + Environment.ProcessId, "/dev/full");
+        var run = CliRunner.Run([.. TrainSmall("--out", outDir, "--max-steps", "3", "--checkpoint-every", "1")]);
+
+        string good = TrainingCheckpoint.PathFor(outDir, 1);
+        Assert.Equal(1, run.Code);
+        Assert.Equal($"sharpgpt train: {TrainingCheckpoint.PathFor(outDir, 2)}: the checkpoint of step 2 could not be written: cannot write it: no space left on device; "
+            + $"the last good checkpoint is {good}; free space and continue from it with --resume", run.Err.Trim(), ignoreCase: true);
+        Assert.Equal([good], Directory.GetFiles(outDir, "ckpt_*"));
     }
 }
