@@ -28,7 +28,7 @@ internal static class BenchCommand
         var dtype = CommonOptions.Dtype();
         var profile = new Option<bool>("--profile") { Description = "Print the time spent in each kernel" };
         var attention = new Option<AttentionAlgorithm>("--attention") { Description = "Attention kernel: Flash (state linear in T) or Plain (keeps the T x T softmax)", DefaultValueFactory = _ => AttentionAlgorithm.Flash };
-        var peak = new Option<double>("--peak-gflops") { Description = "fp32 peak for MFU (default: measured now with an FMA loop)" };
+        var peak = new Option<double>("--peak-gflops") { Description = "fp32 peak for MFU (default: measured now with an FMA loop in the GEMM's instruction set, on all the threads)" };
         var threads = CommonOptions.Threads();
         var parallel = CommonOptions.Parallel();
         var command = new Command("bench", "Time GPT-2 training steps on random tokens and report ms/step, tokens/s and MFU.")
@@ -107,7 +107,7 @@ internal static class BenchCommand
             // nanoGPT's estimate: 6N per token for the matmuls, plus attention's 12 * L * C * T.
             double flopsPerStep = ((6.0 * n) + (12.0 * config.NumLayers * config.Channels * t)) * b * t;
             long activationBytes = models.Sum(m => m.ActivationBytes);
-            AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {plan.Describe(b)}, {attention} attention, {dtype}, fp32 peak {peak / 1e9:F0} GFLOP/s, activations {activationBytes / 1e6:F0} MB");
+            AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {plan.Describe(b)}, {attention} attention, {dtype}, fp32 peak {peak / 1e9:F0} GFLOP/s ({PeakFlops.InstructionSet} FMA on {threads} threads), activations {activationBytes / 1e6:F0} MB");
 
             var times = ThreadRanks.Run(ranks, collectives =>
             {
@@ -158,6 +158,7 @@ internal static class BenchCommand
                 ["mfu"] = Math.Round(flopsPerStep / (median / 1000) / peak, 4),
                 ["model_gflops_per_s"] = Math.Round(flopsPerStep / (median / 1000) / 1e9, 1),
                 ["peak_gflops_per_s"] = Math.Round(peak / 1e9, 1),
+                ["gemm"] = PeakFlops.InstructionSet,
                 ["min_ms"] = Math.Round(times.Count == 0 ? double.NaN : times[0], 2),
                 ["batch"] = b,
                 ["seq"] = t,

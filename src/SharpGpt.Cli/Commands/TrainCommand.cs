@@ -157,6 +157,9 @@ internal static class TrainCommand
             int sampleLength = r.GetValue(sampleTokens);
             var threadPlan = ThreadPlan.Choose(r.GetValue(parallel), threadCount, b, collectives.WorldSize, model.Layout.UnpaddedTotal);
             using var signals = new StopSignals("train");
+            // MFU's denominator: the peak of every thread of every rank.
+            Span<double> peak = [PeakFlops.Measure(runner)];
+            collectives.AllReduceSum(peak);
             if (!main)
             {
                 var outcome = new Trainer(model, options, collectives, new QuietTrainingObserver()).Run(signals.Token);
@@ -164,7 +167,7 @@ internal static class TrainCommand
             }
 
             Console.WriteLine(threadPlan.Describe(b));
-            var observer = new ConsoleTrainingObserver(PeakFlops.Measure(runner));
+            var observer = new ConsoleTrainingObserver(peak[0]);
             if (threadPlan.Ranks > 1)
             {
                 return TrainOnThreadRanks(threadPlan, model, options with { MicroBatch = b / threadPlan.Ranks }, observer, tokenizer, sampleLength, signals.Token, ResumeCommand(r));
