@@ -1,10 +1,3 @@
-using System.CommandLine;
-using SharpGpt.Cli.Commands;
+using SharpGpt.Cli;
 
-var root = new RootCommand("SharpGPT: train, evaluate and sample GPT-2 models in .NET.");
-foreach (var command in CommandRegistry.All())
-{
-    root.Subcommands.Add(command);
-}
-
-return root.Parse(args).Invoke();
+return SharpGptCommandLine.Run(args);

@@ -25,12 +25,11 @@ internal static class BenchAllReduceCommand
         {
             preset, steps, commChunk,
         };
-        command.SetAction(r => DistributedRun.Run(r.GetValue(commChunk), collectives =>
+        command.SetAction(r => DistributedRun.Run(r, r.GetValue(commChunk), collectives =>
         {
             if (collectives.WorldSize < 2)
             {
-                Console.Error.WriteLine("bench-allreduce: needs at least 2 ranks; start it with 'mpirun -np 2 sharpgpt bench-allreduce'.");
-                return 2;
+                throw new UserErrorException("ranks", "bench-allreduce needs at least 2", "start it with 'mpirun -np 2 sharpgpt bench-allreduce'.");
             }
 
             return Run((MpiCollectives)collectives, GptConfig.FromPreset(r.GetValue(preset)!), r.GetValue(steps), r.GetValue(commChunk));

@@ -28,7 +28,7 @@ internal static class BenchCommand
         var dtype = CommonOptions.Dtype();
         var profile = new Option<bool>("--profile") { Description = "Print the time spent in each kernel" };
         var attention = new Option<AttentionAlgorithm>("--attention") { Description = "Attention kernel: Flash (state linear in T) or Plain (keeps the T x T softmax)", DefaultValueFactory = _ => AttentionAlgorithm.Flash };
-        var peak = new Option<double>("--peak-gflops") { Description = "fp32 peak for MFU (default: measured now with an FMA loop)" };
+        var peak = new Option<double>("--peak-gflops") { Description = "fp32 peak for MFU (default: measured now with an FMA loop in the GEMM's instruction set, on all the threads)" };
         var threads = CommonOptions.Threads();
         var parallel = CommonOptions.Parallel();
         var device = CommonOptions.Device();
@@ -56,6 +56,17 @@ internal static class BenchCommand
     private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, AttentionAlgorithm attention, Precision precision, double peakGflops, int threads,
         ThreadParallelism parallel, string device)
     {
+        config.Validate("model options");
+        if (t > config.MaxSeqLen)
+        {
+            throw new UserErrorException("--seq", $"{t} exceeds the model's block size {config.MaxSeqLen}", "use a shorter --seq, or a larger --block-size.");
+        }
+
+        if (b <= 0 || t <= 0)
+        {
+            throw new UserErrorException("--batch, --seq", $"must be positive, got {b} and {t}.");
+        }
+
         long n = new ParameterLayout(config).UnpaddedTotal;
         using var hostRunner = new ParallelRunner(threads);
         using var backend = CommonOptions.CreateBackend(device, hostRunner);
@@ -100,7 +111,8 @@ internal static class BenchCommand
             // nanoGPT's estimate: 6N per token for the matmuls, plus attention's 12 * L * C * T.
             double flopsPerStep = ((6.0 * n) + (12.0 * config.NumLayers * config.Channels * t)) * b * t;
             long activationBytes = models.Sum(m => m.ActivationBytes);
-            string runsOn = backend.IsGpu ? $"{device}, materialised attention" : $"{plan.Describe(b)}, {attention} attention, fp32 peak {peak / 1e9:F0} GFLOP/s";
+            string runsOn = backend.IsGpu ? $"{device}, materialised attention"
+                : $"{plan.Describe(b)}, {attention} attention, fp32 peak {peak / 1e9:F0} GFLOP/s ({PeakFlops.InstructionSet} FMA on {threads} threads)";
             AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {runsOn}, {dtype}, activations {activationBytes / 1e6:F0} MB");
 
             var times = ThreadRanks.Run(ranks, collectives =>
@@ -155,6 +167,7 @@ internal static class BenchCommand
                 ["mfu"] = double.IsNaN(peak) ? null : Math.Round(flopsPerStep / (median / 1000) / peak, 4),
                 ["model_gflops_per_s"] = Math.Round(flopsPerStep / (median / 1000) / 1e9, 1),
                 ["peak_gflops_per_s"] = double.IsNaN(peak) ? null : Math.Round(peak / 1e9, 1),
+                ["gemm"] = backend.IsGpu ? null : PeakFlops.InstructionSet,
                 ["min_ms"] = Math.Round(times.Count == 0 ? double.NaN : times[0], 2),
                 ["batch"] = b,
                 ["seq"] = t,

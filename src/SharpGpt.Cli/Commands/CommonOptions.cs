@@ -51,14 +51,15 @@ internal static class CommonOptions
         return option;
     }
 
-    /// <summary>The backend for --device. Its first line (which device, and why for auto) goes to stderr
-    /// unless <paramref name="announce"/> is false (ranks other than 0), so stdout stays the command's own.</summary>
+    /// <summary>The backend for --device. Its line (which device, and why for auto) goes to stdout, first,
+    /// unless <paramref name="announce"/> is false: ranks other than 0, and commands whose stdout is their
+    /// product (sample), which say it with the rest of their header.</summary>
     public static ComputeBackend CreateBackend(string device, ParallelRunner runner, bool announce = true)
     {
         var backend = ComputeBackend.Create(device, runner);
         if (announce && (backend.IsGpu || device == ComputeBackend.Auto))
         {
-            Console.Error.WriteLine(backend.Describe());
+            Console.WriteLine(backend.Describe());
         }
 
         return backend;

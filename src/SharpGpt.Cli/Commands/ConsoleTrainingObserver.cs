@@ -5,11 +5,19 @@ using Spectre.Console;
 namespace SharpGpt.Cli.Commands;
 
 /// <summary>Prints one line per step (loss, lr, grad norm, time, tokens/s, MFU, ETA) and moves a progress bar when the terminal has one.</summary>
-internal sealed class ConsoleTrainingObserver(double peakFlops) : ITrainingObserver
+internal sealed class ConsoleTrainingObserver : ITrainingObserver
 {
+    private readonly double _peakFlops;
+    private readonly ProgressLines _evaluationProgress;
     private TrainingStartInfo? _info;
     private double _elapsedMs;
     private int _timedSteps;
+
+    public ConsoleTrainingObserver(double peakFlops)
+    {
+        _peakFlops = peakFlops;
+        _evaluationProgress = new ProgressLines(line => Write(line, "grey"));
+    }
 
     /// <summary>Set while a Spectre progress display is live.</summary>
     public ProgressTask? Progress { get; set; }
@@ -38,7 +46,7 @@ internal sealed class ConsoleTrainingObserver(double peakFlops) : ITrainingObser
         _timedSteps++;
         double tokensPerSecond = info.Plan.TotalBatchTokens / (milliseconds / 1000);
         // No peak is known for an emulated device: no MFU then.
-        string mfu = peakFlops > 0 ? Invariant($" | MFU {info.FlopsPerStep / (milliseconds / 1000) / peakFlops * 100,4:F1}%") : "";
+        string mfu = _peakFlops > 0 ? Invariant($" | MFU {info.FlopsPerStep / (milliseconds / 1000) / _peakFlops * 100,4:F1}%") : "";
         var eta = TimeSpan.FromMilliseconds(_elapsedMs / _timedSteps * (info.MaxSteps - step));
         Write(Invariant($"step {step,5}/{info.MaxSteps} | loss {result.Loss:F4} | lr {result.LearningRate:E2} | norm {result.GradNorm:F4} | {milliseconds,7:F1} ms | {tokensPerSecond,8:F0} tok/s{mfu} | ETA {eta:hh\\:mm\\:ss}"), null);
         if (Progress is not null)
@@ -49,6 +57,9 @@ internal sealed class ConsoleTrainingObserver(double peakFlops) : ITrainingObser
 
     public void OnValidation(int step, float valLoss, bool wholeSplit) =>
         Write(Invariant($"step {step}: val loss {valLoss:F4}{(wholeSplit ? " (whole split)" : "")}"), "green");
+
+    public void OnEvaluationProgress(int step, string evaluation, long done, long total, double seconds) =>
+        _evaluationProgress.Report($"step {step}: {evaluation}", evaluation == "validation" ? "batches" : "examples", done, total, seconds);
 
     public void OnSample(int step, string text)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpGpt.Distributed;
 using SharpGpt.Training;
 
@@ -10,7 +11,11 @@ namespace SharpGpt.Cli.Commands;
 /// </summary>
 internal static class DistributedRun
 {
-    public static int Run(long chunkFloats, Func<ICollectives, int> body)
+    // When every rank fails alike (a missing --data), rank 0's abort ends the others while they wait
+    // this long, so the user reads the message once; a rank that fails alone still reports.
+    private static readonly TimeSpan ReportDelayPerRank = TimeSpan.FromMilliseconds(500);
+
+    public static int Run(ParseResult parse, long chunkFloats, Func<ICollectives, int> body)
     {
         if (!MpiLaunch.IsActive)
         {
@@ -26,11 +31,13 @@ internal static class DistributedRun
         }
         catch (Exception e)
         {
+            Thread.Sleep(ReportDelayPerRank * mpi.Rank);
+            bool verbose = parse.GetValue<bool>("--verbose") || ErrorReport.DebugFromEnvironment;
+            var (text, exitCode) = ErrorReport.Describe(parse.CommandResult.Command.Name, e, verbose, $"rank {mpi.Rank} of {mpi.WorldSize}: ");
             Console.Out.Flush();
-            Console.Error.WriteLine($"error on rank {mpi.Rank} of {mpi.WorldSize}: {e.Message}");
-            Console.Error.WriteLine(e);
+            Console.Error.WriteLine(text);
             Console.Error.Flush();
-            mpi.Abort(1);
+            mpi.Abort(exitCode);
             throw;
         }
 

@@ -30,7 +30,10 @@ internal static class EvalCommand
                 var loader = TokenDataLoader.ForSplit(r.GetValue(data)!.FullName, "val", r.GetValue(batch), t);
                 loader.ValidateTokens(model.Config.VocabSize);
                 var sw = System.Diagnostics.Stopwatch.StartNew();
-                var (sum, count) = ValidationLoss.Measure(model, loader, r.GetValue(steps));
+                long batches = ValidationLoss.Batches(loader, r.GetValue(steps));
+                var progress = new ProgressLines(Console.Error.WriteLine);
+                var (sum, count, _) = ValidationLoss.Measure(model, loader, r.GetValue(steps),
+                    done => progress.Report("eval: validation", "batches", done, batches, sw.Elapsed.TotalSeconds));
                 Console.WriteLine(FormattableString.Invariant($"val loss {sum / count:F4} over {count:N0} tokens ({sw.Elapsed.TotalSeconds:F1} s)"));
             }
 

@@ -14,26 +14,23 @@ internal static class ExportCommand
         var command = new Command("export", "Write a model as a Hugging Face GPT-2 folder that GPT2LMHeadModel.from_pretrained loads.") { checkpoint, to };
         command.SetAction(r =>
         {
-            try
+            using var runner = new ParallelRunner(1);
+            var (model, _) = ModelFile.Load(r.GetValue(checkpoint)!, new CpuKernels(runner));
+            using (model)
             {
-                using var runner = new ParallelRunner(1);
-                var (model, _) = ModelFile.Load(r.GetValue(checkpoint)!, new CpuKernels(runner));
-                using (model)
+                string dir = r.GetValue(to)!.FullName;
+                if (File.Exists(dir))
                 {
-                    string dir = r.GetValue(to)!.FullName;
-                    HuggingFaceGpt2.Save(model, dir);
-                    var c = model.Config;
-                    Console.WriteLine($"export: wrote {Path.Combine(dir, HuggingFaceGpt2.WeightsFileName)} and {HuggingFaceGpt2Config.FileName} "
-                        + $"({c.NumLayers} layers, {c.NumHeads} heads, {c.Channels} channels, vocab {c.VocabSize}, block {c.MaxSeqLen}; {model.Layout.UnpaddedTotal:N0} parameters, F32)");
+                    throw new UserErrorException(dir, "a file, not a folder", "pass a folder to --to.");
                 }
 
-                return 0;
+                HuggingFaceGpt2.Save(model, dir);
+                var c = model.Config;
+                Console.WriteLine($"export: wrote {Path.Combine(dir, HuggingFaceGpt2.WeightsFileName)} and {HuggingFaceGpt2Config.FileName} "
+                    + $"({c.NumLayers} layers, {c.NumHeads} heads, {c.Channels} channels, vocab {c.VocabSize}, block {c.MaxSeqLen}; {model.Layout.UnpaddedTotal:N0} parameters, F32)");
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"export: {e.Message}");
-                return 2;
-            }
+
+            return 0;
         });
         return command;
     }

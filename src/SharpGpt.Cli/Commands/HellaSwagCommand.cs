@@ -28,18 +28,11 @@ internal static class HellaSwagCommand
         {
             if (r.GetValue(limit) < 0)
             {
-                return Fail("--limit must be >= 0.");
+                throw new UserErrorException("--limit", $"must be >= 0, got {r.GetValue(limit)}.");
             }
 
-            try
-            {
-                return Run(r.GetValue(checkpoint)!, r.GetValue(data)!.FullName, r.GetValue(limit), r.GetValue(predictions)?.FullName,
-                    r.GetValue(tokenizerDir)?.FullName, CommonOptions.ResolveThreads(r.GetValue(threads)), r.GetValue(device)!);
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
-            {
-                return Fail(e.Message);
-            }
+            return Run(r.GetValue(checkpoint)!, r.GetValue(data)!.FullName, r.GetValue(limit), r.GetValue(predictions)?.FullName,
+                r.GetValue(tokenizerDir)?.FullName, CommonOptions.ResolveThreads(r.GetValue(threads)), r.GetValue(device)!);
         });
         return command;
     }
@@ -61,7 +54,7 @@ internal static class HellaSwagCommand
 
         if (tokenizer is null)
         {
-            return Fail($"{checkpoint} records no tokenizer and its vocabulary ({model.Config.VocabSize}) is not GPT-2's: pass --tokenizer-dir.");
+            throw new UserErrorException(checkpoint, $"records no tokenizer and its vocabulary ({model.Config.VocabSize}) is not GPT-2's", "pass --tokenizer-dir.");
         }
 
         var examples = HellaSwagExample.Read(dataPath, limit);
@@ -110,11 +103,5 @@ internal static class HellaSwagCommand
                 var task = ctx.AddTask("hellaswag", maxValue: evaluator.Count);
                 return evaluator.Evaluate((done, _) => task.Value = done);
             });
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine($"hellaswag: {message}");
-        return 2;
     }
 }

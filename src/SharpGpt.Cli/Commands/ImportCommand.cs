@@ -15,30 +15,22 @@ internal static class ImportCommand
         var command = new Command("import", "Convert a Hugging Face GPT-2 checkpoint (safetensors; F32, F16 or BF16) into an llm.c checkpoint.") { from, output, heads };
         command.SetAction(r =>
         {
-            try
+            using var runner = new ParallelRunner(1);
+            var (model, info) = HuggingFaceGpt2.Import(r.GetValue(from)!, new CpuKernels(runner), r.GetValue(heads));
+            using (model)
             {
-                using var runner = new ParallelRunner(1);
-                var (model, info) = HuggingFaceGpt2.Import(r.GetValue(from)!, new CpuKernels(runner), r.GetValue(heads));
-                using (model)
+                Console.WriteLine($"import: {info.Describe()}");
+                if (info.IgnoredTensors.Count > 0)
                 {
-                    Console.WriteLine($"import: {info.Describe()}");
-                    if (info.IgnoredTensors.Count > 0)
-                    {
-                        Console.WriteLine($"import: ignored {string.Join(", ", info.IgnoredTensors.Take(4))}{(info.IgnoredTensors.Count > 4 ? ", ..." : "")}");
-                    }
-
-                    string outPath = r.GetValue(output)!.FullName;
-                    LlmcCheckpoint.Save(model, outPath);
-                    Console.WriteLine($"import: wrote {outPath} ({model.Layout.UnpaddedTotal:N0} parameters)");
+                    Console.WriteLine($"import: ignored {string.Join(", ", info.IgnoredTensors.Take(4))}{(info.IgnoredTensors.Count > 4 ? ", ..." : "")}");
                 }
 
-                return 0;
+                string outPath = r.GetValue(output)!.FullName;
+                LlmcCheckpoint.Save(model, outPath);
+                Console.WriteLine($"import: wrote {outPath} ({model.Layout.UnpaddedTotal:N0} parameters)");
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"import: {e.Message}");
-                return 2;
-            }
+
+            return 0;
         });
         return command;
     }

@@ -16,8 +16,7 @@ internal static class PlotCommand
             var file = r.GetValue(metrics)!;
             if (!file.Exists)
             {
-                Console.Error.WriteLine($"plot: {file.FullName}: not found.");
-                return 2;
+                throw new UserErrorException(file.FullName, "metrics file not found", "pass --metrics OUT/metrics.jsonl of a training run.");
             }
 
             string png = r.GetValue(output)?.FullName ?? Path.Combine(file.DirectoryName!, "loss.png");

@@ -50,18 +50,10 @@ internal static class PrepareCommand
                 ValFraction = parseResult.GetValue(valFraction),
                 ShardTokens = parseResult.GetValue(shardTokens),
             };
-            try
-            {
-                var clock = Stopwatch.StartNew();
-                var result = DataPreparer.PrepareFile(parseResult.GetValue(input)!, parseResult.GetValue(outDir)!, options);
-                PrintSummary(result, clock.Elapsed);
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
+            var clock = Stopwatch.StartNew();
+            var result = DataPreparer.PrepareFile(parseResult.GetValue(input)!, parseResult.GetValue(outDir)!, options);
+            PrintSummary(result, clock.Elapsed);
+            return 0;
         });
         return command;
     }

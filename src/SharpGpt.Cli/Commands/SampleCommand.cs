@@ -32,18 +32,16 @@ internal static class SampleCommand
         {
             if (r.GetValue(tokens) < 0)
             {
-                return Fail("--tokens must be >= 0.");
+                throw new UserErrorException("--tokens", $"must be >= 0, got {r.GetValue(tokens)}.");
             }
 
-            var options = new SamplingOptions(r.GetValue(topK), r.GetValue(temperature), r.GetValue(seed));
-            try
+            float t = r.GetValue(temperature);
+            if (!(t >= 0) || float.IsInfinity(t))
             {
-                options.Validate();
+                throw new UserErrorException("--temperature", $"must be a finite number >= 0 (0 = greedy), got {t}.");
             }
-            catch (ArgumentOutOfRangeException e)
-            {
-                return Fail(e.Message);
-            }
+
+            var options = new SamplingOptions(r.GetValue(topK), t, r.GetValue(seed));
 
             return Run(r.GetValue(checkpoint)!, r.GetValue(prompt), r.GetValue(promptTokens), r.GetValue(tokenizerDir),
                 r.GetValue(tokens), options, CommonOptions.ResolveThreads(r.GetValue(threads)), r.GetValue(device)!);
@@ -55,40 +53,28 @@ internal static class SampleCommand
         int count, SamplingOptions options, int threads, string device)
     {
         using var runner = new ParallelRunner(threads);
-        using var backend = CommonOptions.CreateBackend(device, runner);
-        GptModel model;
-        ITextTokenizer? tokenizer;
-        try
+        using var backend = CommonOptions.CreateBackend(device, runner, announce: false);
+        var (model, tokenizer) = ModelFile.Load(checkpointFile.FullName, backend.Kernels);
+        using var owned = model;
+        if (tokenizerDir is not null)
         {
-            (model, tokenizer) = ModelFile.Load(checkpointFile.FullName, backend.Kernels);
-            if (tokenizerDir is not null)
-            {
-                tokenizer = TokenizerFactory.LoadForDataDir(tokenizerDir.FullName);
-            }
-            else if (tokenizer is null && model.Config.VocabSize == Gpt2Tokenizer.Gpt2VocabSize)
-            {
-                tokenizer = new Gpt2Tokenizer();
-            }
+            tokenizer = TokenizerFactory.LoadForDataDir(tokenizerDir.FullName);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException)
+        else if (tokenizer is null && model.Config.VocabSize == Gpt2Tokenizer.Gpt2VocabSize)
         {
-            return Fail(e.Message);
+            tokenizer = new Gpt2Tokenizer();
         }
 
-        using var owned = model;
         if (tokenizer is not null && tokenizer.VocabSize > model.Config.VocabSize)
         {
-            return Fail($"the tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}.");
+            throw new UserErrorException(tokenizerDir?.FullName ?? checkpointFile.FullName, $"the tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}.");
         }
 
         var config = model.Config;
-        if (!TryResolvePrompt(promptText, promptIds, tokenizer, config.VocabSize, out int[] prompt, out string? error))
-        {
-            return Fail(error);
-        }
+        int[] prompt = ResolvePrompt(promptText, promptIds, tokenizer, config.VocabSize);
 
         Console.Error.WriteLine(FormattableString.Invariant(
-            $"sample: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, vocab {config.VocabSize}, block {config.MaxSeqLen}; prompt {prompt.Length} tokens, top-k {options.TopK}, temperature {options.Temperature}, seed {options.Seed}, {threads} threads"));
+            $"sample: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, vocab {config.VocabSize}, block {config.MaxSeqLen}; prompt {prompt.Length} tokens, top-k {options.TopK}, temperature {options.Temperature}, seed {options.Seed}, {threads} threads; {backend.Describe()}"));
 
         using var decoder = new KvCacheDecoder(model);
         var sampler = new Sampler(decoder, options);
@@ -130,23 +116,23 @@ internal static class SampleCommand
         return 0;
     }
 
-    private static bool TryResolvePrompt(string? text, string? ids, ITextTokenizer? codec, int vocab, out int[] prompt, out string? error)
+    private static int[] ResolvePrompt(string? text, string? ids, ITextTokenizer? codec, int vocab)
     {
-        prompt = [];
-        error = null;
+        int[] prompt;
+        string subject = ids is not null ? "--prompt-tokens" : "--prompt";
         if (text is not null && ids is not null)
         {
-            error = "give --prompt or --prompt-tokens, not both.";
+            throw new UserErrorException("--prompt, --prompt-tokens", "give one of them, not both.");
         }
         else if (ids is not null)
         {
             var parts = ids.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             prompt = new int[parts.Length];
-            for (int i = 0; i < parts.Length && error is null; i++)
+            for (int i = 0; i < parts.Length; i++)
             {
                 if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out prompt[i]))
                 {
-                    error = $"--prompt-tokens: '{parts[i]}' is not a token id.";
+                    throw new UserErrorException(subject, $"'{parts[i]}' is not a token id.");
                 }
             }
         }
@@ -154,18 +140,16 @@ internal static class SampleCommand
         {
             if (codec is null)
             {
-                error = "--prompt needs a tokenizer: this checkpoint records none; pass --tokenizer-dir DATA or --prompt-tokens 1,2,3.";
+                throw new UserErrorException(subject, "needs a tokenizer, and this checkpoint records none", "pass --tokenizer-dir DATA or --prompt-tokens 1,2,3.");
             }
-            else
+
+            try
             {
-                try
-                {
-                    prompt = codec.Encode(text);
-                }
-                catch (ArgumentException e)
-                {
-                    error = $"--prompt: {e.Message}";
-                }
+                prompt = codec.Encode(text);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UserErrorException(subject, e.Message, innerException: e);
             }
         }
         else if (codec is not null)
@@ -174,28 +158,22 @@ internal static class SampleCommand
         }
         else
         {
-            error = "no prompt: pass --prompt-tokens (this vocabulary has no known end-of-text token).";
+            throw new UserErrorException("--prompt-tokens", "no prompt, and this vocabulary has no known end-of-text token to start from", "pass --prompt-tokens.");
         }
 
-        if (error is null && prompt.Length == 0)
+        if (prompt.Length == 0)
         {
-            error = "the prompt is empty.";
+            throw new UserErrorException(subject, "the prompt is empty.");
         }
 
-        for (int i = 0; i < prompt.Length && error is null; i++)
+        for (int i = 0; i < prompt.Length; i++)
         {
             if ((uint)prompt[i] >= (uint)vocab)
             {
-                error = $"prompt token id {prompt[i]} at position {i} is outside the model's vocabulary [0, {vocab}).";
+                throw new UserErrorException(subject, $"token id {prompt[i]} at position {i} is outside the model's vocabulary [0, {vocab}).");
             }
         }
 
-        return error is null;
-    }
-
-    private static int Fail(string? message)
-    {
-        Console.Error.WriteLine($"sample: {message}");
-        return 2;
+        return prompt;
     }
 }

@@ -15,10 +15,15 @@ namespace SharpGpt.Cli.Commands;
 /// </summary>
 internal static class TrainCommand
 {
-    private sealed record Defaults(int MicroBatch, int SeqLen, int MaxSteps, float Lr, float? MinLr, int Warmup, float Beta2, int ValEvery, int ValSteps, int CheckpointEvery, int SampleEvery, string Batches);
+    private sealed record Defaults(int MicroBatch, int SeqLen, int MaxSteps, float Lr, float? MinLr, int Warmup, float Beta2, int ValEvery, int ValSteps, int CheckpointEvery, int SampleEvery, string Batches)
+    {
+        /// <summary>Validation batches after the last step when neither --val-steps nor --final-val-steps is given; null = ValSteps.</summary>
+        public int? FinalValSteps { get; init; }
+    }
 
     // nanoGPT shakespeare_char on CPU: 4 layers, 4 heads, 128 dims, block 64, batch 12, 2000 iters, lr 1e-3 -> 1e-4.
-    private static readonly Defaults Shakespeare = new(12, 64, 2000, 1e-3f, 1e-4f, 100, 0.99f, 250, 20, 1000, 0, "random");
+    // Its last validation reads the whole (111k-character) split, the figure the README quotes.
+    private static readonly Defaults Shakespeare = new(12, 64, 2000, 1e-3f, 1e-4f, 100, 0.99f, 250, 20, 1000, 0, "random") { FinalValSteps = 0 };
     private static readonly Defaults Gpt2Recipe = new(4, 1024, 1000, 6e-4f, null, 10, 0.95f, 250, 20, 500, 0, "sequential");
 
     public static Command Create()
@@ -44,8 +49,9 @@ internal static class TrainCommand
         var beta2 = new Option<float?>("--beta2") { Description = "AdamW beta2 (default 0.95; 0.99 for the Shakespeare default)" };
         var gradClip = new Option<float>("--grad-clip") { Description = "Clip the global gradient norm to this (0 = off)", DefaultValueFactory = _ => 1.0f };
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation and sampling", DefaultValueFactory = _ => 1337 };
-        var valEvery = new Option<int?>("--val-every") { Description = "Validate every N steps (0 = off; the last step always measures the whole split)" };
-        var valSteps = new Option<int?>("--val-steps") { Description = "Validation batches per evaluation (0 = whole split)" };
+        var valEvery = new Option<int?>("--val-every") { Description = "Validate every N steps and after the last step (0 = never)" };
+        var valSteps = new Option<int?>("--val-steps") { Description = "Validation batches per evaluation, the last included (0 = whole split)" };
+        var finalValSteps = new Option<int?>("--final-val-steps") { Description = "Validation batches after the last step (default: --val-steps; 0 = whole split, the default for Tiny Shakespeare)" };
         var sampleEvery = new Option<int?>("--sample-every") { Description = "Print a sample every N steps (0 = off)" };
         var sampleTokens = new Option<int>("--sample-tokens") { Description = "Tokens per sample", DefaultValueFactory = _ => 200 };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Write a checkpoint every N steps (and at the end)" };
@@ -68,12 +74,18 @@ internal static class TrainCommand
             warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches,
             hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads, parallel, dtype, device,
         };
+        command.Options.Add(finalValSteps);
 
         // Under mpirun every rank runs this; rank 0 alone prints and writes.
-        command.SetAction(r => DistributedRun.Run(r.GetValue(commChunk), collectives =>
+        command.SetAction(r => DistributedRun.Run(r, r.GetValue(commChunk), collectives =>
         {
             bool main = collectives.Rank == 0;
             var outDir = r.GetValue(output)!.FullName;
+            if (File.Exists(outDir))
+            {
+                throw new UserErrorException(outDir, "a file, not a folder", "pass a folder to --out.");
+            }
+
             Directory.CreateDirectory(outDir);
             var d = r.GetValue(data) is null ? Shakespeare : Gpt2Recipe;
             string dataDir = r.GetValue(data)?.FullName ?? PrepareEmbedded(outDir, collectives);
@@ -107,7 +119,7 @@ internal static class TrainCommand
             }
             else
             {
-                b = micro is null ? d.MicroBatch : int.TryParse(micro, out int parsed) && parsed > 0 ? parsed : throw new ArgumentException($"--micro-batch must be a positive number or 'auto', got '{micro}'.");
+                b = micro is null ? d.MicroBatch : int.TryParse(micro, out int parsed) && parsed > 0 ? parsed : throw new UserErrorException("--micro-batch", $"must be a positive number or 'auto', got '{micro}'.");
             }
 
             var options = new TrainingOptions
@@ -126,6 +138,7 @@ internal static class TrainCommand
                 Seed = r.GetValue(seed),
                 ValEvery = r.GetValue(valEvery) ?? d.ValEvery,
                 ValSteps = r.GetValue(valSteps) ?? d.ValSteps,
+                FinalValSteps = r.GetValue(finalValSteps) ?? (r.GetValue(valSteps) is null ? d.FinalValSteps : null),
                 SampleEvery = r.GetValue(sampleEvery) ?? d.SampleEvery,
                 CheckpointEvery = r.GetValue(checkpointEvery) ?? d.CheckpointEvery,
                 Resume = r.GetValue(resume),
@@ -134,7 +147,7 @@ internal static class TrainCommand
                 HellaSwagEvery = r.GetValue(hellaSwagEvery),
                 HellaSwagLimit = r.GetValue(hellaSwagLimit),
                 ZeroStage = r.GetValue(zero),
-                CollectiveChunkFloats = r.GetValue(commChunk) > 0 ? r.GetValue(commChunk) : throw new ArgumentException("--comm-chunk must be positive."),
+                CollectiveChunkFloats = r.GetValue(commChunk) > 0 ? r.GetValue(commChunk) : throw new UserErrorException("--comm-chunk", $"must be positive, got {r.GetValue(commChunk)}."),
                 Precision = precision,
                 Device = backend.Kind,
             };
@@ -147,10 +160,14 @@ internal static class TrainCommand
             int sampleLength = r.GetValue(sampleTokens);
             // On a GPU the host threads only feed it: one model, one rank.
             var threadPlan = backend.IsGpu ? new ThreadPlan(1, threadCount) : ThreadPlan.Choose(r.GetValue(parallel), threadCount, b, collectives.WorldSize, model.Layout.UnpaddedTotal);
+            using var signals = new StopSignals("train");
+            // MFU's denominator: the peak of every thread of every rank (none known for a GPU here).
+            Span<double> peak = [backend.IsGpu ? 0 : PeakFlops.Measure(runner)];
+            collectives.AllReduceSum(peak);
             if (!main)
             {
-                var outcome = new Trainer(model, options, collectives, new QuietTrainingObserver()).Run();
-                return outcome.Diverged ? 3 : 0;
+                var outcome = new Trainer(model, options, collectives, new QuietTrainingObserver()).Run(signals.Token);
+                return outcome.Diverged ? 3 : outcome.Interrupted ? StopSignals.ExitCode : 0;
             }
 
             if (!backend.IsGpu)
@@ -158,14 +175,14 @@ internal static class TrainCommand
                 Console.WriteLine(threadPlan.Describe(b));
             }
 
-            var observer = new ConsoleTrainingObserver(backend.IsGpu ? 0 : PeakFlops.Measure(runner));
+            var observer = new ConsoleTrainingObserver(peak[0]);
             if (threadPlan.Ranks > 1)
             {
-                return TrainOnThreadRanks(threadPlan, model, options with { MicroBatch = b / threadPlan.Ranks }, observer, tokenizer, sampleLength);
+                return TrainOnThreadRanks(threadPlan, model, options with { MicroBatch = b / threadPlan.Ranks }, observer, tokenizer, sampleLength, signals.Token, ResumeCommand(r));
             }
 
             var trainer = new Trainer(model, options, collectives, observer, TextSampling.Create(model, tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson());
-            return Finish(RunWithProgress(trainer, observer), model, tokenizer, sampleLength, options);
+            return Finish(RunWithProgress(trainer, observer, signals.Token), model, tokenizer, sampleLength, options, ResumeCommand(r));
         }));
         return command;
     }
@@ -173,7 +190,7 @@ internal static class TrainCommand
     /// <summary>Trains with each thread a data-parallel rank: replicas of <paramref name="model"/>, each on
     /// one thread with its share of the micro-batch; rank 0 prints, samples and writes.</summary>
     private static int TrainOnThreadRanks(ThreadPlan plan, GptModel model, TrainingOptions options, ConsoleTrainingObserver observer,
-        ITextTokenizer tokenizer, int sampleLength)
+        ITextTokenizer tokenizer, int sampleLength, CancellationToken stop, string resumeCommand)
     {
         var runners = new ParallelRunner[plan.Ranks];
         var replicas = new GptModel[plan.Ranks];
@@ -186,9 +203,9 @@ internal static class TrainCommand
             }
 
             var outcome = ThreadRanks.Run(plan.Ranks, collectives => collectives.Rank == 0
-                ? RunWithProgress(new Trainer(replicas[0], options, collectives, observer, TextSampling.Create(replicas[0], tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson()), observer)
-                : new Trainer(replicas[collectives.Rank], options, collectives, new QuietTrainingObserver()).Run());
-            return Finish(outcome, replicas[0], tokenizer, sampleLength, options);
+                ? RunWithProgress(new Trainer(replicas[0], options, collectives, observer, TextSampling.Create(replicas[0], tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson()), observer, stop)
+                : new Trainer(replicas[collectives.Rank], options, collectives, new QuietTrainingObserver()).Run(stop));
+            return Finish(outcome, replicas[0], tokenizer, sampleLength, options, resumeCommand);
         }
         finally
         {
@@ -204,11 +221,11 @@ internal static class TrainCommand
         }
     }
 
-    private static TrainingOutcome RunWithProgress(Trainer trainer, ConsoleTrainingObserver observer)
+    private static TrainingOutcome RunWithProgress(Trainer trainer, ConsoleTrainingObserver observer, CancellationToken stop)
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
-            return trainer.Run();
+            return trainer.Run(stop);
         }
 
         return AnsiConsole.Progress()
@@ -216,9 +233,24 @@ internal static class TrainCommand
             .Start(ctx =>
             {
                 observer.Progress = ctx.AddTask("training");
-                return trainer.Run();
+                return trainer.Run(stop);
             });
     }
+
+    /// <summary>This run's command line with --resume: what continues it from its latest checkpoint.</summary>
+    private static string ResumeCommand(ParseResult parse)
+    {
+        var words = parse.Tokens.Select(t => t.Value).ToList();
+        if (!parse.GetValue<bool>("--resume"))
+        {
+            words.Add("--resume");
+        }
+
+        return "sharpgpt " + string.Join(' ', words.Select(ShellQuote));
+    }
+
+    private static string ShellQuote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,@%+".Contains(c)) ? word : $"'{word.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 
     private static string PrepareEmbedded(string outDir, ICollectives collectives)
     {
@@ -245,14 +277,14 @@ internal static class TrainCommand
         {
             if (preset is not null || layers is not null || heads is not null || embd is not null)
             {
-                throw new ArgumentException("--init-from takes the model's shape from the checkpoint; drop --preset/--layers/--heads/--embd.");
+                throw new UserErrorException("--init-from", "it takes the model's shape from the checkpoint", "drop --preset/--layers/--heads/--embd.");
             }
 
             var (loaded, _) = ModelFile.Load(initFrom.FullName, kernels);
             if (loaded.Config.VocabSize < tokenizer.VocabSize)
             {
                 loaded.Dispose();
-                throw new ArgumentException($"{initFrom.FullName}: the model's vocabulary ({loaded.Config.VocabSize}) is smaller than the data's ({tokenizer.VocabSize}).");
+                throw new UserErrorException(initFrom.FullName, $"the model's vocabulary ({loaded.Config.VocabSize}) is smaller than the data's ({tokenizer.VocabSize}).");
             }
 
             return loaded;
@@ -275,16 +307,24 @@ internal static class TrainCommand
         return model;
     }
 
-    private static int Finish(TrainingOutcome outcome, GptModel model, ITextTokenizer tokenizer, int sampleTokens, TrainingOptions options)
+    private static int Finish(TrainingOutcome outcome, GptModel model, ITextTokenizer tokenizer, int sampleTokens, TrainingOptions options, string resumeCommand)
     {
         if (outcome.Diverged)
         {
             return 3;
         }
 
+        if (outcome.Interrupted)
+        {
+            Console.WriteLine($"stopped after {outcome.Steps} step(s) of this run; checkpoint: {outcome.LastCheckpoint}");
+            Console.WriteLine($"resume with: {resumeCommand}");
+            return StopSignals.ExitCode;
+        }
+
         if (outcome.FinalValLoss is float val)
         {
-            Console.WriteLine(FormattableString.Invariant($"final validation loss (whole split): {val:F4}"));
+            string scope = outcome.FinalValWholeSplit ? "whole split" : $"{outcome.FinalValBatches} batches";
+            Console.WriteLine(FormattableString.Invariant($"final validation loss ({scope}): {val:F4}"));
         }
 
         Console.WriteLine(FormattableString.Invariant($"trained {outcome.Steps} steps in {outcome.TrainingSeconds:F1} s"));

@@ -74,12 +74,24 @@ internal static class VerifyCommand
 
     private static float[] ReadLosses(string path)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        if (!doc.RootElement.TryGetProperty("losses", out var losses) || losses.ValueKind != JsonValueKind.Array)
+        if (!File.Exists(path))
         {
-            throw new InvalidDataException($"{path}: no \"losses\" array.");
+            throw new UserErrorException(path, "expected-losses file not found.");
         }
 
-        return [.. losses.EnumerateArray().Select(e => e.GetSingle())];
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("losses", out var losses) || losses.ValueKind != JsonValueKind.Array)
+            {
+                throw new UserErrorException(path, "no \"losses\" array.");
+            }
+
+            return [.. losses.EnumerateArray().Select(e => e.GetSingle())];
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            throw new UserErrorException(path, $"not a JSON object with a \"losses\" array of numbers: {e.Message}", innerException: e);
+        }
     }
 }

@@ -170,7 +170,7 @@ public sealed class CharTokenizer : ITextTokenizer
 
     /// <summary>Loads a tokenizer.json written by <see cref="Save"/>.</summary>
     public static CharTokenizer Load(string path) => TokenizerFactory.Load(path) as CharTokenizer
-        ?? throw new InvalidDataException($"{path}: not a character tokenizer.");
+        ?? throw new UserErrorException(path, "not a character tokenizer.");
 
     private int Lookup(Rune rune) => rune.IsBmp ? _bmpToId[rune.Value] : _supplementaryToId.GetValueOrDefault(rune.Value, NotInVocab);
 

@@ -20,17 +20,17 @@ internal static class DataJson
     {
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"{path}: file not found.", path);
+            throw new UserErrorException(path, "file not found.");
         }
 
         try
         {
             return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
-                ?? throw new InvalidDataException($"{path}: the file holds JSON null.");
+                ?? throw new UserErrorException(path, "the file holds JSON null.");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not valid JSON for {typeof(T).Name}: {e.Message}", e);
+            throw new UserErrorException(path, $"not valid JSON for {typeof(T).Name}: {e.Message}", innerException: e);
         }
     }
 

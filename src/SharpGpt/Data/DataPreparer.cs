@@ -31,7 +31,7 @@ public static class DataPreparer
         {
             ".txt" => PrepareText(File.ReadAllText(inputPath), outDir, options, inputPath),
             ".jsonl" => PrepareJsonl(inputPath, outDir, options),
-            var other => throw new ArgumentException($"{inputPath}: unsupported input type '{other}'; expected .txt (one document) or .jsonl (one {{\"text\": ...}} object per line)."),
+            var other => throw new UserErrorException(inputPath, $"unsupported input type '{other}'; expected .txt (one document) or .jsonl (one {{\"text\": ...}} object per line)."),
         };
     }
 

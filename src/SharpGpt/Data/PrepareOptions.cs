@@ -16,17 +16,17 @@ public sealed record PrepareOptions
     {
         if (!(ValFraction >= 0 && ValFraction < 1))
         {
-            throw new ArgumentException($"val-fraction must be in [0, 1), got {ValFraction}.");
+            throw new UserErrorException("--val-fraction", $"must be in [0, 1), got {ValFraction}.");
         }
 
         if (ShardTokens <= 0)
         {
-            throw new ArgumentException($"shard-tokens must be positive, got {ShardTokens}.");
+            throw new UserErrorException("--shard-tokens", $"must be positive, got {ShardTokens}.");
         }
 
         if (!TokenizerFactory.Names.Contains(Tokenizer))
         {
-            throw new ArgumentException($"Unknown tokenizer '{Tokenizer}'. Known: {string.Join(", ", TokenizerFactory.Names)}.");
+            throw new UserErrorException("--tokenizer", $"unknown tokenizer '{Tokenizer}'; known: {string.Join(", ", TokenizerFactory.Names)}.");
         }
     }
 }

@@ -29,7 +29,7 @@ internal sealed class ShardSink(string outDir, string split, int shardTokens)
                 var token = tokens[i];
                 if ((uint)token > TokenShardFormat.MaxTokenId)
                 {
-                    throw new InvalidDataException($"{split}: token {token} does not fit in a uint16 shard (0..{TokenShardFormat.MaxTokenId}).");
+                    throw new UserErrorException(split, $"token {token} does not fit in a uint16 shard (0..{TokenShardFormat.MaxTokenId}).");
                 }
 
                 _buffer[_filled + i] = (ushort)token;

@@ -45,7 +45,7 @@ public sealed class TokenDataLoader
             var count = TokenShardReader.ReadTokenCount(_shardPaths[i]);
             if (count < StepTokens + 1)
             {
-                throw new InvalidDataException($"{_shardPaths[i]}: holds {count} tokens, fewer than one step needs ({WorldSize} rank(s) × B {BatchSize} × T {SeqLen} + 1 = {StepTokens + 1}); use a smaller batch or sequence length.");
+                throw new UserErrorException(_shardPaths[i], $"holds {count} tokens, fewer than one step needs ({WorldSize} rank(s) × B {BatchSize} × T {SeqLen} + 1 = {StepTokens + 1}); use a smaller batch or sequence length.");
             }
 
             _shardTokenCounts[i] = count;
@@ -65,13 +65,13 @@ public sealed class TokenDataLoader
     {
         if (!Directory.Exists(dataDir))
         {
-            throw new DirectoryNotFoundException($"{dataDir}: data directory not found; run 'sharpgpt prepare' first.");
+            throw new UserErrorException(dataDir, "data directory not found; run 'sharpgpt prepare' first.");
         }
 
         var shards = Directory.GetFiles(dataDir, $"{split}_*.bin");
         if (shards.Length == 0)
         {
-            throw new FileNotFoundException($"{dataDir}: no {split}_*.bin shards; run 'sharpgpt prepare' first.");
+            throw new UserErrorException(dataDir, $"no {split}_*.bin shards; run 'sharpgpt prepare' first.");
         }
 
         Array.Sort(shards, StringComparer.Ordinal);
@@ -166,7 +166,7 @@ public sealed class TokenDataLoader
             var bad = tokens.IndexOfAnyInRange((ushort)vocabSize, ushort.MaxValue);
             if (bad >= 0)
             {
-                throw new InvalidDataException($"{_shardPaths[s]}: token {tokens[bad]} at position {bad} is outside the model's vocabulary of {vocabSize}; was the data prepared with another tokenizer?");
+                throw new UserErrorException(_shardPaths[s], $"token {tokens[bad]} at position {bad} is outside the model's vocabulary of {vocabSize}; was the data prepared with another tokenizer?");
             }
         }
     }
@@ -189,7 +189,7 @@ public sealed class TokenDataLoader
         var count = TokenShardReader.ReadInto(_shardPaths[index], ref _shard);
         if (count != _shardTokenCounts[index])
         {
-            throw new InvalidDataException($"{_shardPaths[index]}: holds {count} tokens now but {_shardTokenCounts[index]} when the loader opened it; was it rewritten during training?");
+            throw new UserErrorException(_shardPaths[index], $"holds {count} tokens now but {_shardTokenCounts[index]} when the loader opened it; was it rewritten during training?");
         }
 
         _loadedShard = index;

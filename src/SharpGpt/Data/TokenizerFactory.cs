@@ -22,13 +22,18 @@ public static class TokenizerFactory
     {
         Gpt2Tokenizer.TypeName => new Gpt2Tokenizer(),
         CharTokenizer.TypeName when !string.IsNullOrEmpty(file.Chars) => new CharTokenizer(file.Chars),
-        CharTokenizer.TypeName => throw new InvalidDataException($"{source}: a char tokenizer needs a non-empty \"chars\" field."),
-        _ => throw new InvalidDataException($"{source}: unknown tokenizer type '{file.Type}'. Known: {string.Join(", ", Names)}."),
+        CharTokenizer.TypeName => throw new UserErrorException(source, "a char tokenizer needs a non-empty \"chars\" field."),
+        _ => throw new UserErrorException(source, $"unknown tokenizer type '{file.Type}'. Known: {string.Join(", ", Names)}."),
     };
 
     /// <summary>The tokenizer of a directory made by prepare: its tokenizer.json, else the "tokenizer" of meta.json.</summary>
     public static ITextTokenizer LoadForDataDir(string dataDir)
     {
+        if (!Directory.Exists(dataDir))
+        {
+            throw new UserErrorException(dataDir, File.Exists(dataDir) ? "a file, not a prepared data folder" : "data folder not found", "prepare one with 'sharpgpt prepare'.");
+        }
+
         var tokenizerPath = Path.Combine(dataDir, TokenizerFile.FileName);
         if (File.Exists(tokenizerPath))
         {
@@ -38,12 +43,12 @@ public static class TokenizerFactory
         var metaPath = Path.Combine(dataDir, PreparedDataMeta.FileName);
         if (!File.Exists(metaPath))
         {
-            throw new FileNotFoundException($"{dataDir}: neither {TokenizerFile.FileName} nor {PreparedDataMeta.FileName} found; run 'sharpgpt prepare' first.");
+            throw new UserErrorException(dataDir, $"not a prepared data folder: neither {TokenizerFile.FileName} nor {PreparedDataMeta.FileName} is there", "prepare one with 'sharpgpt prepare'.");
         }
 
         var meta = PreparedDataMeta.Read(dataDir);
         return meta.Tokenizer == Gpt2Tokenizer.TypeName
             ? new Gpt2Tokenizer()
-            : throw new InvalidDataException($"{metaPath}: tokenizer '{meta.Tokenizer}' needs {TokenizerFile.FileName}, which is missing.");
+            : throw new UserErrorException(metaPath, $"tokenizer '{meta.Tokenizer}' needs {TokenizerFile.FileName}, which is missing.");
     }
 }

@@ -15,11 +15,11 @@ public sealed record TokenizerFile(string Type, string? Chars = null)
         try
         {
             return System.Text.Json.JsonSerializer.Deserialize<TokenizerFile>(json, DataJson.Options)
-                ?? throw new InvalidDataException($"{source}: empty tokenizer record.");
+                ?? throw new UserErrorException(source, "empty tokenizer record.");
         }
         catch (System.Text.Json.JsonException e)
         {
-            throw new InvalidDataException($"{source}: corrupt tokenizer record: {e.Message}", e);
+            throw new UserErrorException(source, $"corrupt tokenizer record: {e.Message}", innerException: e);
         }
     }
 

@@ -51,7 +51,7 @@ public sealed class ComputeBackend : IDisposable
         }
         catch (GpuUnavailableException e)
         {
-            return Create(DeviceKind.Cpu, runner, why: $"auto: {e.Message}");
+            return Create(DeviceKind.Cpu, runner, why: $"auto: {e.Problem}");
         }
     }
 

@@ -10,6 +10,6 @@ public static class DeviceNames
     public static DeviceKind Parse(string name)
     {
         int i = Array.IndexOf(All, name.ToLowerInvariant());
-        return i >= 0 ? (DeviceKind)i : throw new ArgumentException($"--device: '{name}' is not a device; use {string.Join(", ", All)}.");
+        return i >= 0 ? (DeviceKind)i : throw new UserErrorException("--device", $"'{name}' is not a device", $"use {string.Join(", ", All)}");
     }
 }

@@ -25,7 +25,7 @@ public sealed class HellaSwagEvaluator
     {
         if (tokenizer.VocabSize > model.Config.VocabSize)
         {
-            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}.");
+            throw new UserErrorException($"tokenizer {tokenizer.Name}", $"has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}", "use the tokenizer the model was trained with.");
         }
 
         _model = model;
@@ -42,8 +42,9 @@ public sealed class HellaSwagEvaluator
     public IReadOnlyList<int> Lengths => [.. _items.Select(r => r.T).Distinct().OrderDescending()];
 
     /// <summary>Scores the examples (those at positions i with i % shardCount == shard, for data-parallel
-    /// ranks) and returns their predictions in example order. <paramref name="progress"/> gets (done, total).</summary>
-    public HellaSwagResult Evaluate(Action<int, int>? progress = null, int shard = 0, int shardCount = 1)
+    /// ranks) and returns their predictions in example order. <paramref name="progress"/> gets (done, total); a
+    /// <paramref name="stop"/> request ends the scoring early, with the predictions made so far.</summary>
+    public HellaSwagResult Evaluate(Action<int, int>? progress = null, int shard = 0, int shardCount = 1, CancellationToken stop = default)
     {
         if (shardCount < 1 || shard < 0 || shard >= shardCount)
         {
@@ -53,13 +54,13 @@ public sealed class HellaSwagEvaluator
         var mine = _items.Where(r => r.Index % shardCount == shard).ToList();
         var order = mine.OrderBy(r => r.T).ThenBy(r => r.Index).ToList();
         var byIndex = new Dictionary<int, HellaSwagPrediction>(mine.Count);
-        for (int i = 0; i < order.Count; i++)
+        for (int i = 0; i < order.Count && !stop.IsCancellationRequested; i++)
         {
             byIndex[order[i].Index] = Score(order[i]);
             progress?.Invoke(i + 1, order.Count);
         }
 
-        return new HellaSwagResult([.. mine.Select(r => byIndex[r.Index])]);
+        return new HellaSwagResult([.. mine.Where(r => byIndex.ContainsKey(r.Index)).Select(r => byIndex[r.Index])]);
     }
 
     private HellaSwagPrediction Score(Rendered item)
@@ -141,7 +142,7 @@ public sealed class HellaSwagEvaluator
                 start = Math.Max(1, start - drop);
                 if (start >= row.Length)
                 {
-                    throw new InvalidDataException($"{where}: ending {r} has no token to score (an empty context and a one-token ending, or an empty ending).");
+                    throw new UserErrorException(where, $"ending {r} has no token to score (an empty context and a one-token ending, or an empty ending).");
                 }
 
                 rows[r] = row;
@@ -151,7 +152,7 @@ public sealed class HellaSwagEvaluator
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{where}: cannot tokenize it: {e.Message}", e);
+            throw new UserErrorException(where, $"cannot tokenize it: {e.Message}", innerException: e);
         }
 
         int t = Math.Min(blockSize, (longest + LengthStep - 1) / LengthStep * LengthStep);

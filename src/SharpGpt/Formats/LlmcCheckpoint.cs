@@ -60,7 +60,7 @@ public static unsafe class LlmcCheckpoint
     {
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"{path}: model checkpoint not found.", path);
+            throw new UserErrorException(path, "model checkpoint not found.");
         }
 
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
@@ -72,19 +72,19 @@ public static unsafe class LlmcCheckpoint
         int version = h[1];
         if (version != VersionFp32 && version != VersionBf16)
         {
-            throw new InvalidDataException($"{path}: unsupported checkpoint version {version} (supported: 3 = fp32, 5 = bf16).");
+            throw new UserErrorException(path, $"unsupported checkpoint version {version} (supported: 3 = fp32, 5 = bf16).");
         }
 
         var config = new GptConfig(MaxSeqLen: h[2], VocabSize: h[3], NumLayers: h[4], NumHeads: h[5], Channels: h[6]);
         config.Validate(path);
         if (h[7] != config.PaddedVocabSize)
         {
-            throw new InvalidDataException($"{path}: padded_vocab_size is {h[7]}, expected {config.PaddedVocabSize} (vocab_size {config.VocabSize} rounded up to a multiple of {GptConfig.VocabPadding}).");
+            throw new UserErrorException(path, $"padded_vocab_size is {h[7]}, expected {config.PaddedVocabSize} (vocab_size {config.VocabSize} rounded up to a multiple of {GptConfig.VocabPadding}).");
         }
 
         long total = new ParameterLayout(config).Total;
         int bytesPerParam = version == VersionFp32 ? 4 : 2;
-        BinaryHeader.RequireLength(stream, path, BinaryHeader.Bytes + (total * bytesPerParam), $"{total} parameters of {bytesPerParam} bytes for this config");
+        BinaryHeader.RequireLength(stream, path, checked(BinaryHeader.Bytes + (total * bytesPerParam)), $"{total} parameters of {bytesPerParam} bytes for this config");
         return (config, version);
     }
 

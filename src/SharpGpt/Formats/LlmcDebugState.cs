@@ -44,30 +44,44 @@ public sealed class LlmcDebugState
     {
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"{path}: debug state not found.", path);
+            throw new UserErrorException(path, "debug state not found.");
         }
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         int[] h = BinaryHeader.Read(stream, path, Magic, "llm.c debug state");
         if (h[1] != Version)
         {
-            throw new InvalidDataException($"{path}: unsupported debug state version {h[1]} (supported: {Version}).");
+            throw new UserErrorException(path, $"unsupported debug state version {h[1]} (supported: {Version}).");
         }
 
         int b = h[2], t = h[3];
         if (b <= 0)
         {
-            throw new InvalidDataException($"{path}: batch size B must be positive, got {b}.");
+            throw new UserErrorException(path, $"batch size B must be positive, got {b}.");
         }
 
         if (t <= 0 || t > config.MaxSeqLen)
         {
-            throw new InvalidDataException($"{path}: sequence length T = {t} does not fit the model (block size {config.MaxSeqLen}).");
+            throw new UserErrorException(path, $"sequence length T = {t} does not fit the model (block size {config.MaxSeqLen}).");
         }
 
         long bt = (long)b * t;
         long total = new ParameterLayout(config).Total;
-        long expected = BinaryHeader.Bytes + (2 * bt * 4) + (bt * config.VocabSize * 4) + 4 + (total * 4);
+        long expected;
+        try
+        {
+            expected = checked(BinaryHeader.Bytes + (2 * bt * 4) + (bt * config.VocabSize * 4) + 4 + (total * 4));
+        }
+        catch (OverflowException)
+        {
+            throw new UserErrorException(path, $"batch size B is {b}, out of range: with T = {t} and vocab_size {config.VocabSize} the file would pass 2^63 bytes.");
+        }
+
+        if (bt * config.VocabSize > Array.MaxLength)
+        {
+            throw new UserErrorException(path, $"batch size B is {b}, out of range: B x T x vocab_size = {bt * config.VocabSize} logits do not fit one array.");
+        }
+
         BinaryHeader.RequireLength(stream, path, expected,
             $"B={b}, T={t}, vocab_size={config.VocabSize} and {total} parameter gradients of the model");
 
@@ -88,7 +102,7 @@ public sealed class LlmcDebugState
         {
             if (ids[i] >= vocab || (ids[i] < 0 && !(allowMasked && ids[i] == -1)))
             {
-                throw new InvalidDataException($"{path}: {field}[{i}] = {ids[i]} is outside the model's vocabulary [0, {vocab}).");
+                throw new UserErrorException(path, $"{field}[{i}] = {ids[i]} is outside the model's vocabulary [0, {vocab}).");
             }
         }
     }

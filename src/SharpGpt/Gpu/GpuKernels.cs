@@ -64,9 +64,9 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
     {
         if (_parameterLimit > 0 && parameters > _parameterLimit)
         {
-            throw new ArgumentException($"--device cuda-emulated runs at most {_parameterLimit / 1_000_000}M-parameter models and this one has {parameters / 1e6:F1}M: "
-                + "the emulator runs each GPU thread as an OS thread and the products on the host, about 100x slower than --device cpu, so a step would take hours. "
-                + "It is there to check the GPU code path on small models; train this one with --device cpu or cuda.");
+            throw new UserErrorException("--device cuda-emulated", $"runs models of at most {_parameterLimit / 1_000_000}M parameters and this one has {parameters / 1e6:F1}M: "
+                + "the emulator runs each GPU thread as an OS thread and the products on the host, thousands of times slower than --device cpu, so a step would take hours",
+                "it is there to check the GPU code path on small models; use --device cpu or cuda for this one");
         }
     }
 

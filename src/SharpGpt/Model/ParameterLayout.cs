@@ -19,18 +19,19 @@ public sealed class ParameterLayout
     public ParameterLayout(GptConfig config)
     {
         Config = config;
+        // Checked: a shape GptConfig.Validate has not seen (a corrupt header) must fail, not wrap around.
         long vp = config.PaddedVocabSize, c = config.Channels, l = config.NumLayers, maxT = config.MaxSeqLen;
-        Sizes =
+        Sizes = checked(
         [
             vp * c, maxT * c, l * c, l * c, l * 3 * c * c, l * 3 * c, l * c * c, l * c,
             l * c, l * c, l * 4 * c * c, l * 4 * c, l * c * 4 * c, l * c, c, c,
-        ];
+        ]);
         Offsets = new long[TensorCount];
         long offset = 0;
         for (int i = 0; i < TensorCount; i++)
         {
             Offsets[i] = offset;
-            offset += Sizes[i];
+            offset = checked(offset + Sizes[i]);
         }
 
         Total = offset;

@@ -15,7 +15,7 @@ public static class DistributedOptimizer
             // The collectives move host memory: several ranks and ZeRO-1 are the CPU's for now.
             return collectives.WorldSize == 1 && zeroStage == 0
                 ? new ReplicatedAdamW(model, settings, collectives)
-                : throw new ArgumentException("A GPU device trains as one process: mpirun ranks and --zero 1 need --device cpu.");
+                : throw new UserErrorException("--device", "a GPU trains as one process, and mpirun ranks and --zero 1 are the CPU's for now", "use --device cpu with them");
         }
 
         return (zeroStage, collectives) switch
@@ -23,7 +23,7 @@ public static class DistributedOptimizer
             (0, ThreadCollectives threads) => new ThreadRankAdamW(model, settings, threads),
             (0, _) => new ReplicatedAdamW(model, settings, collectives),
             (1, _) => new ZeroAdamW(model, settings, collectives, chunkFloats),
-            _ => throw new ArgumentException($"--zero {zeroStage} is not supported (0: off, 1: shard the AdamW moments)."),
+            _ => throw new UserErrorException("--zero", $"stage {zeroStage} is not supported (0: off, 1: shard the AdamW moments)."),
         };
     }
 }

@@ -15,6 +15,12 @@ public interface ITrainingObserver
 
     void OnMessage(string message);
 
+    /// <summary>How far an evaluation during training has got, after each of its parts: <paramref name="done"/> of
+    /// <paramref name="total"/> batches ("validation") or examples ("HellaSwag") of this rank, <paramref name="seconds"/> in.</summary>
+    void OnEvaluationProgress(int step, string evaluation, long done, long total, double seconds)
+    {
+    }
+
     /// <summary>A HellaSwag evaluation: acc_norm (the figure logged as hella_acc), acc and the example count.</summary>
     void OnHellaSwag(int step, double accuracyNorm, double accuracy, int count) =>
         OnMessage(FormattableString.Invariant($"step {step}: HellaSwag acc_norm {accuracyNorm:F4}, acc {accuracy:F4} over {count} examples"));

@@ -46,7 +46,7 @@ public sealed class MetricsLog : IDisposable
             }
             catch (JsonException e)
             {
-                throw new InvalidDataException($"{path}:{line}: not a metrics record: {e.Message}", e);
+                throw new UserErrorException($"{path}:{line}", $"not a metrics record: {e.Message}", innerException: e);
             }
         }
 

@@ -25,9 +25,9 @@ public sealed record ThreadPlan(int Ranks, int ThreadsPerRank)
         switch (mode)
         {
             case ThreadParallelism.Batch when threads > 1 && processRanks > 1:
-                throw new ArgumentException("--parallel batch runs ranks as threads of one process; under mpirun the ranks are processes, so use --parallel kernels.");
+                throw new UserErrorException("--parallel batch", "it runs ranks as threads of one process, and under mpirun the ranks are processes", "use --parallel kernels.");
             case ThreadParallelism.Batch when !splits:
-                throw new ArgumentException($"--parallel batch gives each of the {threads} threads an equal share of the micro-batch, and {microBatch} sequences do not split {threads} ways; use a micro-batch that is a multiple of {threads}, other --threads, or --parallel kernels.");
+                throw new UserErrorException("--parallel batch", $"it gives each of the {threads} threads an equal share of the micro-batch, and {microBatch} sequences do not split {threads} ways", $"use a micro-batch that is a multiple of {threads}, other --threads, or --parallel kernels.");
             case ThreadParallelism.Batch:
                 return new ThreadPlan(threads, 1);
             case ThreadParallelism.Auto when threads > 1 && processRanks == 1 && splits && parameters <= SmallModelParameters:

@@ -1,32 +1,55 @@
 using SharpGpt.Data;
 using SharpGpt.Distributed;
 using SharpGpt.Eval;
+using SharpGpt.Formats;
 using SharpGpt.Model;
 
 namespace SharpGpt.Training;
 
 /// <summary>How a run ended.</summary>
-public sealed record TrainingOutcome(int Steps, float? FinalValLoss, bool Diverged, string? LastCheckpoint, double TrainingSeconds);
+public sealed record TrainingOutcome(int Steps, float? FinalValLoss, bool Diverged, string? LastCheckpoint, double TrainingSeconds)
+{
+    /// <summary>The batches the final validation read (0 when there was none).</summary>
+    public long FinalValBatches { get; init; }
+
+    /// <summary>Whether the final validation read the whole split.</summary>
+    public bool FinalValWholeSplit { get; init; }
+
+    /// <summary>Whether a stop request ended the run early, after a step and its checkpoint.</summary>
+    public bool Interrupted { get; init; }
+}
 
 /// <summary>
 /// The GPT-2 recipe as a loop: for each step, accumulate micro-batches, normalise by the step's
 /// target tokens, clip, AdamW with warm-up + cosine; validate, sample and checkpoint on schedule.
+/// A stop request (Ctrl-C) ends the run after the optimizer step in progress, with a checkpoint of it.
 /// </summary>
 public sealed class Trainer(GptModel model, TrainingOptions options, ICollectives collectives, ITrainingObserver observer,
     Func<Rng, string>? sampler = null, string? tokenizerJson = null)
 {
     private bool IsMain => collectives.Rank == 0;
 
-    public TrainingOutcome Run()
+    /// <param name="stop">A stop request: the run finishes the optimizer step in progress (cutting short a
+    /// validation or HellaSwag evaluation), writes a checkpoint of it and returns, <see cref="TrainingOutcome.Interrupted"/>.
+    /// Ranks stop together, at the first step after which any of them was asked.</param>
+    public TrainingOutcome Run(CancellationToken stop = default)
     {
         var o = options;
         var plan = BatchPlan.Create(o.TotalBatchTokens, o.MicroBatch, o.SeqLen, collectives.WorldSize);
         if (o.SeqLen > model.Config.MaxSeqLen)
         {
-            throw new ArgumentException($"--seq-len {o.SeqLen} exceeds the model's block size {model.Config.MaxSeqLen}.");
+            throw new UserErrorException("--seq-len", $"{o.SeqLen} exceeds the model's block size {model.Config.MaxSeqLen}", "use a shorter --seq-len, or a model with a larger --block-size.");
         }
 
         Directory.CreateDirectory(o.OutDir);
+        if (IsMain)
+        {
+            foreach (var (path, bytes, pid) in AtomicFile.RemoveStaleTemporaryFiles(o.OutDir))
+            {
+                observer.OnMessage($"removed {path} ({BatchPlan.Format(bytes)}), a file that process {pid} was writing when it ended");
+            }
+        }
+
         var train = TokenDataLoader.ForSplit(o.DataDir, "train", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize, o.RandomWindows ? o.Seed : null);
         train.ValidateTokens(model.Config.VocabSize);
         TokenDataLoader? val = TokenDataLoader.FindShards(o.DataDir, "val").Length > 0
@@ -62,7 +85,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                 var differences = meta.Run is null ? [] : meta.Run.Differences(runInfo).ToList();
                 if (differences.Count > 0)
                 {
-                    throw new InvalidOperationException($"Cannot resume from {resumedFrom}: {string.Join("; ", differences)}.");
+                    throw new UserErrorException(resumedFrom, $"cannot resume from it: {string.Join("; ", differences)}", "resume with the checkpoint's settings, or train into another --out.");
                 }
 
                 if (meta.Run?.PrecisionChange(runInfo) is { } change)
@@ -112,7 +135,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         };
 
         string? lastCheckpoint = resumedFrom;
-        float? finalVal = null;
+        Validation? finalVal = null;
         double trainingSeconds = 0;
         for (int s = firstStep; s < o.MaxSteps; s++)
         {
@@ -125,62 +148,108 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             {
                 string kept = lastCheckpoint is null ? "no checkpoint was written yet" : $"the last good checkpoint is {lastCheckpoint}";
                 observer.OnMessage($"Stopping: the loss became {result.Loss} (grad norm {result.GradNorm}) at step {step}; the weights were not updated and {kept}.");
-                return new TrainingOutcome(s, finalVal, Diverged: true, lastCheckpoint, trainingSeconds);
+                return Outcome(s, finalVal, lastCheckpoint, trainingSeconds) with { Diverged = true };
             }
 
             observer.OnStep(step, result, ms);
             var record = new MetricsRecord(step, result.Loss, result.LearningRate, result.GradNorm, (long)step * plan.TotalBatchTokens, Math.Round(ms, 2));
 
             bool last = step == o.MaxSteps;
-            if (val is not null && ((o.ValEvery > 0 && step % o.ValEvery == 0) || (last && o.FinalValidationOnWholeSplit)))
+            if (val is not null && o.ValEvery > 0 && (step % o.ValEvery == 0 || last)
+                && MeasureValidation(val, last ? o.FinalValSteps ?? o.ValSteps : o.ValSteps, step, stop) is { } measured)
             {
-                bool whole = last && o.FinalValidationOnWholeSplit;
-                float valLoss = MeasureValidation(val, whole ? 0 : o.ValSteps);
-                observer.OnValidation(step, valLoss, whole);
-                record = record with { ValLoss = valLoss };
+                observer.OnValidation(step, measured.Loss, measured.WholeSplit);
+                record = record with { ValLoss = measured.Loss };
                 if (last)
                 {
-                    finalVal = valLoss;
+                    finalVal = measured;
                 }
             }
 
-            if (hellaSwag is not null && ((o.HellaSwagEvery > 0 && step % o.HellaSwagEvery == 0) || last))
+            if (hellaSwag is not null && ((o.HellaSwagEvery > 0 && step % o.HellaSwagEvery == 0) || last)
+                && MeasureHellaSwag(hellaSwag, step, stop) is var (accuracyNorm, accuracy, count))
             {
-                var (accuracyNorm, accuracy, count) = MeasureHellaSwag(hellaSwag);
                 observer.OnHellaSwag(step, accuracyNorm, accuracy, count);
                 record = record with { HellaSwagAccuracy = (float)accuracyNorm };
             }
 
             metrics?.Append(record);
 
-            if (sampler is not null && IsMain && o.SampleEvery > 0 && (step % o.SampleEvery == 0))
+            if (sampler is not null && IsMain && o.SampleEvery > 0 && (step % o.SampleEvery == 0) && !stop.IsCancellationRequested)
             {
                 observer.OnSample(step, sampler(rng));
             }
 
+            bool written = false;
             if (o.CheckpointEvery > 0 && (step % o.CheckpointEvery == 0 || last))
             {
-                lastCheckpoint = SaveCheckpoint(step, optimizer, train, rng, runInfo);
+                lastCheckpoint = SaveCheckpoint(step, optimizer, train, rng, runInfo, lastCheckpoint);
+                written = true;
+            }
+
+            if (StopRequested(stop))
+            {
+                if (!written)
+                {
+                    lastCheckpoint = SaveCheckpoint(step, optimizer, train, rng, runInfo, lastCheckpoint);
+                }
+
+                SavePlot(metrics);
+                return Outcome(step - firstStep, finalVal, lastCheckpoint, trainingSeconds) with { Interrupted = true };
             }
         }
 
+        SavePlot(metrics);
+        return Outcome(o.MaxSteps - firstStep, finalVal, lastCheckpoint, trainingSeconds);
+    }
+
+    private static TrainingOutcome Outcome(int steps, Validation? finalVal, string? lastCheckpoint, double trainingSeconds) =>
+        new(steps, finalVal?.Loss, Diverged: false, lastCheckpoint, trainingSeconds)
+        {
+            FinalValBatches = finalVal?.Batches ?? 0,
+            FinalValWholeSplit = finalVal?.WholeSplit ?? false,
+        };
+
+    private void SavePlot(MetricsLog? metrics)
+    {
         if (IsMain && metrics is not null)
         {
-            LossPlot.Save(MetricsLog.Read(metrics.Path), Path.Combine(o.OutDir, "loss.png"));
+            LossPlot.Save(MetricsLog.Read(metrics.Path), Path.Combine(options.OutDir, "loss.png"));
+        }
+    }
+
+    // Every rank must leave the loop after the same step: a request any rank has seen counts for all.
+    private bool StopRequested(CancellationToken stop)
+    {
+        if (collectives.WorldSize == 1)
+        {
+            return stop.IsCancellationRequested;
         }
 
-        return new TrainingOutcome(o.MaxSteps - firstStep, finalVal, Diverged: false, lastCheckpoint, trainingSeconds);
+        Span<double> requests = [stop.IsCancellationRequested ? 1 : 0];
+        collectives.AllReduceSum(requests);
+        return requests[0] > 0;
     }
 
     private IDistributedOptimizer CreateOptimizer() =>
         DistributedOptimizer.Create(model, options.Adam, collectives, options.ZeroStage, options.CollectiveChunkFloats);
 
-    private float MeasureValidation(TokenDataLoader val, int steps)
+    /// <returns>Null when a stop request cut the validation short on any rank.</returns>
+    private Validation? MeasureValidation(TokenDataLoader val, int steps, int step, CancellationToken stop)
     {
-        var (sum, count) = ValidationLoss.Measure(model, val, steps);
-        Span<double> totals = [sum, count];
+        long batches = ValidationLoss.Batches(val, steps);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (sum, count, read) = ValidationLoss.Measure(model, val, steps,
+            done => observer.OnEvaluationProgress(step, "validation", done, batches, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds), stop);
+        Span<double> totals = [sum, count, read < batches ? 1 : 0];
         collectives.AllReduceSum(totals);
-        return totals[1] == 0 ? float.NaN : (float)(totals[0] / totals[1]);
+        if (totals[2] > 0)
+        {
+            return null;
+        }
+
+        float loss = totals[1] == 0 ? float.NaN : (float)(totals[0] / totals[1]);
+        return new Validation(loss, batches, batches == Math.Max(1, val.StepsPerEpoch));
     }
 
     private HellaSwagEvaluator CreateHellaSwag(string path, int limit)
@@ -194,16 +263,22 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         return new HellaSwagEvaluator(model, tokenizer, HellaSwagExample.Read(path, limit));
     }
 
-    // Each rank scores every WorldSize-th example; the counts are summed across ranks.
-    private (double AccuracyNorm, double Accuracy, int Count) MeasureHellaSwag(HellaSwagEvaluator evaluator)
+    // Each rank scores every WorldSize-th example; the counts are summed across ranks. Null when a stop
+    // request cut the evaluation short on any rank.
+    private (double AccuracyNorm, double Accuracy, int Count)? MeasureHellaSwag(HellaSwagEvaluator evaluator, int step, CancellationToken stop)
     {
-        var result = evaluator.Evaluate(shard: collectives.Rank, shardCount: collectives.WorldSize);
-        Span<double> totals = [result.CorrectNorm, result.Correct, result.Count];
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = evaluator.Evaluate(
+            (done, total) => observer.OnEvaluationProgress(step, "HellaSwag", done, total, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds),
+            collectives.Rank, collectives.WorldSize, stop);
+        int expected = (evaluator.Count - collectives.Rank + collectives.WorldSize - 1) / collectives.WorldSize;
+        Span<double> totals = [result.CorrectNorm, result.Correct, result.Count, result.Count < expected ? 1 : 0];
         collectives.AllReduceSum(totals);
-        return (totals[0] / totals[2], totals[1] / totals[2], (int)totals[2]);
+        return totals[3] > 0 ? null : (totals[0] / totals[2], totals[1] / totals[2], (int)totals[2]);
     }
 
-    private string SaveCheckpoint(int step, IDistributedOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo)
+    /// <param name="lastGood">The newest checkpoint so far, which a failed write names.</param>
+    private string SaveCheckpoint(int step, IDistributedOptimizer optimizer, TokenDataLoader train, Rng rng, TrainingRunInfo runInfo, string? lastGood)
     {
         if (collectives.WorldSize > 1)
         {
@@ -216,7 +291,16 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         {
             var state = train.State;
             var meta = new CheckpointMetadata(model.Config, step, optimizer.Step, state.ShardIndex, state.Position, rng.State, runInfo, tokenizerJson, HasOptimizerState: true);
-            TrainingCheckpoint.Save(path, model, optimizer, meta);
+            try
+            {
+                TrainingCheckpoint.Save(path, model, optimizer, meta);
+            }
+            catch (UserErrorException e)
+            {
+                throw new UserErrorException(e.Subject, $"the checkpoint of step {step} could not be written: {e.Problem}",
+                    lastGood is null ? "no earlier checkpoint was written; free space and start again" : $"the last good checkpoint is {lastGood}; free space and continue from it with --resume", e);
+            }
+
             observer.OnCheckpoint(step, path);
             Prune();
         }
@@ -229,6 +313,9 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         collectives.Barrier();
         return path;
     }
+
+    /// <summary>One validation: the loss, the batches each rank read, and whether they were the whole split.</summary>
+    private sealed record Validation(float Loss, long Batches, bool WholeSplit);
 
     private void Prune()
     {

@@ -49,12 +49,8 @@ public static unsafe class TrainingCheckpoint
         });
     }
 
-    public static bool IsCheckpoint(string path)
-    {
-        using var stream = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[8];
-        return stream.Read(head) == 8 && head.SequenceEqual(Magic);
-    }
+    /// <summary>Whether a file's first eight bytes are a SharpGPT checkpoint's signature.</summary>
+    public static bool IsMagic(ReadOnlySpan<byte> head) => head.SequenceEqual(Magic);
 
     public static CheckpointMetadata ReadMetadata(string path)
     {
@@ -98,12 +94,12 @@ public static unsafe class TrainingCheckpoint
         var (metadata, _) = ReadHeader(stream, path);
         if (metadata.Config != model.Config)
         {
-            throw new InvalidDataException($"{path}: the checkpoint's model ({Describe(metadata.Config)}) differs from the requested one ({Describe(model.Config)}).");
+            throw new UserErrorException(path, $"the checkpoint's model ({Describe(metadata.Config)}) differs from the requested one ({Describe(model.Config)}).");
         }
 
         if (!metadata.HasOptimizerState)
         {
-            throw new InvalidDataException($"{path}: holds no optimizer state, so training cannot resume from it (use --init-from to start a new run from its weights).");
+            throw new UserErrorException(path, "holds no optimizer state, so training cannot resume from it (use --init-from to start a new run from its weights).");
         }
 
         model.Kernels.ReadFloats(stream, model.Parameters.Pointer, model.Layout.Total);
@@ -131,7 +127,7 @@ public static unsafe class TrainingCheckpoint
     {
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"{path}: checkpoint not found.", path);
+            throw new UserErrorException(path, "checkpoint not found.");
         }
 
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
@@ -142,35 +138,35 @@ public static unsafe class TrainingCheckpoint
         var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         if (stream.Length < 16 || !reader.ReadBytes(8).AsSpan().SequenceEqual(Magic))
         {
-            throw new InvalidDataException($"{path}: not a SharpGPT checkpoint (missing the SGPTCKPT signature).");
+            throw new UserErrorException(path, "not a SharpGPT checkpoint (missing the SGPTCKPT signature).");
         }
 
         int version = reader.ReadInt32();
         if (version != FormatVersion)
         {
-            throw new InvalidDataException($"{path}: unsupported checkpoint format version {version} (supported: {FormatVersion}).");
+            throw new UserErrorException(path, $"unsupported checkpoint format version {version} (supported: {FormatVersion}).");
         }
 
         int jsonLength = reader.ReadInt32();
         if (jsonLength <= 0 || jsonLength > MaxJsonBytes || 16 + jsonLength > stream.Length)
         {
-            throw new InvalidDataException($"{path}: corrupt header: metadata length {jsonLength} does not fit a {stream.Length}-byte file.");
+            throw new UserErrorException(path, $"corrupt header: metadata length {jsonLength} does not fit a {stream.Length}-byte file.");
         }
 
         CheckpointMetadata metadata;
         try
         {
             metadata = JsonSerializer.Deserialize<CheckpointMetadata>(reader.ReadBytes(jsonLength))
-                ?? throw new InvalidDataException($"{path}: empty metadata.");
+                ?? throw new UserErrorException(path, "empty metadata.");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: corrupt metadata: {e.Message}", e);
+            throw new UserErrorException(path, $"corrupt metadata: {e.Message}", innerException: e);
         }
 
         metadata.Config.Validate(path);
         long total = new ParameterLayout(metadata.Config).Total;
-        long expected = 16 + jsonLength + (total * sizeof(float) * (metadata.HasOptimizerState ? 3 : 1));
+        long expected = checked(16 + jsonLength + (total * sizeof(float) * (metadata.HasOptimizerState ? 3 : 1)));
         BinaryHeader.RequireLength(stream, path, expected, $"{total} parameters{(metadata.HasOptimizerState ? " and two AdamW moments" : "")}");
         return (metadata, 16 + jsonLength);
     }

@@ -35,13 +35,14 @@ public sealed record TrainingOptions
 
     public ulong Seed { get; init; } = 1337;
 
+    /// <summary>Validate every N steps and after the last step; 0 = never.</summary>
     public int ValEvery { get; init; } = 250;
 
-    /// <summary>Validation batches per periodic evaluation (0 = the whole split).</summary>
+    /// <summary>Validation batches per evaluation (0 = the whole split).</summary>
     public int ValSteps { get; init; } = 20;
 
-    /// <summary>Evaluate the whole validation split once after the last step.</summary>
-    public bool FinalValidationOnWholeSplit { get; init; } = true;
+    /// <summary>Validation batches after the last step (0 = the whole split); null = <see cref="ValSteps"/>.</summary>
+    public int? FinalValSteps { get; init; }
 
     public int SampleEvery { get; init; }
 

@@ -24,5 +24,6 @@ public sealed class BenchCommandTests
         Assert.True(run.Code == 0, run.Out + run.Err);
         Assert.Contains("\"ranks\":1", run.Out);
         Assert.Contains("\"threads\":2", run.Out);
+        Assert.Contains($"\"gemm\":\"{SharpGpt.Kernels.PeakFlops.InstructionSet}\"", run.Out);
     }
 }

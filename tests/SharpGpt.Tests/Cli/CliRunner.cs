@@ -1,19 +1,12 @@
-using System.CommandLine;
-using SharpGpt.Cli.Commands;
+using SharpGpt.Cli;
 
 namespace SharpGpt.Tests.Cli;
 
-/// <summary>Runs sharpgpt commands in-process and captures what they print.</summary>
+/// <summary>Runs sharpgpt commands in-process, through the executable's own entry point, and captures what they print.</summary>
 internal static class CliRunner
 {
     public static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var root = new RootCommand();
-        foreach (var command in CommandRegistry.All())
-        {
-            root.Subcommands.Add(command);
-        }
-
         var output = new StringWriter();
         var error = new StringWriter();
         var (previousOut, previousErr) = (Console.Out, Console.Error);
@@ -21,7 +14,7 @@ internal static class CliRunner
         Console.SetError(error);
         try
         {
-            int code = root.Parse(args).Invoke();
+            int code = SharpGptCommandLine.Run(args);
             return (code, output.ToString(), error.ToString());
         }
         finally

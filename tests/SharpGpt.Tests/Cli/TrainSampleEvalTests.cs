@@ -40,6 +40,25 @@ public sealed class TrainSampleEvalTests
     }
 
     [Fact]
+    public void TheTinyShakespeareDefaultMeasuresItsWholeValidationSplitAndValStepsOtherwise()
+    {
+        using var dir = new TempDirectory();
+        var whole = CliRunner.Run("train", "--out", dir.File("whole"), "--max-steps", "1", "--sample-tokens", "1");
+        Assert.True(whole.Code == 0, whole.Out + whole.Err);
+        Assert.Contains("step 1: val loss", whole.Out);
+        Assert.Contains("final validation loss (whole split)", whole.Out);
+
+        var some = CliRunner.Run("train", "--out", dir.File("some"), "--max-steps", "1", "--sample-tokens", "1", "--val-steps", "2");
+        Assert.True(some.Code == 0, some.Out + some.Err);
+        Assert.Contains("final validation loss (2 batches)", some.Out);
+
+        var none = CliRunner.Run("train", "--out", dir.File("none"), "--max-steps", "1", "--sample-tokens", "1", "--val-every", "0");
+        Assert.True(none.Code == 0, none.Out + none.Err);
+        Assert.DoesNotContain("val loss", none.Out);
+        Assert.DoesNotContain("final validation loss", none.Out);
+    }
+
+    [Fact]
     public void TrainsWithTheThreadsAsDataParallelRanks()
     {
         using var dir = new TempDirectory();

@@ -22,15 +22,6 @@ public class PrepareCommandTests
         Assert.Equal(8, meta.ValTokens);
     }
 
-    [Fact]
-    public void A_missing_input_fails_with_exit_code_1()
-    {
-        using var temp = new TempDirectory();
-
-        var exitCode = PrepareCommand.Create().Parse(["--input", temp.File("missing.txt"), "--out", temp.File("out")]).Invoke();
-
-        Assert.Equal(1, exitCode);
-    }
 
     [Fact]
     public void An_unknown_tokenizer_is_refused_by_the_parser()

@@ -74,7 +74,8 @@ public sealed class DataParallelTests(DataParallelRuns runs) : IClassFixture<Dat
         // Rank 0 starts normally and waits for rank 1 in its first collective; rank 1 fails.
         var run = MpiJob.RunEach(runs.Train(output, DataParallelRuns.Steps), rank1);
         Assert.NotEqual(0, run.ExitCode);
-        Assert.Contains("error on rank 1 of 2", run.Output);
+        Assert.Contains("sharpgpt train: rank 1 of 2: ", run.Output);
+        Assert.DoesNotContain("   at ", run.Output);
         Assert.Contains(missing, run.Output);
         Assert.False(Directory.Exists(output) && Directory.GetFiles(output, "*.sgpt*").Length > 0, "no checkpoint may be written");
     }

@@ -132,7 +132,7 @@ public sealed class HellaSwagTests : IDisposable
         File.WriteAllLines(path, [HellaSwagTestModels.Line("abc", ["a", "b", "c", "d"], 0), HellaSwagTestModels.Line("abc", ["a", "b", "Z", "d"], 0)]);
         var tokenizer = CharTokenizer.FromText("abcd ");
         using var model = new GptModel(new GptConfig(16, tokenizer.VocabSize, 1, 1, 4), new CpuKernels(_runner));
-        var e = Assert.Throws<InvalidDataException>(() => new HellaSwagEvaluator(model, tokenizer, HellaSwagExample.Read(path)));
+        var e = Assert.Throws<UserErrorException>(() => new HellaSwagEvaluator(model, tokenizer, HellaSwagExample.Read(path)));
         Assert.Contains($"{path}:2: cannot tokenize it", e.Message);
     }
 
@@ -148,7 +148,7 @@ public sealed class HellaSwagTests : IDisposable
     {
         string path = _dir.File("bad.jsonl");
         File.WriteAllLines(path, [HellaSwagTestModels.Line("ok", ["a", "b", "c", "d"], 3), "", line]);
-        var e = Assert.Throws<InvalidDataException>(() => HellaSwagExample.Read(path));
+        var e = Assert.Throws<UserErrorException>(() => HellaSwagExample.Read(path));
         Assert.Contains($"{path}:3:", e.Message);
         Assert.Contains(phrase, e.Message);
     }

@@ -21,9 +21,18 @@ public sealed class DeviceChoiceTests
     [NoGpuFact]
     public void CommandsSayTheirDeviceFirst()
     {
-        var (code, _, error) = CliRunner.Run("bench", "--layers", "1", "--heads", "1", "--embd", "16", "--vocab", "11", "--block-size", "8",
+        var (code, output, _) = CliRunner.Run("bench", "--layers", "1", "--heads", "1", "--embd", "16", "--vocab", "11", "--block-size", "8",
             "--batch", "1", "--seq", "8", "--steps", "1", "--warmup", "0", "--threads", "1");
         Assert.Equal(0, code);
-        Assert.StartsWith("device: cpu [auto: ", error);
+        Assert.StartsWith("device: cpu [auto: ", output);
+    }
+
+    [NoGpuFact]
+    public void AskingForCudaWithoutAGpuIsOneLineSayingWhatIsMissing()
+    {
+        var (code, _, error) = CliRunner.Run("bench", "--device", "cuda", "--layers", "1", "--steps", "1");
+        Assert.Equal(1, code);
+        Assert.StartsWith("sharpgpt bench: --device cuda: no NVIDIA driver: libcuda.so.1 was not found", error);
+        Assert.DoesNotContain("   at ", error);
     }
 }

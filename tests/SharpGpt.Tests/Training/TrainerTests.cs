@@ -40,6 +40,16 @@ public sealed class TrainerTests : IDisposable
         /// <summary>Throws when this step starts reporting, like a crash in the middle of a run.</summary>
         public int CrashAtStep { get; init; } = int.MaxValue;
 
+        /// <summary>Cancelled when this step reports, like Ctrl-C during the step that follows it.</summary>
+        public int StopAtStep { get; init; } = int.MaxValue;
+
+        /// <summary>Cancelled when the validation of this step reports its first batch, like Ctrl-C during it.</summary>
+        public int StopInValidationOfStep { get; init; } = int.MaxValue;
+
+        public CancellationTokenSource Stop { get; } = new();
+
+        public List<int> Checkpoints { get; } = [];
+
         public void OnStart(TrainingStartInfo info)
         {
         }
@@ -51,18 +61,32 @@ public sealed class TrainerTests : IDisposable
                 throw new IOException("simulated crash");
             }
 
+            if (step == StopAtStep)
+            {
+                Stop.Cancel();
+            }
+
             Losses.Add((step, result.Loss));
         }
 
+        public List<(int Step, string Evaluation, long Done, long Total)> Progress { get; } = [];
+
         public void OnValidation(int step, float valLoss, bool wholeSplit) => ValLosses.Add(valLoss);
+
+        public void OnEvaluationProgress(int step, string evaluation, long done, long total, double seconds)
+        {
+            Progress.Add((step, evaluation, done, total));
+            if (step == StopInValidationOfStep && evaluation == "validation" && done == 1)
+            {
+                Stop.Cancel();
+            }
+        }
 
         public void OnSample(int step, string text)
         {
         }
 
-        public void OnCheckpoint(int step, string path)
-        {
-        }
+        public void OnCheckpoint(int step, string path) => Checkpoints.Add(step);
 
         public void OnMessage(string message) => Messages.Add(message);
     }
@@ -131,14 +155,14 @@ public sealed class TrainerTests : IDisposable
         }
 
         using var model = NewModel();
-        var e = Assert.Throws<InvalidOperationException>(() =>
+        var e = Assert.Throws<UserErrorException>(() =>
             new Trainer(model, Options(outDir, 8, resume: true) with { MicroBatch = 1 }, new SingleProcess(), new RecordingObserver()).Run());
         Assert.Contains("micro-batch 2 in the checkpoint, 1 now", e.Message);
-        Assert.Contains("total-batch-tokens", Assert.Throws<InvalidOperationException>(() =>
+        Assert.Contains("total-batch-tokens", Assert.Throws<UserErrorException>(() =>
             new Trainer(model, Options(outDir, 8, resume: true) with { TotalBatchTokens = 32 }, new SingleProcess(), new RecordingObserver()).Run()).Message);
 
         using var other = TestModels.Create(new GptConfig(16, _vocab, 1, 2, 32), _runner);
-        Assert.Contains("differs from the requested one", Assert.Throws<InvalidDataException>(() =>
+        Assert.Contains("differs from the requested one", Assert.Throws<UserErrorException>(() =>
             new Trainer(other, Options(outDir, 8, resume: true), new SingleProcess(), new RecordingObserver()).Run()).Message);
     }
 
@@ -224,6 +248,117 @@ public sealed class TrainerTests : IDisposable
         Assert.True(expected.AsSpan().SequenceEqual(resumed), "weights differ after resume");
     }
 
+    [Theory]
+    [InlineData(5, false)] // between checkpoints: the stop writes one
+    [InlineData(4, false)] // at a scheduled checkpoint: no second one
+    [InlineData(3, true)] // during the validation of step 3: it is cut short and not logged
+    public void AStopRequestEndsAfterTheStepWithACheckpointAndResumeContinuesBitExactly(int stopStep, bool inValidation)
+    {
+        var straight = new RecordingObserver();
+        using var a = NewModel();
+        new Trainer(a, Options(Path.Combine(_dir, "straight"), 8), new SingleProcess(), straight).Run();
+
+        string splitDir = Path.Combine(_dir, "split");
+        var first = inValidation ? new RecordingObserver { StopInValidationOfStep = stopStep } : new RecordingObserver { StopAtStep = stopStep };
+        TrainingOutcome stopped;
+        using (var b = NewModel())
+        {
+            stopped = new Trainer(b, Options(splitDir, 8), new SingleProcess(), first).Run(first.Stop.Token);
+        }
+
+        Assert.True(stopped.Interrupted);
+        Assert.Equal(stopStep, stopped.Steps);
+        Assert.Equal(TrainingCheckpoint.PathFor(splitDir, stopStep), stopped.LastCheckpoint);
+        Assert.Single(first.Checkpoints, stopStep);
+        Assert.Equal(stopStep, first.Losses[^1].Step);
+        Assert.Equal(inValidation ? 0 : 1, first.ValLosses.Count); // step 3's validation
+        Assert.Empty(Directory.GetFiles(splitDir, "*.tmp*"));
+
+        var second = new RecordingObserver();
+        using var c = TestModels.Create(new GptConfig(16, _vocab, 2, 2, 32), _runner, seed: 99);
+        var resumed = new Trainer(c, Options(splitDir, 8, resume: true), new SingleProcess(), second).Run();
+        Assert.False(resumed.Interrupted);
+
+        Assert.Equal(straight.Losses, first.Losses.Concat(second.Losses));
+        Assert.True(TestModels.Copy(a.Parameters).AsSpan().SequenceEqual(TestModels.Copy(c.Parameters)), "weights differ after resume");
+        var metrics = MetricsLog.Read(Path.Combine(splitDir, "metrics.jsonl"));
+        var expected = MetricsLog.Read(Path.Combine(_dir, "straight", "metrics.jsonl"));
+        Assert.Equal(expected.Select(m => (m.Step, m.Loss)), metrics.Select(m => (m.Step, m.Loss)));
+        Assert.Equal(expected.Select(m => m.Step == stopStep && inValidation ? null : m.ValLoss), metrics.Select(m => m.ValLoss));
+    }
+
+    [Fact]
+    public void ThreadRanksStopTogetherWhenOnlyOneOfThemIsAsked()
+    {
+        using var source = NewModel();
+        using var runner0 = new ParallelRunner(1);
+        using var runner1 = new ParallelRunner(1);
+        using var replica0 = source.Replicate(new CpuKernels(runner0));
+        using var replica1 = source.Replicate(new CpuKernels(runner1));
+        GptModel[] replicas = [replica0, replica1];
+        string outDir = Path.Combine(_dir, "ranks-stop");
+        var observer = new RecordingObserver { StopAtStep = 2 };
+        var outcomes = new TrainingOutcome[2];
+
+        // Rank 1 is never asked: it must still leave after step 2, or rank 0 would wait for it forever.
+        ThreadRanks.Run(2, c => outcomes[c.Rank] = new Trainer(replicas[c.Rank], Options(outDir, 8) with { MicroBatch = 1 }, c,
+            c.Rank == 0 ? observer : new RecordingObserver()).Run(c.Rank == 0 ? observer.Stop.Token : CancellationToken.None));
+
+        Assert.All(outcomes, o => Assert.True(o.Interrupted && o.Steps == 2, $"{o}"));
+        Assert.True(File.Exists(TrainingCheckpoint.PathFor(outDir, 2)));
+        Assert.True(TestModels.Copy(replica0.Parameters).AsSpan().SequenceEqual(TestModels.Copy(replica1.Parameters)), "the ranks' weights differ");
+    }
+
+    [Fact]
+    public void AFullDiskAtACheckpointStopsNamingTheLastGoodOneAndLeavesNoTemporaryFile()
+    {
+        if (!File.Exists("/dev/full"))
+        {
+            return; // the failure is injected through Linux's /dev/full
+        }
+
+        string outDir = Path.Combine(_dir, "full");
+        Directory.CreateDirectory(outDir);
+        // The checkpoint of step 4 is written through its temporary file, which here leads to a device
+        // whose every write fails with ENOSPC, as a full disk does.
+        string temp = TrainingCheckpoint.PathFor(outDir, 4) + ".tmp-" + Environment.ProcessId;
+        File.CreateSymbolicLink(temp, "/dev/full");
+
+        using var model = NewModel();
+        var observer = new RecordingObserver();
+        var e = Assert.Throws<UserErrorException>(() =>
+            new Trainer(model, Options(outDir, 8) with { CheckpointEvery = 2 }, new SingleProcess(), observer).Run());
+
+        string good = TrainingCheckpoint.PathFor(outDir, 2);
+        Assert.Equal(TrainingCheckpoint.PathFor(outDir, 4), e.Subject);
+        Assert.Contains("the checkpoint of step 4 could not be written: cannot write it: no space left on device", e.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"the last good checkpoint is {good}; free space and continue from it with --resume", e.Message);
+        Assert.Equal([2], observer.Checkpoints);
+        Assert.Equal([good], Directory.GetFiles(outDir, "ckpt_*"));
+        using var loaded = TrainingCheckpoint.LoadModel(good, new CpuKernels(_runner)).Model;
+        Assert.Equal(model.Config, loaded.Config);
+    }
+
+    [Fact]
+    public void TemporaryFilesOfProcessesThatEndedAreRemovedAtTheStartAndReported()
+    {
+        string outDir = Path.Combine(_dir, "stale");
+        Directory.CreateDirectory(outDir);
+        // No process has this id (Linux's pid_max is at most 2^22); this one runs: its file may still be in use.
+        string stale = TrainingCheckpoint.PathFor(outDir, 40) + ".tmp-" + int.MaxValue;
+        string live = TrainingCheckpoint.PathFor(outDir, 41) + ".tmp-" + Environment.ProcessId;
+        File.WriteAllBytes(stale, new byte[3 << 20]);
+        File.WriteAllBytes(live, new byte[10]);
+
+        using var model = NewModel();
+        var observer = new RecordingObserver();
+        new Trainer(model, Options(outDir, 1, resume: true), new SingleProcess(), observer).Run();
+
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(live));
+        Assert.Contains($"removed {stale} (3.0 MiB), a file that process {int.MaxValue} was writing when it ended", observer.Messages);
+    }
+
     private static void AssertClose(float[] expected, float[] actual, double relative)
     {
         Assert.Equal(expected.Length, actual.Length);
@@ -260,7 +395,7 @@ public sealed class TrainerTests : IDisposable
         string outDir = Path.Combine(_dir, "run");
         var observer = new RecordingObserver();
         using var model = NewModel();
-        var outcome = new Trainer(model, Options(outDir, 8) with { KeepCheckpoints = 1 }, new SingleProcess(), observer).Run();
+        var outcome = new Trainer(model, Options(outDir, 8) with { KeepCheckpoints = 1, FinalValSteps = 0 }, new SingleProcess(), observer).Run();
 
         var metrics = MetricsLog.Read(Path.Combine(outDir, "metrics.jsonl"));
         Assert.Equal(8, metrics.Count);
@@ -273,9 +408,47 @@ public sealed class TrainerTests : IDisposable
 
         // The final number is the loss over the whole validation split.
         var val = TokenDataLoader.ForSplit(_data, "val", 2, 16);
-        var (sum, count) = ValidationLoss.Measure(model, val, 0);
+        var (sum, count, batches) = ValidationLoss.Measure(model, val, 0);
         Assert.Equal((float)(sum / count), outcome.FinalValLoss);
         Assert.Equal(val.StepsPerEpoch * 32, count);
+        Assert.True(outcome.FinalValWholeSplit);
+        Assert.Equal(val.StepsPerEpoch, batches);
+        Assert.Equal(batches, outcome.FinalValBatches);
+    }
+
+    [Fact]
+    public void ValEveryZeroMeansNoValidationAtAll()
+    {
+        string outDir = Path.Combine(_dir, "no-val");
+        var observer = new RecordingObserver();
+        using var model = NewModel();
+        var outcome = new Trainer(model, Options(outDir, 4) with { ValEvery = 0, FinalValSteps = 0 }, new SingleProcess(), observer).Run();
+
+        Assert.Empty(observer.ValLosses);
+        Assert.Empty(observer.Progress);
+        Assert.Null(outcome.FinalValLoss);
+        Assert.All(MetricsLog.Read(Path.Combine(outDir, "metrics.jsonl")), m => Assert.Null(m.ValLoss));
+    }
+
+    [Fact]
+    public void TheFinalValidationReadsValStepsBatches()
+    {
+        string outDir = Path.Combine(_dir, "final-val");
+        var observer = new RecordingObserver();
+        using var model = NewModel();
+        var options = Options(outDir, 4) with { ValEvery = 100, ValSteps = 3 };
+        var outcome = new Trainer(model, options, new SingleProcess(), observer).Run();
+
+        // Only the last step validates (100 > 4), over batches 1, 2 and 3 of a split that holds more.
+        var val = TokenDataLoader.ForSplit(_data, "val", 2, 16);
+        Assert.True(val.StepsPerEpoch > 3, $"the split holds only {val.StepsPerEpoch} batches");
+        Assert.Equal([(4, "validation", 1L, 3L), (4, "validation", 2L, 3L), (4, "validation", 3L, 3L)], observer.Progress);
+        Assert.Equal(3, outcome.FinalValBatches);
+        Assert.False(outcome.FinalValWholeSplit);
+        var (sum, count, _) = ValidationLoss.Measure(model, val, 3);
+        Assert.Equal((float)(sum / count), outcome.FinalValLoss);
+        var (wholeSum, wholeCount, _) = ValidationLoss.Measure(model, val, 0);
+        Assert.NotEqual((float)(wholeSum / wholeCount), outcome.FinalValLoss);
     }
 
     [Fact]
@@ -299,8 +472,8 @@ public sealed class TrainerTests : IDisposable
     public void ASequenceLongerThanTheBlockSizeIsRejected()
     {
         using var model = NewModel();
-        var e = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(Path.Combine(_dir, "long"), 2) with { SeqLen = 32, TotalBatchTokens = 64 }, new SingleProcess(), new RecordingObserver()).Run());
-        Assert.Contains("--seq-len 32 exceeds the model's block size 16", e.Message);
+        var e = Assert.Throws<UserErrorException>(() => new Trainer(model, Options(Path.Combine(_dir, "long"), 2) with { SeqLen = 32, TotalBatchTokens = 64 }, new SingleProcess(), new RecordingObserver()).Run());
+        Assert.Contains("--seq-len: 32 exceeds the model's block size 16", e.Message);
     }
 
     [Fact]
