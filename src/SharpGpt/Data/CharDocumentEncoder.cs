@@ -4,5 +4,5 @@ namespace SharpGpt.Data;
 /// are simply concatenated.</summary>
 internal sealed class CharDocumentEncoder(CharTokenizer tokenizer) : IDocumentEncoder
 {
-    public void Encode(string document, TokenBuffer tokens) => tokens.AddRange(tokenizer.Encode(document));
+    public void Encode(ReadOnlySpan<char> document, TokenBuffer tokens) => tokens.AddRange(tokenizer.Encode(document.ToString()));
 }

@@ -131,9 +131,10 @@ public static class DataPreparer
         using var parquetFiles = new ParquetFiles();
         foreach (var piece in pieces)
         {
-            foreach (var document in piece.Documents(parquetFiles))
+            using var read = piece.Read(parquetFiles);
+            foreach (var document in read.Documents)
             {
-                yield return document;
+                yield return document.ToString();
             }
         }
     }

@@ -17,12 +17,12 @@ internal sealed class Gpt2DocumentEncoder : IDocumentEncoder
 
     public Gpt2DocumentEncoder() => _lookup = _pieces.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    public void Encode(string document, TokenBuffer tokens)
+    public void Encode(ReadOnlySpan<char> document, TokenBuffer tokens)
     {
         tokens.Add(Gpt2Tokenizer.EndOfText);
         foreach (var match in Gpt2Tokenizer.PreTokenizer.EnumerateMatches(document))
         {
-            var piece = document.AsSpan(match.Index, match.Length);
+            var piece = document.Slice(match.Index, match.Length);
             if (!_lookup.TryGetValue(piece, out var ids))
             {
                 ids = [.. _tokenizer.EncodePiece(piece)];

@@ -4,5 +4,5 @@ namespace SharpGpt.Data;
 /// instance serves one thread at a time.</summary>
 internal interface IDocumentEncoder
 {
-    void Encode(string document, TokenBuffer tokens);
+    void Encode(ReadOnlySpan<char> document, TokenBuffer tokens);
 }

@@ -14,7 +14,7 @@ internal abstract class InputPiece(string path, long bytesRead, long weight)
     /// <summary>About the memory its documents take while in flight: two bytes a character.</summary>
     public long Weight => weight;
 
-    /// <summary>The piece's documents in order, empty texts left out; throws naming the file and the place of bad input.
+    /// <summary>Reads and decodes the piece's documents; throws naming the file and the place of bad input.
     /// <paramref name="parquetFiles"/> holds the calling thread's open Parquet files.</summary>
-    public abstract IEnumerable<string> Documents(ParquetFiles parquetFiles);
+    public abstract PieceDocuments Read(ParquetFiles parquetFiles);
 }

@@ -49,9 +49,9 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
         }
     }
 
-    public override IEnumerable<string> Documents(ParquetFiles parquetFiles)
+    public override PieceDocuments Read(ParquetFiles parquetFiles)
     {
-        var documents = new List<string>();
+        var documents = new List<ReadOnlyMemory<char>>();
         var rest = bytes.AsSpan();
         for (var line = firstLine; !rest.IsEmpty; line++)
         {
@@ -65,11 +65,11 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
 
             if (TextOf(text, column, Path, line) is { Length: > 0 } document)
             {
-                documents.Add(document);
+                documents.Add(document.AsMemory());
             }
         }
 
-        return documents;
+        return new PieceDocuments(documents);
     }
 
     /// <summary>The text of one line; null for a blank line. Every line must be one JSON object with a string field

@@ -113,8 +113,8 @@ internal static class ParallelEncoding
 
     private static EncodedBatch Encode(InputPiece piece, IDocumentEncoder encoder, ParquetFiles parquetFiles)
     {
-        var read = piece.Documents(parquetFiles);
-        var documents = read as IReadOnlyList<string> ?? [.. read];
+        using var read = piece.Read(parquetFiles);
+        var documents = read.Documents;
         var tokens = new TokenBuffer((int)Math.Min(piece.Weight / 6 + documents.Count + 16, 1 << 26));
         try
         {
@@ -122,7 +122,7 @@ internal static class ParallelEncoding
             for (var i = 0; i < documents.Count; i++)
             {
                 var before = tokens.Count;
-                encoder.Encode(documents[i], tokens);
+                encoder.Encode(documents[i].Span, tokens);
                 lengths[i] = tokens.Count - before;
             }
 

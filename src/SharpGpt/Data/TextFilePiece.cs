@@ -3,9 +3,9 @@ namespace SharpGpt.Data;
 /// <summary>A .txt file: one document, read whole.</summary>
 internal sealed class TextFilePiece(string path, long bytesRead, long length) : InputPiece(path, bytesRead, 2 * length)
 {
-    public override IEnumerable<string> Documents(ParquetFiles parquetFiles)
+    public override PieceDocuments Read(ParquetFiles parquetFiles)
     {
         var text = File.ReadAllText(Path);
-        return text.Length > 0 ? [text] : [];
+        return new PieceDocuments(text.Length > 0 ? [text.AsMemory()] : []);
     }
 }

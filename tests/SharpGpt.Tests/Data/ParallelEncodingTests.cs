@@ -101,14 +101,14 @@ public class ParallelEncodingTests
     /// <summary>Documents given in memory; null documents throw, as a damaged row group would.</summary>
     private sealed class TestPiece(IReadOnlyList<string>? documents, long bytesRead) : InputPiece("test", bytesRead, 100)
     {
-        public override IEnumerable<string> Documents(ParquetFiles parquetFiles) =>
-            documents ?? throw new InvalidDataException($"piece {BytesRead}: bad input");
+        public override PieceDocuments Read(ParquetFiles parquetFiles) =>
+            new([.. (documents ?? throw new InvalidDataException($"piece {BytesRead}: bad input")).Select(d => d.AsMemory())]);
     }
 
     /// <summary>One token per character, after a pause that differs per document, so pieces finish out of order.</summary>
     private sealed class UnevenEncoder : IDocumentEncoder
     {
-        public void Encode(string document, TokenBuffer tokens)
+        public void Encode(ReadOnlySpan<char> document, TokenBuffer tokens)
         {
             Thread.SpinWait(document.Length * 97 % 5000);
             foreach (var c in document)
