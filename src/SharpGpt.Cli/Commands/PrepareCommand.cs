@@ -12,7 +12,7 @@ internal static class PrepareCommand
     {
         var input = new Option<string[]>("--input")
         {
-            Description = "What to prepare: files, folders (every .txt, .jsonl, .jsonl.gz and .parquet inside, in sorted path order) and globs (* and **), "
+            Description = "What to prepare: files, folders (every .txt, .jsonl, .jsonl.gz and .parquet inside, subfolders included, in sorted path order) and globs (* and **), "
                 + "read in the order given. A .txt file is one document; a .jsonl holds one {\"text\": ...} object per line; a .parquet one document per row.",
             Required = true,
             AllowMultipleArgumentsPerToken = true,

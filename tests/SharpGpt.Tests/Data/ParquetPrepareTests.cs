@@ -46,14 +46,14 @@ public class ParquetPrepareTests
     }
 
     [Fact]
-    public void A_folder_of_two_files_concatenates_them_in_name_order()
+    public void A_folder_of_two_files_concatenates_them_in_path_order()
     {
         using var temp = new TempDirectory();
         var folder = Directory.CreateDirectory(temp.File("fineweb")).FullName;
         var first = FineWebSample.Documents(30, seed: 1);
         var second = FineWebSample.Documents(30, seed: 2);
-        // Written second-first, so the name order and not the writing order decides.
-        FineWebSample.WriteJsonl(Path.Combine(folder, "001_00000.jsonl"), second);
+        // Written second-first, so the name order and not the writing order decides; subfolders count.
+        FineWebSample.WriteJsonl(Path.Combine(Directory.CreateDirectory(Path.Combine(folder, "more")).FullName, "001_00000.jsonl"), second);
         FineWebSample.WriteParquet(Path.Combine(folder, "000_00000.parquet"), first, rowsPerGroup: 7);
         File.WriteAllText(Path.Combine(folder, "README.md"), "not an input");
 
