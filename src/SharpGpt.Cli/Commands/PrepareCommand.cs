@@ -1,18 +1,21 @@
 using System.CommandLine;
 using System.Diagnostics;
 using SharpGpt.Data;
+using SharpGpt.Training;
 
 namespace SharpGpt.Cli.Commands;
 
-/// <summary>`sharpgpt prepare`: tokenizes a .txt or .jsonl file into the shards that training reads.</summary>
+/// <summary>`sharpgpt prepare`: tokenizes .txt, .jsonl, .jsonl.gz and .parquet files into the shards that training reads.</summary>
 internal static class PrepareCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--input")
+        var input = new Option<string[]>("--input")
         {
-            Description = "Text to prepare: a .txt file (one document) or a .jsonl file (one {\"text\": ...} object per line).",
+            Description = "What to prepare: files, folders (every .txt, .jsonl, .jsonl.gz and .parquet inside, subfolders included, in sorted path order) and globs (* and **), "
+                + "read in the order given. A .txt file is one document; a .jsonl holds one {\"text\": ...} object per line; a .parquet one document per row.",
             Required = true,
+            AllowMultipleArgumentsPerToken = true,
         };
         var outDir = new Option<string>("--out")
         {
@@ -25,33 +28,50 @@ internal static class PrepareCommand
             DefaultValueFactory = _ => Gpt2Tokenizer.TypeName,
         };
         tokenizer.AcceptOnlyFromAmong([.. TokenizerFactory.Names]);
+        var textColumn = new Option<string>("--text-column")
+        {
+            Description = "The JSONL field or Parquet column that holds the text.",
+            DefaultValueFactory = _ => "text",
+        };
         var valFraction = new Option<double>("--val-fraction")
         {
-            Description = "Share held out for validation: the last part of a .txt, every (1/f)-th document of a .jsonl.",
+            Description = "Share held out for validation: the last part of a single .txt, otherwise every (1/f)-th document.",
             DefaultValueFactory = _ => 0.1,
+        };
+        var valTokens = new Option<long?>("--val-tokens")
+        {
+            Description = "Hold out the first N tokens of the input for validation instead of --val-fraction (build-nanogpt: the first 100M of FineWeb-Edu).",
         };
         var shardTokens = new Option<int>("--shard-tokens")
         {
             Description = "Most tokens per shard file.",
             DefaultValueFactory = _ => 100_000_000,
         };
+        var threads = new Option<int>("--threads") { Description = "Threads that tokenize (default: one per core)." };
 
-        var command = new Command("prepare", "Tokenize text into llm.c-format token shards for training.");
-        command.Options.Add(input);
-        command.Options.Add(outDir);
-        command.Options.Add(tokenizer);
-        command.Options.Add(valFraction);
-        command.Options.Add(shardTokens);
+        var command = new Command("prepare", "Tokenize text into llm.c-format token shards for training.")
+        {
+            input, outDir, tokenizer, textColumn, valFraction, valTokens, shardTokens, threads,
+        };
         command.SetAction(parseResult =>
         {
+            if (parseResult.GetValue(valTokens) is not null && parseResult.GetResult(valFraction) is { Implicit: false })
+            {
+                throw new UserErrorException("--val-fraction and --val-tokens", "both choose the validation split", "give one of them");
+            }
+
             var options = new PrepareOptions
             {
                 Tokenizer = parseResult.GetValue(tokenizer)!,
                 ValFraction = parseResult.GetValue(valFraction),
+                ValTokens = parseResult.GetValue(valTokens),
                 ShardTokens = parseResult.GetValue(shardTokens),
+                TextColumn = parseResult.GetValue(textColumn)!,
+                Threads = parseResult.GetValue(threads),
             };
             var clock = Stopwatch.StartNew();
-            var result = DataPreparer.PrepareFile(parseResult.GetValue(input)!, parseResult.GetValue(outDir)!, options);
+            var inputs = parseResult.GetValue(input)!;
+            var result = PrepareProgressDisplay.Run(progress => DataPreparer.Prepare(inputs, parseResult.GetValue(outDir)!, options, progress));
             PrintSummary(result, clock.Elapsed);
             return 0;
         });
@@ -61,9 +81,12 @@ internal static class PrepareCommand
     private static void PrintSummary(PrepareResult result, TimeSpan elapsed)
     {
         var meta = result.Meta;
+        long tokens = meta.TrainTokens + meta.ValTokens, inputBytes = result.InputBytes;
+        double seconds = Math.Max(elapsed.TotalSeconds, 1e-9);
         Console.WriteLine($"tokenizer {meta.Tokenizer}, vocab {meta.VocabSize}");
-        Console.WriteLine($"val:   {meta.ValTokens,12:N0} tokens in {meta.ValShards} shard(s)");
-        Console.WriteLine($"train: {meta.TrainTokens,12:N0} tokens in {meta.TrainShards} shard(s)");
-        Console.WriteLine($"wrote {result.OutDir} in {elapsed.TotalSeconds:F2} s");
+        Console.WriteLine($"val:   {meta.ValTokens,14:N0} tokens in {meta.ValShards} shard(s)");
+        Console.WriteLine($"train: {meta.TrainTokens,14:N0} tokens in {meta.TrainShards} shard(s)");
+        Console.WriteLine(FormattableString.Invariant(
+            $"wrote {result.OutDir} in {elapsed.TotalSeconds:F2} s: {tokens / seconds / 1e6:F2}M tokens/s, {inputBytes / seconds / 1e6:F1} MB/s of input ({BatchPlan.Format(inputBytes)}); peak memory {BatchPlan.Format(Process.GetCurrentProcess().PeakWorkingSet64)}"));
     }
 }

@@ -11,21 +11,11 @@ namespace SharpGpt.Cli.Commands;
 
 /// <summary>
 /// <c>sharpgpt train</c>. Without --data it trains a character-level GPT on the embedded Tiny
-/// Shakespeare with nanoGPT's CPU quick-start settings; with --data, the GPT-2 recipe's defaults.
+/// Shakespeare with nanoGPT's CPU quick-start settings; with --data, a short GPT-2 run; with --recipe,
+/// a published run (<see cref="TrainingRecipe"/>). Flags given explicitly override any of these.
 /// </summary>
 internal static class TrainCommand
 {
-    private sealed record Defaults(int MicroBatch, int SeqLen, int MaxSteps, float Lr, float? MinLr, int Warmup, float Beta2, int ValEvery, int ValSteps, int CheckpointEvery, int SampleEvery, string Batches)
-    {
-        /// <summary>Validation batches after the last step when neither --val-steps nor --final-val-steps is given; null = ValSteps.</summary>
-        public int? FinalValSteps { get; init; }
-    }
-
-    // nanoGPT shakespeare_char on CPU: 4 layers, 4 heads, 128 dims, block 64, batch 12, 2000 iters, lr 1e-3 -> 1e-4.
-    // Its last validation reads the whole (111k-character) split, the figure the README quotes.
-    private static readonly Defaults Shakespeare = new(12, 64, 2000, 1e-3f, 1e-4f, 100, 0.99f, 250, 20, 1000, 0, "random") { FinalValSteps = 0 };
-    private static readonly Defaults Gpt2Recipe = new(4, 1024, 1000, 6e-4f, null, 10, 0.95f, 250, 20, 500, 0, "sequential");
-
     public static Command Create()
     {
         var data = new Option<DirectoryInfo?>("--data") { Description = "Prepared data folder (sharpgpt prepare); default: the embedded Tiny Shakespeare, char-level" };
@@ -44,10 +34,10 @@ internal static class TrainCommand
         var lr = new Option<float?>("--lr") { Description = "Peak learning rate" };
         var minLr = new Option<float?>("--min-lr") { Description = "Learning rate at the end of the cosine decay (default 10% of --lr)" };
         var warmup = new Option<int?>("--warmup") { Description = "Linear warm-up steps" };
-        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW weight decay on matrices and embeddings", DefaultValueFactory = _ => 0.1f };
-        var beta1 = new Option<float>("--beta1") { Description = "AdamW beta1", DefaultValueFactory = _ => 0.9f };
+        var weightDecay = new Option<float?>("--weight-decay") { Description = "AdamW weight decay on matrices and embeddings (default 0.1)" };
+        var beta1 = new Option<float?>("--beta1") { Description = "AdamW beta1 (default 0.9)" };
         var beta2 = new Option<float?>("--beta2") { Description = "AdamW beta2 (default 0.95; 0.99 for the Shakespeare default)" };
-        var gradClip = new Option<float>("--grad-clip") { Description = "Clip the global gradient norm to this (0 = off)", DefaultValueFactory = _ => 1.0f };
+        var gradClip = new Option<float?>("--grad-clip") { Description = "Clip the global gradient norm to this (0 = off; default 1.0)" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation and sampling", DefaultValueFactory = _ => 1337 };
         var valEvery = new Option<int?>("--val-every") { Description = "Validate every N steps and after the last step (0 = never)" };
         var valSteps = new Option<int?>("--val-steps") { Description = "Validation batches per evaluation, the last included (0 = whole split)" };
@@ -59,7 +49,7 @@ internal static class TrainCommand
         var batches = new Option<string?>("--batches") { Description = "How training batches are drawn: sequential (llm.c; default with --data) or random windows (nanoGPT; default for Tiny Shakespeare)" };
         batches.AcceptOnlyFromAmong("sequential", "random");
         var hellaSwag = new Option<FileInfo?>("--hellaswag") { Description = "HellaSwag JSONL to score during training; acc_norm goes to metrics.jsonl as hella_acc" };
-        var hellaSwagEvery = new Option<int>("--hellaswag-every") { Description = "Score HellaSwag every N steps (0 = only after the last step)", DefaultValueFactory = _ => 250 };
+        var hellaSwagEvery = new Option<int?>("--hellaswag-every") { Description = "Score HellaSwag every N steps (0 = only after the last step; default 250)" };
         var hellaSwagLimit = new Option<int>("--hellaswag-limit") { Description = "Score only the first N HellaSwag examples (0 = all)" };
         var zero = new Option<int>("--zero") { Description = "ZeRO stage under mpirun: 0 = every rank holds all AdamW moments, 1 = the moments are sharded across ranks" };
         var commChunk = CommonOptions.CommChunk();
@@ -67,12 +57,13 @@ internal static class TrainCommand
         var parallel = CommonOptions.Parallel();
         var dtype = CommonOptions.Dtype();
         var device = CommonOptions.Device();
+        var (recipe, dryRun, dryRunSteps) = TrainPlanOptions.Create();
 
         var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
         {
             data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
             warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches,
-            hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads, parallel, dtype, device,
+            hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads, parallel, dtype, device, recipe, dryRun, dryRunSteps,
         };
         command.Options.Add(finalValSteps);
 
@@ -87,7 +78,7 @@ internal static class TrainCommand
             }
 
             Directory.CreateDirectory(outDir);
-            var d = r.GetValue(data) is null ? Shakespeare : Gpt2Recipe;
+            var d = TrainingRecipe.Resolve(r.GetValue(recipe), hasData: r.GetValue(data) is not null);
             string dataDir = r.GetValue(data)?.FullName ?? PrepareEmbedded(outDir, collectives);
             ITextTokenizer tokenizer = TokenizerFactory.LoadForDataDir(dataDir);
             int t = r.GetValue(seqLen) ?? d.SeqLen;
@@ -96,13 +87,15 @@ internal static class TrainCommand
             using var runner = new ParallelRunner(threadCount);
             using var backend = CommonOptions.CreateBackend(r.GetValue(device)!, runner, announce: main);
             var kernels = backend.Kernels;
-            using var model = CreateModel(r.GetValue(initFrom), r.GetValue(preset), r.GetValue(layers), r.GetValue(heads), r.GetValue(embd),
-                r.GetValue(blockSize) ?? Math.Max(t, d == Shakespeare ? 64 : 1024), tokenizer, kernels, r.GetValue(seed), isShakespeare: d == Shakespeare);
+            using var model = CreateModel(r.GetValue(initFrom), r.GetValue(preset) ?? (r.GetValue(initFrom) is null ? d.Preset : null), r.GetValue(layers), r.GetValue(heads), r.GetValue(embd),
+                r.GetValue(blockSize) ?? Math.Max(t, d.BlockSize), tokenizer, kernels, r.GetValue(seed), isShakespeare: d == TrainingRecipe.TinyShakespeare,
+                initialize: !r.GetValue(dryRun) || r.GetValue(dryRunSteps) > 0);
 
             Precision precision = r.GetValue(dtype);
-            long total = r.GetValue(totalBatch) ?? 0;
+            long total = r.GetValue(totalBatch) ?? d.TotalBatchTokens;
             int b;
-            string? micro = r.GetValue(microBatch);
+            string? micro = r.GetValue(microBatch) ?? (d.AutoMicroBatch ? "auto" : null);
+            long? autoBudget = null;
             if (string.Equals(micro, "auto", StringComparison.OrdinalIgnoreCase))
             {
                 long budget = BatchPlan.ParseBytes(r.GetValue(memoryBudget)!);
@@ -116,6 +109,7 @@ internal static class TrainCommand
 
                 b = plan.MicroBatch;
                 total = plan.TotalBatchTokens;
+                autoBudget = budget;
             }
             else
             {
@@ -131,10 +125,10 @@ internal static class TrainCommand
                 TotalBatchTokens = total,
                 MaxSteps = r.GetValue(maxSteps) ?? d.MaxSteps,
                 LearningRate = r.GetValue(lr) ?? d.Lr,
-                MinLearningRate = r.GetValue(minLr) ?? (r.GetValue(lr) is null ? d.MinLr : null),
+                MinLearningRate = r.GetValue(minLr) ?? (r.GetValue(lr) is float given ? given * d.MinLrFraction : d.MinLr),
                 WarmupSteps = r.GetValue(warmup) ?? d.Warmup,
-                Adam = new AdamWSettings(r.GetValue(beta1), r.GetValue(beta2) ?? d.Beta2, 1e-8f, r.GetValue(weightDecay)),
-                GradClip = r.GetValue(gradClip),
+                Adam = new AdamWSettings(r.GetValue(beta1) ?? d.Beta1, r.GetValue(beta2) ?? d.Beta2, d.Eps, r.GetValue(weightDecay) ?? d.WeightDecay),
+                GradClip = r.GetValue(gradClip) ?? d.GradClip,
                 Seed = r.GetValue(seed),
                 ValEvery = r.GetValue(valEvery) ?? d.ValEvery,
                 ValSteps = r.GetValue(valSteps) ?? d.ValSteps,
@@ -144,7 +138,7 @@ internal static class TrainCommand
                 Resume = r.GetValue(resume),
                 RandomWindows = (r.GetValue(batches) ?? d.Batches) == "random",
                 HellaSwagPath = r.GetValue(hellaSwag)?.FullName,
-                HellaSwagEvery = r.GetValue(hellaSwagEvery),
+                HellaSwagEvery = r.GetValue(hellaSwagEvery) ?? d.HellaSwagEvery,
                 HellaSwagLimit = r.GetValue(hellaSwagLimit),
                 ZeroStage = r.GetValue(zero),
                 CollectiveChunkFloats = r.GetValue(commChunk) > 0 ? r.GetValue(commChunk) : throw new UserErrorException("--comm-chunk", $"must be positive, got {r.GetValue(commChunk)}."),
@@ -160,6 +154,17 @@ internal static class TrainCommand
             int sampleLength = r.GetValue(sampleTokens);
             // On a GPU the host threads only feed it: one model, one rank.
             var threadPlan = backend.IsGpu ? new ThreadPlan(1, threadCount) : ThreadPlan.Choose(r.GetValue(parallel), threadCount, b, collectives.WorldSize, model.Layout.UnpaddedTotal);
+            var settings = TrainSettingSources.Describe(r, d, model.Config, options, micro, r.GetValue(memoryBudget)!);
+            if (r.GetValue(dryRun))
+            {
+                return main ? TrainDryRun.Run(model, tokenizer, options, settings, d, collectives.WorldSize, threadCount, autoBudget, r.GetValue(dryRunSteps)) : 0;
+            }
+
+            if (main)
+            {
+                TrainSettingSources.Print(d, settings);
+            }
+
             using var signals = new StopSignals("train");
             // MFU's denominator: the peak of every thread of every rank (none known for a GPU here).
             Span<double> peak = [backend.IsGpu ? 0 : PeakFlops.Measure(runner)];
@@ -271,7 +276,7 @@ internal static class TrainCommand
     }
 
     private static GptModel CreateModel(FileInfo? initFrom, string? preset, int? layers, int? heads, int? embd, int blockSize,
-        ITextTokenizer tokenizer, IGptKernels kernels, ulong seed, bool isShakespeare)
+        ITextTokenizer tokenizer, IGptKernels kernels, ulong seed, bool isShakespeare, bool initialize)
     {
         if (initFrom is not null)
         {
@@ -303,7 +308,11 @@ internal static class TrainCommand
         };
         config.Validate("model options");
         var model = new GptModel(config, kernels);
-        model.InitializeWeights(seed);
+        if (initialize)
+        {
+            model.InitializeWeights(seed);
+        }
+
         return model;
     }
 

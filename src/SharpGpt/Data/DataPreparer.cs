@@ -1,38 +1,46 @@
-using System.Text.Json;
+using System.Diagnostics;
 
 namespace SharpGpt.Data;
 
 /// <summary>Turns raw text into the token shards that training reads: DIR/val_000000.bin, DIR/train_000000.bin, …,
 /// DIR/tokenizer.json and DIR/meta.json (written last, so its presence means the directory is complete).
-/// <para>Validation split. A .txt file (or a single text) is split nanoGPT's way: the first (1 - f) of its
-/// characters are train, the last f are val (for Tiny Shakespeare with f = 0.1, char: 1,003,854 / 111,540 tokens).
-/// A .jsonl file is split by whole documents, spread evenly: document k is val when floor(k·f) steps up, so
-/// documents 0, 1/f, 2/f, … (0, 10, 20, … for f = 0.1) are val; the split streams and never cuts a document.</para>
+/// <para>Input. Files, folders and globs (<see cref="InputFiles"/>): a .txt file is one document; a .jsonl or
+/// .jsonl.gz file holds one {"text": ...} object per line; a .parquet file one document per row of its text column.
+/// The documents of all files form one stream in input order. The input is cut into pieces (a megabyte of JSONL
+/// lines, a Parquet row group) that threads on every core decode and tokenize whole, and the pieces' tokens are
+/// written back in order (<see cref="ParallelEncoding"/>), so memory stays bounded whatever the input size.</para>
+/// <para>Validation split. A single .txt file is split nanoGPT's way: the first (1 - f) of its characters are train,
+/// the last f are val (for Tiny Shakespeare with f = 0.1, char: 1,003,854 / 111,540 tokens). Otherwise whole
+/// documents are split, spread evenly: document k is val when floor(k·f) steps up, so documents 0, 1/f, 2/f, …
+/// (0, 10, 20, … for f = 0.1) are val. With <see cref="PrepareOptions.ValTokens"/> = N instead, val is the first N
+/// tokens of the stream, cut where they end (build-nanogpt's first shard of FineWeb-Edu).</para>
 /// <para>Documents. With gpt2 every document starts with &lt;|endoftext|&gt; (50256), as in llm.c, and each part
 /// of a split .txt counts as a document. The char tokenizer has no such token; documents are simply concatenated
-/// and its vocabulary is every character of the whole input.</para></summary>
+/// and its vocabulary is every character of the whole input (one extra reading pass).</para></summary>
 public static class DataPreparer
 {
-    public static PrepareResult PrepareFile(string inputPath, string outDir, PrepareOptions? options = null)
+    /// <summary>Prepares one file: see <see cref="Prepare"/>.</summary>
+    public static PrepareResult PrepareFile(string inputPath, string outDir, PrepareOptions? options = null) =>
+        Prepare([inputPath], outDir, options);
+
+    /// <summary>Prepares the files, folders and globs of <paramref name="inputs"/> as one stream of documents.
+    /// <paramref name="progress"/> hears after each batch of documents written.</summary>
+    public static PrepareResult Prepare(IReadOnlyList<string> inputs, string outDir, PrepareOptions? options = null, IProgress<PrepareProgress>? progress = null)
     {
         options ??= new PrepareOptions();
         options.Validate();
-        if (!File.Exists(inputPath))
+        var files = InputFiles.Resolve(inputs);
+        if (files is [var single] && single.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) && options.ValTokens is null)
         {
-            throw new FileNotFoundException($"{inputPath}: input file not found.", inputPath);
+            if (new FileInfo(single).Length == 0)
+            {
+                throw new InvalidDataException($"{single}: input file is empty.");
+            }
+
+            return PrepareText(File.ReadAllText(single), outDir, options, single) with { InputBytes = new FileInfo(single).Length };
         }
 
-        if (new FileInfo(inputPath).Length == 0)
-        {
-            throw new InvalidDataException($"{inputPath}: input file is empty.");
-        }
-
-        return Path.GetExtension(inputPath).ToLowerInvariant() switch
-        {
-            ".txt" => PrepareText(File.ReadAllText(inputPath), outDir, options, inputPath),
-            ".jsonl" => PrepareJsonl(inputPath, outDir, options),
-            var other => throw new UserErrorException(inputPath, $"unsupported input type '{other}'; expected .txt (one document) or .jsonl (one {{\"text\": ...}} object per line)."),
-        };
+        return PrepareDocuments(files, outDir, options, progress);
     }
 
     /// <summary>Prepares one document, split into train and val by characters.</summary>
@@ -52,7 +60,7 @@ public static class DataPreparer
         }
 
         var tokenizer = TokenizerFactory.Create(options.Tokenizer, text);
-        var output = new PreparedOutput(outDir, options.ShardTokens);
+        using var output = new PreparedOutput(outDir, options.ShardTokens);
         output.Val.Append(EncodeDocument(tokenizer, text[cut..]));
         output.Val.Finish();
         output.Train.Append(EncodeDocument(tokenizer, text[..cut]));
@@ -67,32 +75,86 @@ public static class DataPreparer
     public static bool IsValidationDocument(long index, double valFraction) =>
         valFraction > 0 && (index == 0 || Math.Floor(index * valFraction) > Math.Floor((index - 1) * valFraction));
 
-    private static PrepareResult PrepareJsonl(string inputPath, string outDir, PrepareOptions options)
+    private static PrepareResult PrepareDocuments(IReadOnlyList<string> files, string outDir, PrepareOptions options, IProgress<PrepareProgress>? progress)
     {
-        // The char vocabulary must be known before the first token is written: one extra streaming pass.
-        var tokenizer = options.Tokenizer == CharTokenizer.TypeName
-            ? CharTokenizer.FromTexts(ReadJsonlDocuments(inputPath))
-            : TokenizerFactory.Create(options.Tokenizer);
-
-        var output = new PreparedOutput(outDir, options.ShardTokens);
-        long index = 0;
-        foreach (var document in ReadJsonlDocuments(inputPath))
+        IEnumerable<InputPiece> Pieces() => InputPieces.Split(files, options.TextColumn);
+        ITextTokenizer tokenizer;
+        Func<IDocumentEncoder> newEncoder;
+        if (options.Tokenizer == CharTokenizer.TypeName)
         {
-            var sink = IsValidationDocument(index++, options.ValFraction) ? output.Val : output.Train;
-            sink.Append(EncodeDocument(tokenizer, document));
+            // The char vocabulary must be known before the first token is written: one extra reading pass.
+            var chars = CharTokenizer.FromTexts(ReadAll(Pieces()));
+            (tokenizer, newEncoder) = (chars, () => new CharDocumentEncoder(chars));
+        }
+        else
+        {
+            (tokenizer, newEncoder) = (new Gpt2Tokenizer(), () => new Gpt2DocumentEncoder());
         }
 
-        if (index == 0)
+        var clock = Stopwatch.StartNew();
+        var totalBytes = InputPieces.TotalBytes(files);
+        using var output = new PreparedOutput(outDir, options.ShardTokens);
+        var emptyFiles = new EmptyFileCheck(files, options.TextColumn);
+        long index = 0;
+        foreach (var batch in ParallelEncoding.Encode(Pieces(), newEncoder, options.ResolvedThreads))
         {
-            throw new InvalidDataException($"{inputPath}: no documents with non-empty \"text\".");
+            emptyFiles.Saw(batch.Piece.Path, batch.DocumentLengths.Length);
+            var tokens = batch.Tokens.Span;
+            foreach (var length in batch.DocumentLengths)
+            {
+                Route(tokens[..length], index++, output, options);
+                tokens = tokens[length..];
+            }
+
+            progress?.Report(new PrepareProgress(batch.Piece.BytesRead, totalBytes, output.Val.TotalTokens + output.Train.TotalTokens, index, clock.Elapsed));
+        }
+
+        emptyFiles.Finish();
+
+        var input = files is [var one] ? one : $"{files[0]} and {files.Count - 1} more file(s)";
+        if (options.ValTokens is long valTokens && output.Train.TotalTokens == 0)
+        {
+            throw new InvalidDataException($"{input}: {output.Val.TotalTokens:N0} tokens in all, none left for training after --val-tokens {valTokens:N0}; use fewer --val-tokens or more input.");
         }
 
         if (output.Train.TotalTokens == 0)
         {
-            throw new InvalidDataException($"{inputPath}: {index} document(s) is too few to split off a validation fraction of {options.ValFraction}; add documents or use --val-fraction 0.");
+            throw new InvalidDataException($"{input}: {index} document(s) is too few to split off a validation fraction of {options.ValFraction}; add documents or use --val-fraction 0.");
         }
 
-        return output.Complete(tokenizer);
+        return output.Complete(tokenizer) with { InputBytes = totalBytes };
+    }
+
+    /// <summary>Every document of the pieces, read on this thread (the char vocabulary's pass).</summary>
+    private static IEnumerable<string> ReadAll(IEnumerable<InputPiece> pieces)
+    {
+        using var parquetFiles = new ParquetFiles();
+        foreach (var piece in pieces)
+        {
+            using var read = piece.Read(parquetFiles);
+            foreach (var document in read.Documents)
+            {
+                yield return document.ToString();
+            }
+        }
+    }
+
+    /// <summary>Sends one document's tokens to val, to train, or (with --val-tokens, at the boundary) part to each.</summary>
+    private static void Route(ReadOnlySpan<int> document, long index, PreparedOutput output, PrepareOptions options)
+    {
+        if (options.ValTokens is not long valTokens)
+        {
+            (IsValidationDocument(index, options.ValFraction) ? output.Val : output.Train).Append(document);
+            return;
+        }
+
+        var toVal = (int)Math.Clamp(valTokens - output.Val.TotalTokens, 0, document.Length);
+        if (toVal > 0)
+        {
+            output.Val.Append(document[..toVal]);
+        }
+
+        output.Train.Append(document[toVal..]);
     }
 
     private static int[] EncodeDocument(ITextTokenizer tokenizer, string document)
@@ -119,44 +181,8 @@ public static class DataPreparer
         return cut;
     }
 
-    private static IEnumerable<string> ReadJsonlDocuments(string path)
-    {
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            string? text;
-            try
-            {
-                using var json = JsonDocument.Parse(line);
-                if (json.RootElement.ValueKind != JsonValueKind.Object
-                    || !json.RootElement.TryGetProperty("text", out var field)
-                    || field.ValueKind != JsonValueKind.String)
-                {
-                    throw new InvalidDataException($"{path}:{lineNumber}: expected an object with a string \"text\" field.");
-                }
-
-                text = field.GetString();
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{path}:{lineNumber}: not valid JSON: {e.Message}", e);
-            }
-
-            if (!string.IsNullOrEmpty(text))
-            {
-                yield return text;
-            }
-        }
-    }
-
     /// <summary>The two shard streams of an output directory and the files that describe them.</summary>
-    private sealed class PreparedOutput
+    private sealed class PreparedOutput : IDisposable
     {
         private readonly string _outDir;
 
@@ -181,6 +207,12 @@ public static class DataPreparer
             var meta = new PreparedDataMeta(tokenizer.Name, tokenizer.VocabSize, Train.TotalTokens, Val.TotalTokens, Train.Paths.Count, Val.Paths.Count);
             meta.Write(_outDir);
             return new PrepareResult(_outDir, meta, Val.Paths, Train.Paths);
+        }
+
+        public void Dispose()
+        {
+            Val.Dispose();
+            Train.Dispose();
         }
 
         // A previous, larger run may have left train_000007.bin behind; the loader would read it as part of this data.

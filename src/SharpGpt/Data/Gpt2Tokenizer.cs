@@ -36,11 +36,18 @@ public sealed partial class Gpt2Tokenizer : ITextTokenizer
         // The library's own pre-tokenizer turns the spelling "<|endoftext|>" into the special token. Documents must
         // never be able to inject it, so we split with GPT-2's regex ourselves and BPE-encode each piece on its own;
         // a piece can never be the whole special spelling. The ids equal tiktoken's encode_ordinary.
-        foreach (var match in Gpt2PreTokenizer().EnumerateMatches(text))
+        foreach (var match in PreTokenizer.EnumerateMatches(text))
         {
-            ids.AddRange(_bpe.EncodeToIds(text.AsSpan(match.Index, match.Length), considerPreTokenization: false, considerNormalization: false));
+            ids.AddRange(EncodePiece(text.AsSpan(match.Index, match.Length)));
         }
     }
+
+    /// <summary>GPT-2's pre-tokenizer, which cuts text into the pieces that are BPE-encoded one by one.</summary>
+    internal static Regex PreTokenizer => Gpt2PreTokenizer();
+
+    /// <summary>The BPE ids of one piece of <see cref="PreTokenizer"/>.</summary>
+    internal IReadOnlyList<int> EncodePiece(ReadOnlySpan<char> piece) =>
+        _bpe.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false);
 
     public string Decode(ReadOnlySpan<int> tokens)
     {

@@ -1,12 +1,19 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
 namespace SharpGpt.Data;
 
-/// <summary>Collects the token stream of one split and cuts it into shards of at most a fixed size. Documents may
-/// straddle two shards; the loader reads the shards as one stream, so nothing is lost.</summary>
-internal sealed class ShardSink(string outDir, string split, int shardTokens)
+/// <summary>Writes the token stream of one split as shards of at most a fixed size, streaming: tokens pass through
+/// a small buffer into the open shard's temporary file, whose header is written once the shard is complete, and
+/// which is then renamed to its real name. Memory stays the same whatever the shard size. Documents may straddle
+/// two shards; the loader reads the shards as one stream, so nothing is lost.</summary>
+internal sealed class ShardSink(string outDir, string split, int shardTokens) : IDisposable
 {
     private readonly List<string> _paths = [];
-    private ushort[] _buffer = new ushort[Math.Min(shardTokens, 1 << 16)];
-    private int _filled;
+    private readonly ushort[] _buffer = new ushort[1 << 16];
+    private int _buffered;
+    private int _inShard;
+    private FileStream? _file;
 
     public long TotalTokens { get; private set; }
 
@@ -14,56 +21,82 @@ internal sealed class ShardSink(string outDir, string split, int shardTokens)
 
     public void Append(ReadOnlySpan<int> tokens)
     {
-        while (!tokens.IsEmpty)
+        foreach (var token in tokens)
         {
-            if (_filled == shardTokens)
+            if ((uint)token > TokenShardFormat.MaxTokenId)
             {
-                Flush();
+                throw new UserErrorException(split, $"token {token} does not fit in a uint16 shard (0..{TokenShardFormat.MaxTokenId}).");
             }
 
-            var room = shardTokens - _filled;
-            var take = Math.Min(room, tokens.Length);
-            EnsureCapacity(_filled + take);
-            for (var i = 0; i < take; i++)
+            _file ??= OpenShard();
+            _buffer[_buffered++] = (ushort)token;
+            _inShard++;
+            TotalTokens++;
+            if (_buffered == _buffer.Length)
             {
-                var token = tokens[i];
-                if ((uint)token > TokenShardFormat.MaxTokenId)
-                {
-                    throw new UserErrorException(split, $"token {token} does not fit in a uint16 shard (0..{TokenShardFormat.MaxTokenId}).");
-                }
-
-                _buffer[_filled + i] = (ushort)token;
+                WriteBuffer();
             }
 
-            _filled += take;
-            TotalTokens += take;
-            tokens = tokens[take..];
+            if (_inShard == shardTokens)
+            {
+                CloseShard();
+            }
         }
     }
 
-    /// <summary>Writes what is buffered as the last shard.</summary>
+    /// <summary>Completes the shard being written, if any, as the last one.</summary>
     public void Finish()
     {
-        if (_filled > 0)
+        if (_file is not null)
         {
-            Flush();
+            CloseShard();
         }
     }
 
-    private void Flush()
+    /// <summary>Drops a shard left unfinished by an error: its temporary file never gets the real name.</summary>
+    public void Dispose()
     {
+        if (_file is not null)
+        {
+            var temp = _file.Name;
+            _file.Dispose();
+            _file = null;
+            File.Delete(temp);
+        }
+    }
+
+    private FileStream OpenShard()
+    {
+        var temp = Path.Combine(outDir, TokenShardFormat.ShardFileName(split, _paths.Count)) + ".tmp";
+        var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        file.Write(new byte[TokenShardFormat.HeaderBytes]); // the real header once the count is known
+        return file;
+    }
+
+    private void WriteBuffer()
+    {
+        var tokens = _buffer.AsSpan(0, _buffered);
+        if (!BitConverter.IsLittleEndian)
+        {
+            BinaryPrimitives.ReverseEndianness(tokens, tokens);
+        }
+
+        _file!.Write(MemoryMarshal.AsBytes(tokens));
+        _buffered = 0;
+    }
+
+    private void CloseShard()
+    {
+        WriteBuffer();
+        var file = _file!;
+        file.Position = 0;
+        file.Write(TokenShardWriter.Header(_inShard));
+        var temp = file.Name;
+        file.Dispose();
+        _file = null;
         var path = Path.Combine(outDir, TokenShardFormat.ShardFileName(split, _paths.Count));
-        TokenShardWriter.Write(path, _buffer.AsSpan(0, _filled));
+        File.Move(temp, path, overwrite: true);
         _paths.Add(path);
-        _filled = 0;
-    }
-
-    // Grow by doubling up to the shard size, so a small corpus never allocates a 100M-token buffer.
-    private void EnsureCapacity(int needed)
-    {
-        if (needed > _buffer.Length)
-        {
-            Array.Resize(ref _buffer, (int)Math.Min(shardTokens, Math.Max(needed, 2L * _buffer.Length)));
-        }
+        _inShard = 0;
     }
 }

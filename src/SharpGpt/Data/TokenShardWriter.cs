@@ -28,24 +28,17 @@ public static class TokenShardWriter
     /// crash never leaves a half-written shard under the real name.</summary>
     public static void Write(string path, ReadOnlySpan<ushort> tokens)
     {
-        var header = new int[TokenShardFormat.HeaderInts];
-        header[0] = TokenShardFormat.Magic;
-        header[1] = TokenShardFormat.Version;
-        header[2] = tokens.Length;
-
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
         {
             stream.SetLength(TokenShardFormat.FileLength(tokens.Length));
+            stream.Write(Header(tokens.Length));
             if (BitConverter.IsLittleEndian)
             {
-                stream.Write(MemoryMarshal.AsBytes(header.AsSpan()));
                 stream.Write(MemoryMarshal.AsBytes(tokens));
             }
             else
             {
-                BinaryPrimitives.ReverseEndianness(header, header);
-                stream.Write(MemoryMarshal.AsBytes(header.AsSpan()));
                 var swapped = new ushort[tokens.Length];
                 BinaryPrimitives.ReverseEndianness(tokens, swapped);
                 stream.Write(MemoryMarshal.AsBytes(swapped.AsSpan()));
@@ -53,5 +46,20 @@ public static class TokenShardWriter
         }
 
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>The header of a shard of <paramref name="tokenCount"/> tokens, as the bytes on disk.</summary>
+    internal static byte[] Header(int tokenCount)
+    {
+        var header = new int[TokenShardFormat.HeaderInts];
+        header[0] = TokenShardFormat.Magic;
+        header[1] = TokenShardFormat.Version;
+        header[2] = tokenCount;
+        if (!BitConverter.IsLittleEndian)
+        {
+            BinaryPrimitives.ReverseEndianness(header, header);
+        }
+
+        return MemoryMarshal.AsBytes(header.AsSpan()).ToArray();
     }
 }

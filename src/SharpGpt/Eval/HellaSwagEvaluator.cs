@@ -38,6 +38,9 @@ public sealed class HellaSwagEvaluator
 
     public int Count => _items.Length;
 
+    /// <summary>Tokens one scoring of every example runs through the model: four padded rows per example.</summary>
+    public long TokensPerPass => _items.Sum(r => (long)HellaSwagExample.EndingCount * r.T);
+
     /// <summary>The padded sequence lengths the examples need, longest first; one activation allocation each.</summary>
     public IReadOnlyList<int> Lengths => [.. _items.Select(r => r.T).Distinct().OrderDescending()];
 

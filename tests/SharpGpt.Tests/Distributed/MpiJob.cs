@@ -26,12 +26,15 @@ public static class MpiJob
     /// <summary>sharpgpt as a plain process, without mpirun.</summary>
     public static Result RunSingle(params string[] args) => Start(Dotnet, [CliDll, .. args]);
 
+    /// <summary>sharpgpt as a plain process with these environment variables added (runtime settings, say).</summary>
+    public static Result RunSingle(IReadOnlyDictionary<string, string> environment, params string[] args) => Start(Dotnet, [CliDll, .. args], environment);
+
     private static string[] Launcher() =>
         Environment.UserName == "root" ? ["--oversubscribe", "--allow-run-as-root"] : ["--oversubscribe"];
 
     private static string[] Cli(string[] args) => [Dotnet, CliDll, .. args];
 
-    private static Result Start(string program, string[] args)
+    private static Result Start(string program, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -42,6 +45,11 @@ public static class MpiJob
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         using var process = Process.Start(info)!;

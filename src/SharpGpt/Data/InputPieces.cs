@@ -1,0 +1,45 @@
+namespace SharpGpt.Data;
+
+/// <summary>Cuts the input files into pieces, in order: file by file, each in its own order.</summary>
+internal static class InputPieces
+{
+    public static IEnumerable<InputPiece> Split(IReadOnlyList<string> files, string textColumn)
+    {
+        long bytesBefore = 0;
+        foreach (var file in files)
+        {
+            var length = new FileInfo(file).Length;
+            if (length == 0)
+            {
+                throw new InvalidDataException($"{file}: input file is empty.");
+            }
+
+            foreach (var piece in SplitFile(file, length, textColumn, bytesBefore))
+            {
+                yield return piece;
+            }
+
+            bytesBefore += length;
+        }
+    }
+
+    /// <summary>Total size of the files in bytes, the denominator of the progress.</summary>
+    public static long TotalBytes(IReadOnlyList<string> files) => files.Sum(f => new FileInfo(f).Length);
+
+    private static IEnumerable<InputPiece> SplitFile(string file, long length, string textColumn, long bytesBefore)
+    {
+        if (file.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
+        {
+            return ParquetRowGroup.Split(file, textColumn, bytesBefore);
+        }
+
+        if (file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase))
+        {
+            return JsonlChunk.Split(file, textColumn, bytesBefore);
+        }
+
+        return file.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
+            ? [new TextFilePiece(file, bytesBefore + length, length)]
+            : throw new UserErrorException(file, $"unsupported input type '{Path.GetExtension(file)}'", "expected .txt, .jsonl, .jsonl.gz or .parquet");
+    }
+}
