@@ -19,5 +19,6 @@ internal static class CommandRegistry
         ExportCommand.Create(),
         HellaSwagCommand.Create(),
         PtxCommand.Create(),
+        GpuCheckCommand.Create(),
     ];
 }

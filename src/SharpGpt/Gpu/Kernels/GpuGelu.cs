@@ -50,12 +50,14 @@ internal sealed unsafe class GpuGelu(GpuDevice device)
                 x += bias[i % width];
             }
 
+            // 0.5 x (1 + tanh u) = x s with s = 1 / (1 + e^(-2u)), as the CPU computes it: PTX's tanh.approx
+            // is good to only about 2^-11, its ex2 to about 2^-22. GELU'(x) = s + 2 x s (1 - s) u'.
             float x2 = x * x;
-            float th = MathF.Tanh(Sqrt2OverPi * (x + (Cubic * x2 * x)));
-            float y = 0.5f * x * (1f + th);
+            float s = 1f / (1f + KernelMath.Exp(-2f * Sqrt2OverPi * (x + (Cubic * x2 * x))));
+            float y = x * s;
             if (withDerivative != 0)
             {
-                derivative[i] = (0.5f * (1f + th)) + (0.5f * x * (1f - (th * th)) * Sqrt2OverPi * (1f + (3f * Cubic * x2)));
+                derivative[i] = s + (2f * x * s * (1f - s) * Sqrt2OverPi * (1f + (3f * Cubic * x2)));
             }
 
             if (bf16 != 0)

@@ -1,0 +1,192 @@
+using SharpGpt.Kernels;
+
+namespace SharpGpt.Gpu.Check;
+
+/// <summary>
+/// gpu-check's smoke test: every GPU kernel, and every matrix product shape of a small model (fp32
+/// and bf16), run on random data on the GPU and on the CPU backend, compared. The bounds allow for
+/// the GPU's other order of summation and its ex2/lg2; a kernel that is wrong misses them by far.
+/// </summary>
+public static unsafe class GpuSmokeTest
+{
+    private const int B = 3, T = 23, C = 64, NH = 4, V = 100, VP = 128;
+
+    public static IReadOnlyList<TwinDifference> Run(IGptKernels gpu, IGptKernels cpu)
+    {
+        using var twin = new KernelTwin(cpu, gpu);
+        var rng = new Random(1234);
+        float[] Random(long n, float scale = 1f) => [.. Enumerable.Range(0, checked((int)n)).Select(_ => (float)(((2 * rng.NextDouble()) - 1) * scale))];
+        var results = new List<TwinDifference>();
+        const int n = B * T;
+        const long nc = (long)n * C;
+
+        // Encoder: bit for bit (the same additions in the same order).
+        var ids = twin.Ints([.. Enumerable.Range(0, n).Select(_ => rng.Next(V))]);
+        var wte = twin.Floats(Random((long)VP * C));
+        var wpe = twin.Floats(Random((long)T * C));
+        var encoded = twin.Zeros(nc);
+        Both(twin, k => k.EncoderForward(P(k, encoded), I(k, ids), P(k, wte), P(k, wpe), B, T, C));
+        results.Add(twin.Compare("encoder forward", encoded, nc, 0, 0));
+        var dwte = twin.Floats(Random((long)VP * C));
+        var dwpe = twin.Floats(Random((long)T * C));
+        var dout = twin.Floats(Random(nc));
+        Both(twin, k => k.EncoderBackward(P(k, dwte), P(k, dwpe), P(k, dout), I(k, ids), B, T, C));
+        results.Add(twin.Compare("encoder backward (wte)", dwte, (long)VP * C, 0, 0));
+        results.Add(twin.Compare("encoder backward (wpe)", dwpe, (long)T * C, 0, 0));
+
+        // LayerNorm with the residual add, fp32 and bf16 out, and its backward.
+        var a = twin.Floats(Random(nc, 2f));
+        var b = twin.Floats(Random(nc, 2f));
+        var weight = twin.Floats(Random(C));
+        var bias = twin.Floats(Random(C));
+        var residual = twin.Zeros(nc);
+        var normed = twin.Zeros(nc);
+        var normed16 = twin.Bf16Zeros(nc);
+        var mean = twin.Zeros(n);
+        var rstd = twin.Zeros(n);
+        Both(twin, k => k.LayerNormResidualForward(P(k, residual), P(k, normed), P(k, mean), P(k, rstd), P(k, a), P(k, b), P(k, weight), P(k, bias), n, C));
+        results.Add(twin.Compare("residual + layernorm forward (sum)", residual, nc, 0, 0));
+        results.Add(twin.Compare("residual + layernorm forward", normed, nc, 1e-4, 1e-5));
+        Both(twin, k => k.LayerNormForward(H(k, normed16), P(k, mean), P(k, rstd), P(k, residual), P(k, weight), P(k, bias), n, C));
+        results.Add(twin.Compare("layernorm forward (bf16 out)", normed16, nc, 1.0 / 128, 1e-5));
+        var dinp = twin.Floats(Random(nc));
+        var dweight = twin.Floats(Random(C));
+        var dbias = twin.Floats(Random(C));
+        Both(twin, k => k.LayerNormBackward(P(k, dinp), P(k, dweight), P(k, dbias), P(k, dout), P(k, residual), P(k, weight), P(k, mean), P(k, rstd), n, C));
+        results.Add(twin.Compare("layernorm backward (dinp)", dinp, nc, 1e-4, 1e-4));
+        results.Add(twin.Compare("layernorm backward (dweight)", dweight, C, 1e-4, 1e-4));
+        results.Add(twin.Compare("layernorm backward (dbias)", dbias, C, 1e-4, 1e-4));
+
+        // Every product shape of a block and the classifier, fp32 and bf16.
+        foreach (var (name, inC, outC, withBias) in new[] { ("qkv", C, 3 * C, true), ("attproj", C, C, true), ("fc", C, 4 * C, true), ("fcproj", 4 * C, C, true), ("lm_head", C, VP, false) })
+        {
+            results.AddRange(Matmul(twin, Random, name, inC, outC, withBias, bf16: false));
+            results.AddRange(Matmul(twin, Random, name, inC, outC, withBias, bf16: true));
+        }
+
+        // Matmul with GELU, and GELU alone.
+        var x = twin.Floats(Random(nc, 2f));
+        var fcW = twin.Floats(Random(4L * C * C, 0.3f));
+        var fcB = twin.Floats(Random(4 * C));
+        var derivative = twin.Zeros(4 * nc);
+        var activated = twin.Zeros(4 * nc);
+        Both(twin, k => k.MatmulGeluForward(P(k, derivative), P(k, activated), P(k, x), P(k, fcW), P(k, fcB), n, C, 4 * C));
+        results.Add(twin.Compare("matmul + gelu forward", activated, 4 * nc, 1e-4, 1e-4));
+        results.Add(twin.Compare("matmul + gelu forward (derivative)", derivative, 4 * nc, 1e-4, 1e-4));
+        var dgelu = twin.Floats(Random(4 * nc));
+        var dx = twin.Zeros(4 * nc);
+        Both(twin, k => k.GeluBackward(P(k, dx), P(k, derivative), P(k, dgelu), 4 * nc));
+        results.Add(twin.Compare("gelu backward", dx, 4 * nc, 1e-4, 1e-5));
+        var sum = twin.Zeros(nc);
+        Both(twin, k => k.ResidualForward(P(k, sum), P(k, a), P(k, b), nc));
+        results.Add(twin.Compare("residual forward", sum, nc, 0, 0));
+
+        // Attention, forward and backward (each backend with its own saved state).
+        var qkv = twin.Floats(Random(3 * nc, 2f));
+        var attended = twin.Zeros(nc);
+        var state = new FloatPair(twin.Zeros(cpu.AttentionStateSize(B, T, NH)).Cpu, twin.Zeros(gpu.AttentionStateSize(B, T, NH)).Gpu);
+        Both(twin, k => k.AttentionForward(P(k, attended), P(k, state), P(k, qkv), B, T, C, NH));
+        results.Add(twin.Compare("attention forward", attended, nc, 1e-4, 1e-5));
+        var dqkv = twin.Zeros(3 * nc);
+        var scratch = new FloatPair(twin.Zeros(cpu.AttentionScratchSize(B, T, C, NH)).Cpu, twin.Zeros(gpu.AttentionScratchSize(B, T, C, NH)).Gpu);
+        Both(twin, k => k.AttentionBackward(P(k, dqkv), P(k, scratch), P(k, dout), P(k, qkv), P(k, attended), P(k, state), B, T, C, NH));
+        results.Add(twin.Compare("attention backward", dqkv, 3 * nc, 1e-3, 1e-4));
+
+        // Cross-entropy over a padded vocabulary with masked rows.
+        var logits = twin.Floats(Random((long)n * VP, 6f));
+        var targets = twin.Ints([.. Enumerable.Range(0, n).Select(i => i % 5 == 2 ? -1 : rng.Next(V))]);
+        var losses = twin.Zeros(n);
+        var lse = twin.Zeros(n);
+        Both(twin, k => k.CrossEntropyForward(P(k, losses), P(k, lse), P(k, logits), I(k, targets), n, V, VP));
+        results.Add(twin.Compare("crossentropy forward", losses, n, 1e-5, 1e-5));
+        Both(twin, k => k.CrossEntropyBackward(P(k, logits), P(k, lse), I(k, targets), 0.25f, n, V, VP));
+        results.Add(twin.Compare("crossentropy backward", logits, (long)n * VP, 1e-4, 1e-6));
+
+        // bf16 conversions, the row gather, AdamW (bit for bit: the CPU's rule) and the norm.
+        var wide = twin.Zeros(nc);
+        Both(twin, k => k.Convert(P(k, wide), H(k, normed16), nc));
+        var rounded = twin.Bf16Zeros(nc);
+        Both(twin, k => k.Convert(H(k, rounded), P(k, a), nc));
+        results.Add(twin.Compare("convert fp32 -> bf16", rounded, nc, 0, 0));
+        var rows = twin.Ints([5, 0, n - 1, 5]);
+        var gathered = twin.Zeros(4L * C);
+        Both(twin, k => k.GatherRows(P(k, gathered), P(k, a), I(k, rows), 4, C));
+        results.Add(twin.Compare("gather rows", gathered, 4L * C, 0, 0));
+        var p = twin.Floats(Random(nc));
+        var g = twin.Floats(Random(nc, 3f));
+        var m = twin.Floats(Random(nc, 0.1f));
+        var v = twin.Floats([.. Random(nc, 0.1f).Select(MathF.Abs)]);
+        Both(twin, k => k.AdamWUpdate(P(k, p), P(k, g), P(k, m), P(k, v), nc, 6e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 3, 0.5f, zeroGradients: false));
+        results.Add(twin.Compare("adamw (weights)", p, nc, 0, 0));
+        results.Add(twin.Compare("adamw (second moments)", v, nc, 0, 0));
+        double cpuNorm = cpu.SquareSum(g.Cpu, nc), gpuNorm = gpu.SquareSum(g.Gpu, nc);
+        results.Add(TwinDifference.Of("gradient square sum", [(float)cpuNorm], [(float)gpuNorm], 1e-6, 0));
+
+        // Decoding with a cache: 5 positions cached, 3 new.
+        const int maxT = 16, start = 5, fresh = 3;
+        var keys = twin.Floats(Random((long)maxT * C));
+        var values = twin.Floats(Random((long)maxT * C));
+        var newQkv = twin.Floats(Random(3L * fresh * C, 2f));
+        var decoded = twin.Zeros((long)fresh * C);
+        var cacheScratch = new FloatPair(twin.Zeros(cpu.CachedAttentionScratchSize(NH, maxT)).Cpu, twin.Zeros(gpu.CachedAttentionScratchSize(NH, maxT)).Gpu);
+        Both(twin, k => k.CachedAttentionForward(P(k, decoded), P(k, newQkv), P(k, keys), P(k, values), P(k, cacheScratch), start, fresh, C, NH, maxT));
+        results.Add(twin.Compare("cached attention", decoded, (long)fresh * C, 1e-4, 1e-5));
+        return results;
+    }
+
+    // out (N,OC) = inp · W^T (+ bias), then its backward, on both; in bf16 the CPU gets the gradient rounded as the GPU rounds it.
+    private static List<TwinDifference> Matmul(KernelTwin twin, Func<long, float, float[]> random, string name, int c, int oc, bool withBias, bool bf16)
+    {
+        const int n = B * T;
+        long nIn = (long)n * c, nOut = (long)n * oc;
+        string label = $"matmul {name} {(bf16 ? "bf16" : "fp32")} ({n}x{c} · {c}x{oc})";
+        float[] x = random(nIn, 1f), w = random((long)oc * c, 0.3f), gradient = random(nOut, 1f);
+        var bias = withBias ? twin.Floats(random(oc, 1f)) : new FloatPair(null, null);
+        var output = twin.Zeros(nOut);
+        var dinp = twin.Zeros(nIn);
+        var dweight = twin.Zeros((long)oc * c);
+        var dbias = withBias ? twin.Zeros(oc) : new FloatPair(null, null);
+        if (bf16)
+        {
+            var inp = twin.Bf16(x);
+            var weight = twin.Bf16(w);
+            float[] roundedGradient = [.. gradient.Select(f => BFloat16.ToFloat(BFloat16.FromFloat(f)))];
+            var dout = new FloatPair(twin.Floats(roundedGradient).Cpu, twin.Floats(gradient).Gpu);
+            Both(twin, k => k.MatmulForward(P(k, output), H(k, inp), H(k, weight), P(k, bias), n, c, oc));
+            Both(twin, k => k.MatmulBackward(P(k, dinp), P(k, dweight), P(k, dbias), P(k, dout), H(k, inp), H(k, weight), n, c, oc));
+        }
+        else
+        {
+            var inp = twin.Floats(x);
+            var weight = twin.Floats(w);
+            var dout = twin.Floats(gradient);
+            Both(twin, k => k.MatmulForward(P(k, output), P(k, inp), P(k, weight), P(k, bias), n, c, oc));
+            Both(twin, k => k.MatmulBackward(P(k, dinp), P(k, dweight), P(k, dbias), P(k, dout), P(k, inp), P(k, weight), n, c, oc));
+        }
+
+        List<TwinDifference> results =
+        [
+            twin.Compare($"{label} forward", output, nOut, 1e-4, 1e-4),
+            twin.Compare($"{label} dinp", dinp, nIn, 1e-4, 1e-4),
+            twin.Compare($"{label} dweight", dweight, (long)oc * c, 1e-4, 1e-3),
+        ];
+        if (withBias && !bf16)
+        {
+            results.Add(twin.Compare($"{label} dbias", dbias, oc, 1e-4, 1e-4));
+        }
+
+        return results;
+    }
+
+    private static void Both(KernelTwin twin, Action<IGptKernels> run)
+    {
+        run(twin.Cpu);
+        run(twin.Gpu);
+    }
+
+    private static float* P(IGptKernels k, FloatPair pair) => k is CpuKernels ? pair.Cpu : pair.Gpu;
+
+    private static int* I(IGptKernels k, IntPair pair) => k is CpuKernels ? pair.Cpu : pair.Gpu;
+
+    private static ushort* H(IGptKernels k, Bf16Pair pair) => k is CpuKernels ? pair.Cpu : pair.Gpu;
+}
