@@ -28,7 +28,7 @@ internal static class TrainCommand
         var initFrom = new Option<FileInfo?>("--init-from") { Description = "Start from the weights of a checkpoint (.sgpt, llm.c .bin, or a Hugging Face model.safetensors or folder)" };
         var totalBatch = new Option<long?>("--total-batch-tokens") { Description = "Tokens per optimizer step (reached by gradient accumulation); default: one micro-batch" };
         var microBatch = new Option<string?>("--micro-batch") { Description = "Sequences per micro-step, or 'auto' to fit --memory-budget" };
-        var memoryBudget = new Option<string>("--memory-budget") { Description = "Memory for --micro-batch auto", DefaultValueFactory = _ => "8GiB" };
+        var memoryBudget = new Option<string>("--memory-budget") { Description = "Memory for --micro-batch auto (default 8GiB; on a GPU, 92% of its free memory)", DefaultValueFactory = _ => "8GiB" };
         var seqLen = new Option<int?>("--seq-len") { Description = "Tokens per sequence T" };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Optimizer steps" };
         var lr = new Option<float?>("--lr") { Description = "Peak learning rate" };
@@ -98,7 +98,10 @@ internal static class TrainCommand
             long? autoBudget = null;
             if (string.Equals(micro, "auto", StringComparison.OrdinalIgnoreCase))
             {
-                long budget = BatchPlan.ParseBytes(r.GetValue(memoryBudget)!);
+                // On a GPU the budget is its memory unless one is given.
+                long budget = r.GetResult(memoryBudget) is null or { Implicit: true } && backend.Device is { IsEmulated: false } gpu
+                    ? (long)((gpu.MemoryBytes - gpu.MemoryInUse()) * 0.92)
+                    : BatchPlan.ParseBytes(r.GetValue(memoryBudget)!);
                 long wanted = total > 0 ? total : (long)d.MicroBatch * t;
                 var (plan, bytes) = BatchPlan.Auto(model.Config, kernels, wanted, t, collectives.WorldSize, budget, precision);
                 long state = BatchPlan.StateBytes(model.Config, precision);
