@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Run on the GPU machine, from the repository with artifacts/gpu (tools/gpu/package.sh) beside it:
+# unpacks the device bundle, runs `sharpgpt gpu-check` (device, smoke, bench), the PyTorch comparison
+# on the same GPU and micro-batch (bench/pytorch_gpu_bench.py: bf16 autocast, flash attention, fused
+# AdamW, torch.compile), and the export check against transformers' GPT2LMHeadModel; writes every
+# result to $OUT (default: a new temporary folder) and a summary to $OUT/summary.txt.
+# Exit code: gpu-check's when it failed (1 a mismatch, 2 no CUDA device), else 1 if a later step failed, else 0.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
+bundle=artifacts/gpu/sharpgpt-linux-x64.tar.xz
+fixtures=tests/SharpGpt.Tests/Fixtures
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+say() { echo "$*" | tee -a "$OUT/summary.txt"; }
+
+if [ ! -f "$bundle" ]; then
+    echo "error: $bundle not found: run tools/gpu/package.sh first (and carry artifacts/gpu)" >&2
+    exit 1
+fi
+tar -C "$work" -xJf "$bundle"
+bin="$work/sharpgpt/sharpgpt"
+# The bundle carries its own .NET runtime: make sure nothing finds an installed one.
+export DOTNET_ROOT=/nonexistent DOTNET_CLI_TELEMETRY_OPTOUT=1
+{ nvidia-smi 2>&1 || echo "nvidia-smi: not available"; } > "$OUT/nvidia-smi.txt"
+say "device-check $(date -u +%Y-%m-%dT%H:%M:%SZ), bundle $(stat -c %s "$bundle") bytes, results in $OUT"
+
+# 1. gpu-check: the device, every kernel against the CPU, 20 training steps against the CPU, the bench.
+"$bin" gpu-check "$@" > "$OUT/gpu-check.txt" 2>&1
+code=$?
+if [ "$code" -eq 1 ] && grep -q "no cuBLAS" "$OUT/gpu-check.txt"; then
+    # Our own search found no cuBLAS: try the folders of this machine's Python, and say so.
+    libs=$(python3 -c 'import site; print(":".join(f"{p}/nvidia/cu13/lib:{p}/nvidia/cublas/lib" for p in site.getsitepackages()))' 2>/dev/null)
+    say "gpu-check found no cuBLAS by itself; retrying with SHARPGPT_CUDA_LIBS=$libs"
+    SHARPGPT_CUDA_LIBS=$libs "$bin" gpu-check "$@" > "$OUT/gpu-check.txt" 2>&1
+    code=$?
+fi
+echo "$code" > "$OUT/gpu-check.exit"
+grep '^{' "$OUT/gpu-check.txt" | tail -1 > "$OUT/gpu-check.json"
+say "gpu-check: exit $code"
+grep -E '^(device:|training|bench:|sharpgpt gpu-check:)' "$OUT/gpu-check.txt" | tee -a "$OUT/summary.txt"
+if [ "$code" -eq 2 ]; then
+    say "no CUDA device on this machine: the PyTorch comparison and the GPU bench are skipped"
+fi
+
+status=0
+# 2. PyTorch on the same GPU and micro-batch.
+batch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bench"]["micro_batch"])' "$OUT/gpu-check.json" 2>/dev/null)
+if [ -n "$batch" ]; then
+    timeout 900 python3 bench/pytorch_gpu_bench.py --batch "$batch" --seq 1024 --steps 10 > "$OUT/pytorch.txt" 2>&1 || status=1
+    grep '^{' "$OUT/pytorch.txt" | tail -1 > "$OUT/pytorch.json"
+    python3 - "$OUT/gpu-check.json" "$OUT/pytorch.json" <<'PY' | tee -a "$OUT/summary.txt"
+import json, sys
+ours, theirs = (json.load(open(p)) for p in sys.argv[1:3])
+b = ours["bench"]
+print(f"SharpGPT: {b['tokens_per_s']:.0f} tokens/s, {b['ms_per_step']} ms/step, MFU {b['mfu']}; "
+      f"PyTorch: {theirs['tokens_per_s']:.0f} tokens/s, {theirs['ms_per_step']} ms/step, MFU {theirs['mfu']}; "
+      f"ratio {b['tokens_per_s'] / theirs['tokens_per_s']:.2f} (B={b['micro_batch']}, T={b['seq_len']}, bf16)")
+PY
+fi
+
+# 3. export against transformers: the exported folder's logits against the reference's on the same tokens,
+#    and SharpGPT's own against that reference (verify).
+if "$bin" export --checkpoint "$fixtures/tiny_model.bin" --to "$work/hf" > "$OUT/export.txt" 2>&1; then
+    "$bin" verify --model "$fixtures/tiny_model.bin" --state "$fixtures/tiny_state.bin" > "$OUT/verify.txt" 2>&1 || status=1
+    python3 tools/gpu/check_export.py --dir "$work/hf" --model "$fixtures/tiny_model.bin" --state "$fixtures/tiny_state.bin" > "$OUT/export-check.json" 2>&1
+    case $? in 0|2) ;; *) status=1 ;; esac   # 2: transformers not installed, nothing checked
+    say "export: $(tail -1 "$OUT/export-check.json"); verify: $(tail -1 "$OUT/verify.txt")"
+else
+    say "export failed: $(tail -1 "$OUT/export.txt")"
+    status=1
+fi
+if [ "$code" -ne 0 ]; then exit "$code"; fi
+exit "$status"
