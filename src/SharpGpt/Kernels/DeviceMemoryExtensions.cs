@@ -24,6 +24,15 @@ public static unsafe class DeviceMemoryExtensions
         }
     }
 
+    /// <summary>n elements of the backend's memory as a new host array.</summary>
+    public static T[] ToArray<T>(this IDeviceMemory memory, T* device, long n)
+        where T : unmanaged
+    {
+        var data = new T[n];
+        memory.Download(data.AsSpan(), device);
+        return data;
+    }
+
     /// <summary>A host view of n floats at <paramref name="device"/>; see <see cref="HostView"/>.</summary>
     public static HostView OpenHostView(this IDeviceMemory memory, float* device, long n, bool read, bool writeBack) =>
         new(memory, device, n, read, writeBack);

@@ -37,12 +37,18 @@ public sealed class ReferenceFixtureTests
     [MemberData(nameof(Fixtures))]
     public void TenAdamWStepsFollowPyTorchsLossTrajectory(string name)
     {
+        using var runner = new ParallelRunner(2);
+        FollowsPyTorchsLossTrajectory(name, new CpuKernels(runner));
+    }
+
+    /// <summary>Ten AdamW steps on the fixture's batch on these kernels give PyTorch's losses within 1e-4.</summary>
+    internal static void FollowsPyTorchsLossTrajectory(string name, IGptKernels kernels)
+    {
         using var doc = JsonDocument.Parse(File.ReadAllText(FixturePath($"{name}_losses.json")));
         float[] expected = [.. doc.RootElement.GetProperty("losses").EnumerateArray().Select(e => e.GetSingle())];
         Assert.Equal(10, expected.Length);
 
-        using var runner = new ParallelRunner(2);
-        using var model = LlmcCheckpoint.Load(FixturePath($"{name}_model.bin"), new CpuKernels(runner));
+        using var model = LlmcCheckpoint.Load(FixturePath($"{name}_model.bin"), kernels);
         var state = LlmcDebugState.Read(FixturePath($"{name}_state.bin"), model.Config);
         using var optimizer = new AdamWOptimizer(model, AdamWSettings.LlmcTest);
         for (int step = 0; step < expected.Length; step++)

@@ -19,27 +19,6 @@ internal static unsafe class DeviceArrays
         return buffer;
     }
 
-    public static float[] Download(IGptKernels k, DeviceBuffer buffer, long n)
-    {
-        var data = new float[n];
-        k.Download(data.AsSpan(), buffer.Pointer);
-        return data;
-    }
-
-    public static float[] Download(IGptKernels k, float* device, long n)
-    {
-        var data = new float[n];
-        k.Download(data.AsSpan(), device);
-        return data;
-    }
-
-    public static ushort[] DownloadBf16(IGptKernels k, ushort* device, long n)
-    {
-        var data = new ushort[n];
-        k.Download(data.AsSpan(), device);
-        return data;
-    }
-
     public static float[] Random(Random rng, long n, float scale = 1f)
     {
         var x = new float[n];

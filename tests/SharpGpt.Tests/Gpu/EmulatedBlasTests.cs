@@ -45,7 +45,7 @@ public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
         var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
         gpu.Device.Blas.GemmStridedBatchedEx(ta, tb, m, n, k, alpha, da.Pointer, type, lda, strideA, db.Pointer, type, ldb, strideB,
             beta, dc.Pointer, ldc, strideC, batches);
-        float[] actual = DeviceArrays.Download(k_, dc, c.Length);
+        float[] actual = k_.ToArray(dc.Pointer, c.Length);
 
         float[] expected = (float[])c.Clone();
         for (int batch = 0; batch < batches; batch++)
@@ -78,7 +78,7 @@ public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
         using var a = DeviceArrays.Upload(gpu.Kernels, [1f, 2f]);
         using var c = DeviceArrays.Upload(gpu.Kernels, [float.NaN]);
         gpu.Device.Blas.GemmEx(BlasOperation.Transpose, BlasOperation.None, 1, 1, 2, 1f, a.Pointer, BlasDataType.Float32, 2, a.Pointer, BlasDataType.Float32, 2, 0f, c.Pointer, 1);
-        Assert.Equal(5f, DeviceArrays.Download(gpu.Kernels, c, 1)[0]);
+        Assert.Equal(5f, gpu.Kernels.ToArray(c.Pointer, 1)[0]);
     }
 
     [Fact]

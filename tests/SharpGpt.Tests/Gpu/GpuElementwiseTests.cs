@@ -71,8 +71,8 @@ public sealed unsafe class GpuElementwiseTests(EmulatedGpu gpu) : GpuTwinTest(gp
         var bf16 = twin.Bf16Zeros(values.Length);
         twin.Cpu.Convert(bf16.Cpu, fp32.Cpu, values.Length);
         twin.Gpu.Convert(bf16.Gpu, fp32.Gpu, values.Length);
-        var cpuBits = DeviceArrays.DownloadBf16(twin.Cpu, bf16.Cpu, values.Length);
-        var gpuBits = DeviceArrays.DownloadBf16(twin.Gpu, bf16.Gpu, values.Length);
+        var cpuBits = twin.Cpu.ToArray(bf16.Cpu, values.Length);
+        var gpuBits = twin.Gpu.ToArray(bf16.Gpu, values.Length);
         Assert.Equal(cpuBits, gpuBits);
         Assert.Equal([.. values.Select(BFloat16.FromFloat)], gpuBits);
 

@@ -1,8 +1,6 @@
-using System.Text.Json;
 using SharpGpt.Eval;
 using SharpGpt.Formats;
 using SharpGpt.Tests.Eval;
-using SharpGpt.Training;
 
 namespace SharpGpt.Tests.Gpu;
 
@@ -26,20 +24,5 @@ public sealed class GpuReferenceTests(EmulatedGpu gpu)
     [Theory]
     [InlineData("odd")]
     [InlineData("masked")]
-    public void TenAdamWStepsFollowPyTorchsLossTrajectory(string name)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(ReferenceFixtureTests.FixturePath($"{name}_losses.json")));
-        float[] expected = [.. doc.RootElement.GetProperty("losses").EnumerateArray().Select(e => e.GetSingle())];
-        using var model = LlmcCheckpoint.Load(ReferenceFixtureTests.FixturePath($"{name}_model.bin"), gpu.Kernels);
-        var state = LlmcDebugState.Read(ReferenceFixtureTests.FixturePath($"{name}_state.bin"), model.Config);
-        using var optimizer = new AdamWOptimizer(model, AdamWSettings.LlmcTest);
-        for (int step = 0; step < expected.Length; step++)
-        {
-            model.ZeroGradients();
-            float loss = model.Forward(state.Inputs, state.Targets, state.B, state.T);
-            Assert.True(Math.Abs(loss - expected[step]) <= 1e-4, $"step {step}: loss {loss}, PyTorch {expected[step]}");
-            model.Backward(1f / model.TargetCount);
-            optimizer.Update(1e-4f);
-        }
-    }
+    public void TenAdamWStepsFollowPyTorchsLossTrajectory(string name) => ReferenceFixtureTests.FollowsPyTorchsLossTrajectory(name, gpu.Kernels);
 }

@@ -34,9 +34,9 @@ public sealed unsafe class KernelTwin(IGptKernels cpu, IGptKernels gpu) : IDispo
     public Bf16Pair Bf16Zeros(long n) => new((ushort*)Own(cpu.Allocate((n + 1) / 2)), (ushort*)Own(gpu.Allocate((n + 1) / 2)));
 
     /// <summary>Reads both backends' copies of a tensor.</summary>
-    public (float[] Cpu, float[] Gpu) Read(FloatPair tensor, long n) => (Download(cpu, tensor.Cpu, n), Download(gpu, tensor.Gpu, n));
+    public (float[] Cpu, float[] Gpu) Read(FloatPair tensor, long n) => (cpu.ToArray(tensor.Cpu, n), gpu.ToArray(tensor.Gpu, n));
 
-    public (float[] Cpu, float[] Gpu) Read(Bf16Pair tensor, long n) => (Widen(DownloadBf16(cpu, tensor.Cpu, n)), Widen(DownloadBf16(gpu, tensor.Gpu, n)));
+    public (float[] Cpu, float[] Gpu) Read(Bf16Pair tensor, long n) => (Widen(cpu.ToArray(tensor.Cpu, n)), Widen(gpu.ToArray(tensor.Gpu, n)));
 
     /// <summary>How far the GPU's copy is from the CPU's, against a bound of atol + rtol |cpu| per element
     /// (rtol = atol = 0: bit for bit).</summary>
@@ -73,20 +73,6 @@ public sealed unsafe class KernelTwin(IGptKernels cpu, IGptKernels gpu) : IDispo
         var buffer = (T*)Own(k.Allocate(data.Length));
         k.Upload(buffer, data.AsSpan());
         return buffer;
-    }
-
-    private static float[] Download(IGptKernels k, float* device, long n)
-    {
-        var data = new float[n];
-        k.Download(data.AsSpan(), device);
-        return data;
-    }
-
-    private static ushort[] DownloadBf16(IGptKernels k, ushort* device, long n)
-    {
-        var data = new ushort[n];
-        k.Download(data.AsSpan(), device);
-        return data;
     }
 
     private static float[] Widen(ushort[] bits) => [.. bits.Select(BFloat16.ToFloat)];
