@@ -114,7 +114,7 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
     public long WorkspaceBytes(GptConfig config, int b, int t, Precision precision)
     {
         long n = (long)b * t, c = config.Channels;
-        long attention = 4 * n * c;                                  // head-major Q, K, V and O of the forward
+        long attention = GpuAttention.ForwardWorkspace(b, t, config.Channels, config.NumHeads, precision); // head-major Q, K, V, O (and bf16's fp32 scores)
         long layerNorm = GpuLayerNorm.MaxBackwardWarps * 2 * c;       // partial rows of the backward
         long gradient = precision == Precision.Bf16                  // a bf16 copy of the widest output gradient
             ? (Math.Max(n * 4 * c, Activations.ClassifierChunkFloats) + 1) / 2
@@ -123,14 +123,15 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
         return sizeof(float) * Math.Max(attention, Math.Max(layerNorm, gradient + bias + 1024));
     }
 
-    public long AttentionStateSize(int b, int t, int nh) => GpuAttention.StateSize(b, t, nh);
+    public long AttentionStateSize(int b, int t, int nh, Precision precision = Precision.Fp32) => GpuAttention.StateSize(b, t, nh, precision);
 
-    public long AttentionScratchSize(int b, int t, int c, int nh) => GpuAttention.ScratchSize(b, t, c, nh);
+    public long AttentionScratchSize(int b, int t, int c, int nh, Precision precision = Precision.Fp32) => GpuAttention.ScratchSize(b, t, c, nh, precision);
 
-    public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh) => _attention.Forward(output, state, qkv, b, t, c, nh);
+    public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh, Precision precision = Precision.Fp32)
+        => _attention.Forward(output, state, qkv, b, t, c, nh, precision);
 
-    public void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh)
-        => _attention.Backward(dqkv, scratch, dout, qkv, state, b, t, c, nh);
+    public void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh, Precision precision = Precision.Fp32)
+        => _attention.Backward(dqkv, scratch, dout, qkv, state, b, t, c, nh, precision);
 
     public void GeluForward(TypedPointer output, float* inp, long n) => _gelu.Forward(output, null, inp, null, 0, n);
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SharpGpt.Model;
 
 namespace SharpGpt.Kernels;
 
@@ -49,15 +50,15 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
     public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
         => Matmul.Backward(Runner, dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
 
-    public long AttentionStateSize(int b, int t, int nh) => Attention == AttentionAlgorithm.Flash
+    public long AttentionStateSize(int b, int t, int nh, Precision precision = Precision.Fp32) => Attention == AttentionAlgorithm.Flash
         ? FlashAttention.StateSize(b, t, nh)
         : Kernels.Attention.AttentionScratchSize(b, t, nh);
 
-    public long AttentionScratchSize(int b, int t, int c, int nh) => Attention == AttentionAlgorithm.Flash
+    public long AttentionScratchSize(int b, int t, int c, int nh, Precision precision = Precision.Fp32) => Attention == AttentionAlgorithm.Flash
         ? FlashAttention.ScratchSize(b, t, c, nh)
         : Kernels.Attention.BackwardScratchSize(b, t, nh);
 
-    public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh)
+    public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh, Precision precision = Precision.Fp32)
     {
         if (Attention == AttentionAlgorithm.Flash)
         {
@@ -69,7 +70,7 @@ public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm 
         }
     }
 
-    public void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh)
+    public void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh, Precision precision = Precision.Fp32)
     {
         if (Attention == AttentionAlgorithm.Flash)
         {

@@ -61,17 +61,19 @@ public unsafe interface IGptKernels : IDeviceMemory
     /// this model, beyond the model's own buffers; counted by the memory planner.</summary>
     long WorkspaceBytes(GptConfig config, int b, int t, Precision precision) => 0;
 
-    /// <summary>Floats of saved state the attention forward needs per layer for a (B, T) batch.</summary>
-    long AttentionStateSize(int b, int t, int nh);
+    /// <summary>Floats of saved state the attention forward needs per layer for a (B, T) batch. The
+    /// precision is the model's: a backend may run attention's products in bf16 for a bf16 model (the
+    /// GPU does, on tensor cores); the CPU's attention is fp32 either way.</summary>
+    long AttentionStateSize(int b, int t, int nh, Precision precision = Precision.Fp32);
 
     /// <summary>Floats of scratch the attention backward needs (shared by all layers).</summary>
-    long AttentionScratchSize(int b, int t, int c, int nh);
+    long AttentionScratchSize(int b, int t, int c, int nh, Precision precision = Precision.Fp32);
 
     // (B,T,C), state <- qkv (B,T,3C)
-    void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh);
+    void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh, Precision precision = Precision.Fp32);
 
     /// <summary>dqkv is overwritten.</summary>
-    void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh);
+    void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh, Precision precision = Precision.Fp32);
 
     // (N) fp32 or bf16 <- (N)
     void GeluForward(TypedPointer output, float* inp, long n);

@@ -112,21 +112,21 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         Add("matmul+gelu.backward", s);
     }
 
-    public long AttentionStateSize(int b, int t, int nh) => inner.AttentionStateSize(b, t, nh);
+    public long AttentionStateSize(int b, int t, int nh, Precision precision = Precision.Fp32) => inner.AttentionStateSize(b, t, nh, precision);
 
-    public long AttentionScratchSize(int b, int t, int c, int nh) => inner.AttentionScratchSize(b, t, c, nh);
+    public long AttentionScratchSize(int b, int t, int c, int nh, Precision precision = Precision.Fp32) => inner.AttentionScratchSize(b, t, c, nh, precision);
 
-    public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh)
+    public void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh, Precision precision = Precision.Fp32)
     {
         long s = Begin();
-        inner.AttentionForward(output, state, qkv, b, t, c, nh);
+        inner.AttentionForward(output, state, qkv, b, t, c, nh, precision);
         Add("attention.forward", s);
     }
 
-    public void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh)
+    public void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh, Precision precision = Precision.Fp32)
     {
         long s = Begin();
-        inner.AttentionBackward(dqkv, scratch, dout, qkv, output, state, b, t, c, nh);
+        inner.AttentionBackward(dqkv, scratch, dout, qkv, output, state, b, t, c, nh, precision);
         Add("attention.backward", s);
     }
 

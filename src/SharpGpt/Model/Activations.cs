@@ -70,7 +70,7 @@ internal sealed unsafe class Activations : IDisposable
         DFch = Next(sizes[k++]);
         AttScratch = Next(sizes[k++]);
         AttentionOutput = precision == Precision.Bf16 ? Next(sizes[k++]) : null;
-        AttStateSize = kernels.AttentionStateSize(b, t, config.NumHeads);
+        AttStateSize = kernels.AttentionStateSize(b, t, config.NumHeads, precision);
         Bytes = total * sizeof(float);
 
         _ids = kernels.Allocate(3L * b * t);
@@ -93,7 +93,7 @@ internal sealed unsafe class Activations : IDisposable
     private static long[] Sizes(GptConfig config, IGptKernels kernels, int b, int t, Precision precision)
     {
         long bt = (long)b * t, c = config.Channels, l = config.NumLayers, vp = config.PaddedVocabSize;
-        long attState = kernels.AttentionStateSize(b, t, config.NumHeads);
+        long attState = kernels.AttentionStateSize(b, t, config.NumHeads, precision);
         bool bf16 = precision == Precision.Bf16;
         long MatmulInput(long elements) => bf16 ? (elements + 1) / 2 : elements;
         long[] sizes =
@@ -124,7 +124,7 @@ internal sealed unsafe class Activations : IDisposable
                 bt * 3 * c,         // DQkv
                 bt * c,             // DAtty
                 bt * 4 * c,         // DFch: the GELU derivative is applied inside the fc_proj backward GEMM
-                kernels.AttentionScratchSize(b, t, config.Channels, config.NumHeads),
+                kernels.AttentionScratchSize(b, t, config.Channels, config.NumHeads, precision),
             ];
 
         // bf16: the attention kernels work in fp32, so its output passes through one fp32 (N,C) buffer.

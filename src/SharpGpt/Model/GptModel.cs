@@ -333,7 +333,7 @@ public sealed unsafe class GptModel : IDisposable
             float* attOut = atty.IsBf16 ? a.AttentionOutput : atty.Fp32;
             // ln1 of this block was made by the previous block's residual add (or above, for the first)
             _k.MatmulForward(qkv, ln1, MatmulWeight(p.QkvW + (l * 3L * c * c)), p.QkvB + (l * 3 * c), n, c, 3 * c);      // (N,3C)
-            _k.AttentionForward(attOut, attState, qkv, b, t, c, nh);                                                     // (N,C)
+            _k.AttentionForward(attOut, attState, qkv, b, t, c, nh, _precision);                                                     // (N,C)
             if (atty.IsBf16)
             {
                 _k.Convert(atty, attOut, nc);
@@ -436,7 +436,7 @@ public sealed unsafe class GptModel : IDisposable
                 _k.Convert(attOut, atty, nc); // the attention backward reads its output (as the bf16 the forward kept)
             }
 
-            _k.AttentionBackward(a.DQkv, a.AttScratch, a.DAtty, qkv, attOut, attState, b, t, c, nh);
+            _k.AttentionBackward(a.DQkv, a.AttScratch, a.DAtty, qkv, attOut, attState, b, t, c, nh, _precision);
             _k.MatmulBackward(a.DLn, g.QkvW + (l * 3L * c * c), g.QkvB + (l * 3 * c), a.DQkv, ln1, MatmulWeight(p.QkvW + (l * 3L * c * c)), n, c, 3 * c);
             _k.LayerNormBackward(a.DResidual, g.Ln1W + (l * c), g.Ln1B + (l * c), a.DLn, residual, p.Ln1W + (l * c), a.Ln1Mean + (l * n), a.Ln1Rstd + (l * n), n, c);
         }

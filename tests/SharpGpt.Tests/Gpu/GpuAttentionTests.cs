@@ -1,4 +1,6 @@
 using SharpGpt.Gpu.Check;
+using SharpGpt.Kernels;
+using SharpGpt.Model;
 namespace SharpGpt.Tests.Gpu;
 
 /// <summary>The GPU's attention (materialised scores, strided-batched products) against the CPU's flash attention.</summary>
@@ -32,6 +34,33 @@ public sealed unsafe class GpuAttentionTests(EmulatedGpu gpu) : GpuTwinTest(gpu)
         twin.Cpu.AttentionBackward(dqkv.Cpu, scratch.Cpu, dout.Cpu, qkv.Cpu, output.Cpu, state.Cpu, b, t, c, nh);
         twin.Gpu.AttentionBackward(dqkv.Gpu, scratch.Gpu, dout.Gpu, qkv.Gpu, output.Gpu, state.Gpu, b, t, c, nh);
         twin.AssertClose(dqkv, 3 * nc, 1e-4, 1e-5, "dqkv");
+    }
+
+    /// <summary>For a bf16 model the GPU runs attention's products on bf16 operands: against the CPU's fp32
+    /// attention of the same rounded inputs, only P's and dS's rounding separate them.</summary>
+    [Theory]
+    [InlineData(2, 7, 32, 2)]
+    [InlineData(1, 23, 48, 3)]
+    public void Bf16AttentionIsTheCpusOfTheRoundedInputs(int b, int t, int c, int nh)
+    {
+        var rng = new Random(b * t * c);
+        using var twin = CreateTwin();
+        long nc = (long)b * t * c;
+        float[] x = DeviceArrays.Random(rng, 3 * nc, 2f), g = DeviceArrays.Random(rng, nc);
+        float[] Round(float[] v) => [.. v.Select(f => BFloat16.ToFloat(BFloat16.FromFloat(f)))];
+        var qkv = new FloatPair(twin.Floats(Round(x)).Cpu, twin.Floats(x).Gpu);
+        var dout = new FloatPair(twin.Floats(Round(g)).Cpu, twin.Floats(g).Gpu);
+        var output = twin.Zeros(nc);
+        var state = new FloatPair(twin.Zeros(twin.Cpu.AttentionStateSize(b, t, nh)).Cpu, twin.Zeros(twin.Gpu.AttentionStateSize(b, t, nh, Precision.Bf16)).Gpu);
+        var scratch = new FloatPair(twin.Zeros(twin.Cpu.AttentionScratchSize(b, t, c, nh)).Cpu, twin.Zeros(twin.Gpu.AttentionScratchSize(b, t, c, nh, Precision.Bf16)).Gpu);
+        var dqkv = twin.Zeros(3 * nc);
+        twin.Cpu.AttentionForward(output.Cpu, state.Cpu, qkv.Cpu, b, t, c, nh);
+        twin.Gpu.AttentionForward(output.Gpu, state.Gpu, qkv.Gpu, b, t, c, nh, Precision.Bf16);
+        twin.AssertClose(output, nc, 1e-2, 1e-2, "bf16 attention output"); // P rounded to 2^-9 relative, times |V| <= 2
+        twin.Cpu.AttentionBackward(dqkv.Cpu, scratch.Cpu, dout.Cpu, qkv.Cpu, output.Cpu, state.Cpu, b, t, c, nh);
+        twin.Gpu.AttentionBackward(dqkv.Gpu, scratch.Gpu, dout.Gpu, qkv.Gpu, output.Gpu, state.Gpu, b, t, c, nh, Precision.Bf16);
+        twin.AssertClose(dqkv, 3 * nc, 2e-2, 2e-2, "bf16 attention dqkv");
+        Assert.Equal((b * nh * t * t + 1) / 2, twin.Gpu.AttentionStateSize(b, t, nh, Precision.Bf16));
     }
 
     [Theory]

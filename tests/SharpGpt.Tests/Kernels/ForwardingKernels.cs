@@ -42,13 +42,13 @@ internal unsafe class ForwardingKernels(IGptKernels inner) : IGptKernels
 
     public virtual void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc) => inner.MatmulBackward(dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
 
-    public long AttentionStateSize(int b, int t, int nh) => inner.AttentionStateSize(b, t, nh);
+    public long AttentionStateSize(int b, int t, int nh, Precision precision = Precision.Fp32) => inner.AttentionStateSize(b, t, nh, precision);
 
-    public long AttentionScratchSize(int b, int t, int c, int nh) => inner.AttentionScratchSize(b, t, c, nh);
+    public long AttentionScratchSize(int b, int t, int c, int nh, Precision precision = Precision.Fp32) => inner.AttentionScratchSize(b, t, c, nh, precision);
 
-    public virtual void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh) => inner.AttentionForward(output, state, qkv, b, t, c, nh);
+    public virtual void AttentionForward(float* output, float* state, float* qkv, int b, int t, int c, int nh, Precision precision = Precision.Fp32) => inner.AttentionForward(output, state, qkv, b, t, c, nh, precision);
 
-    public virtual void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh) => inner.AttentionBackward(dqkv, scratch, dout, qkv, output, state, b, t, c, nh);
+    public virtual void AttentionBackward(float* dqkv, float* scratch, float* dout, float* qkv, float* output, float* state, int b, int t, int c, int nh, Precision precision = Precision.Fp32) => inner.AttentionBackward(dqkv, scratch, dout, qkv, output, state, b, t, c, nh, precision);
 
     public virtual void GeluForward(TypedPointer output, float* inp, long n) => inner.GeluForward(output, inp, n);
 

@@ -1,4 +1,5 @@
 using SharpGpt.Kernels;
+using SharpGpt.Model;
 
 namespace SharpGpt.Gpu.Check;
 
@@ -91,6 +92,22 @@ public static unsafe class GpuSmokeTest
         var scratch = new FloatPair(twin.Zeros(cpu.AttentionScratchSize(B, T, C, NH)).Cpu, twin.Zeros(gpu.AttentionScratchSize(B, T, C, NH)).Gpu);
         Both(twin, k => k.AttentionBackward(P(k, dqkv), P(k, scratch), P(k, dout), P(k, qkv), P(k, attended), P(k, state), B, T, C, NH));
         results.Add(twin.Compare("attention backward", dqkv, 3 * nc, 1e-3, 1e-4));
+
+        // bf16 attention (a bf16 model's: its products on bf16 operands) against the CPU's of the same rounded inputs.
+        float[] Round(float[] values) => [.. values.Select(f => BFloat16.ToFloat(BFloat16.FromFloat(f)))];
+        float[] qkvData = Random(3 * nc, 2f), doutData = Random(nc, 1f);
+        var qkv16 = new FloatPair(twin.Floats(Round(qkvData)).Cpu, twin.Floats(qkvData).Gpu);
+        var dout16 = new FloatPair(twin.Floats(Round(doutData)).Cpu, twin.Floats(doutData).Gpu);
+        var attended16 = twin.Zeros(nc);
+        var dqkv16 = twin.Zeros(3 * nc);
+        var state16 = new FloatPair(twin.Zeros(cpu.AttentionStateSize(B, T, NH)).Cpu, twin.Zeros(gpu.AttentionStateSize(B, T, NH, Precision.Bf16)).Gpu);
+        var scratch16 = new FloatPair(twin.Zeros(cpu.AttentionScratchSize(B, T, C, NH)).Cpu, twin.Zeros(gpu.AttentionScratchSize(B, T, C, NH, Precision.Bf16)).Gpu);
+        cpu.AttentionForward(attended16.Cpu, state16.Cpu, qkv16.Cpu, B, T, C, NH);
+        gpu.AttentionForward(attended16.Gpu, state16.Gpu, qkv16.Gpu, B, T, C, NH, Precision.Bf16);
+        results.Add(twin.Compare("attention forward (bf16)", attended16, nc, 1e-2, 1e-2));
+        cpu.AttentionBackward(dqkv16.Cpu, scratch16.Cpu, dout16.Cpu, qkv16.Cpu, attended16.Cpu, state16.Cpu, B, T, C, NH);
+        gpu.AttentionBackward(dqkv16.Gpu, scratch16.Gpu, dout16.Gpu, qkv16.Gpu, attended16.Gpu, state16.Gpu, B, T, C, NH, Precision.Bf16);
+        results.Add(twin.Compare("attention backward (bf16)", dqkv16, 3 * nc, 2e-2, 2e-2));
 
         // Cross-entropy over a padded vocabulary with masked rows.
         var logits = twin.Floats(Random((long)n * VP, 6f));

@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 using SharpGpt.Gpu.Blas;
+using SharpGpt.Model;
 
 namespace SharpGpt.Gpu.Kernels;
 
@@ -10,86 +11,125 @@ namespace SharpGpt.Gpu.Kernels;
 /// B·NH heads; the scaled causal softmax runs one warp per row. The probabilities P (B, NH, T, T)
 /// are the layer's saved state, so the backward needs no recomputation; its products and the
 /// softmax's backward run the same way, and dQ, dK, dV are copied back into the (B, T, 3C) rows.
+/// For a bf16 model the products' operands (Q, K, V, P, dO, dS) are bf16, so they run on tensor
+/// cores and P takes half the memory; scores and gradients stay fp32, as in the other matmuls.
 /// </summary>
 internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspace)
 {
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int>? _rowsToHeads;
+    /// <summary>Workspace regions start at multiples of this many floats (256 bytes).</summary>
+    private const long Alignment = 64;
+
+    private Action<KernelConfig, ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, int, int, int, int, int, int>? _rowsToHeads;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int>? _headsToRows;
-    private Action<KernelConfig, ArrayView<float>, float, int, int>? _softmaxForward;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, float, int, int>? _softmaxBackward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, int, float, int, int>? _softmaxForward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<float>, ArrayView<ushort>, int, float, int, int>? _softmaxBackward;
 
     private IBlas Blas => device.Blas;
 
-    /// <summary>Floats of saved state per layer: the softmax probabilities.</summary>
-    public static long StateSize(int b, int t, int nh) => (long)b * nh * t * t;
+    /// <summary>Floats of saved state per layer: the softmax probabilities (bf16 for a bf16 model).</summary>
+    public static long StateSize(int b, int t, int nh, Precision precision) => Floats(Scores(b, t, nh), precision);
 
-    /// <summary>Floats of backward scratch: head-major Q, K, V, dO, dQ, dK, dV and dP.</summary>
-    public static long ScratchSize(int b, int t, int c, int nh) => (7L * b * t * c) + StateSize(b, t, nh);
+    /// <summary>Floats of backward scratch: head-major Q, K, V and dO, dQ, dK, dV, dP, and (bf16) dS.</summary>
+    public static long ScratchSize(int b, int t, int c, int nh, Precision precision)
+    {
+        long nc = (long)b * t * c;
+        return (4 * Align(Floats(nc, precision))) + (3 * Align(nc)) + Align(Scores(b, t, nh)) + (precision == Precision.Bf16 ? Align(Floats(Scores(b, t, nh), precision)) : 0);
+    }
+
+    /// <summary>Floats of workspace the forward takes: head-major Q, K, V, the output, and (bf16) the fp32 scores.</summary>
+    public static long ForwardWorkspace(int b, int t, int c, int nh, Precision precision)
+    {
+        long nc = (long)b * t * c;
+        return (3 * Align(Floats(nc, precision))) + Align(nc) + (precision == Precision.Bf16 ? Align(Scores(b, t, nh)) : 0);
+    }
 
     // out (B,T,C), probabilities (B,NH,T,T) <- qkv (B,T,3C)
-    public void Forward(float* output, float* probabilities, float* qkv, int b, int t, int c, int nh)
+    public void Forward(float* output, float* probabilities, float* qkv, int b, int t, int c, int nh, Precision precision)
     {
         int hs = c / nh, heads = b * nh;
         long nc = (long)b * t * c, head = (long)t * hs, square = (long)t * t;
-        float* ws = workspace.Get(4 * nc);
-        float* q = ws, k = ws + nc, v = ws + (2 * nc), o = ws + (3 * nc);
-        RowsToHeads(q, qkv, 3 * c, 0, b, t, c, nh);
-        RowsToHeads(k, qkv, 3 * c, c, b, t, c, nh);
-        RowsToHeads(v, qkv, 3 * c, 2 * c, b, t, c, nh);
+        bool bf16 = precision == Precision.Bf16;
+        var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        long operand = Align(Floats(nc, precision));
+        float* ws = workspace.Get(ForwardWorkspace(b, t, c, nh, precision));
+        float* q = ws, k = q + operand, v = k + operand, o = v + operand;
+        // fp32: the softmax runs in place in the state; bf16: it reads fp32 scores and writes bf16 probabilities.
+        float* scores = bf16 ? o + Align(nc) : probabilities;
+        RowsToHeads(q, qkv, 3 * c, 0, b, t, c, nh, bf16);
+        RowsToHeads(k, qkv, 3 * c, c, b, t, c, nh, bf16);
+        RowsToHeads(v, qkv, 3 * c, 2 * c, b, t, c, nh, bf16);
 
         // S^T (keys x queries, column-major) = K (T x HS, read transposed) · Q^T: S row-major, one per head
-        Blas.GemmStridedBatchedEx(BlasOperation.Transpose, BlasOperation.None, t, t, hs, 1f, k, BlasDataType.Float32, hs, head,
-            q, BlasDataType.Float32, hs, head, 0f, probabilities, t, square, heads);
+        Blas.GemmStridedBatchedEx(BlasOperation.Transpose, BlasOperation.None, t, t, hs, 1f, k, type, hs, head,
+            q, type, hs, head, 0f, scores, t, square, heads);
         var a = device.Addresses;
-        var p = a.View<float>(probabilities, heads * square);
-        _softmaxForward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, float, int, int>(SoftmaxForwardKernel);
-        _softmaxForward(device.WarpPerRow((long)heads * t), p, 1f / MathF.Sqrt(hs), heads * t, t);
+        long all = heads * square;
+        _softmaxForward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<ushort>, int, float, int, int>(SoftmaxForwardKernel);
+        _softmaxForward(device.WarpPerRow((long)heads * t), a.View<float>(scores, all),
+            bf16 ? ArrayView<float>.Empty : a.View<float>(probabilities, all), bf16 ? a.View<ushort>(probabilities, all) : ArrayView<ushort>.Empty, bf16 ? 1 : 0,
+            1f / MathF.Sqrt(hs), heads * t, t);
 
         // O^T (HS x T) = V^T · P^T
-        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.None, hs, t, t, 1f, v, BlasDataType.Float32, hs, head,
-            probabilities, BlasDataType.Float32, t, square, 0f, o, hs, head, heads);
+        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.None, hs, t, t, 1f, v, type, hs, head,
+            probabilities, type, t, square, 0f, o, hs, head, heads);
         HeadsToRows(output, c, 0, o, b, t, c, nh);
     }
 
     // dqkv (B,T,3C) = (overwritten) <- dout (B,T,C), qkv, probabilities; scratch of ScratchSize floats
-    public void Backward(float* dqkv, float* scratch, float* dout, float* qkv, float* probabilities, int b, int t, int c, int nh)
+    public void Backward(float* dqkv, float* scratch, float* dout, float* qkv, float* probabilities, int b, int t, int c, int nh, Precision precision)
     {
         int hs = c / nh, heads = b * nh;
-        long nc = (long)b * t * c, head = (long)t * hs, square = (long)t * t;
-        float* q = scratch, k = q + nc, v = k + nc, dO = v + nc, dq = dO + nc, dk = dq + nc, dv = dk + nc, dp = dv + nc;
-        RowsToHeads(q, qkv, 3 * c, 0, b, t, c, nh);
-        RowsToHeads(k, qkv, 3 * c, c, b, t, c, nh);
-        RowsToHeads(v, qkv, 3 * c, 2 * c, b, t, c, nh);
-        RowsToHeads(dO, dout, c, 0, b, t, c, nh);
+        long nc = (long)b * t * c, head = (long)t * hs, square = (long)t * t, all = heads * square;
+        bool bf16 = precision == Precision.Bf16;
+        var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        long operand = Align(Floats(nc, precision));
+        float* q = scratch, k = q + operand, v = k + operand, dO = v + operand;
+        float* dq = dO + operand, dk = dq + Align(nc), dv = dk + Align(nc), dp = dv + Align(nc);
+        // fp32: dS overwrites dP; bf16: it is written, rounded, beside it for the products to read.
+        float* ds = bf16 ? dp + Align(all) : dp;
+        RowsToHeads(q, qkv, 3 * c, 0, b, t, c, nh, bf16);
+        RowsToHeads(k, qkv, 3 * c, c, b, t, c, nh, bf16);
+        RowsToHeads(v, qkv, 3 * c, 2 * c, b, t, c, nh, bf16);
+        RowsToHeads(dO, dout, c, 0, b, t, c, nh, bf16);
 
         // dP^T = V (read transposed) · dO^T; dV^T (HS x T) = dO^T · P
-        Blas.GemmStridedBatchedEx(BlasOperation.Transpose, BlasOperation.None, t, t, hs, 1f, v, BlasDataType.Float32, hs, head,
-            dO, BlasDataType.Float32, hs, head, 0f, dp, t, square, heads);
-        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.Transpose, hs, t, t, 1f, dO, BlasDataType.Float32, hs, head,
-            probabilities, BlasDataType.Float32, t, square, 0f, dv, hs, head, heads);
+        Blas.GemmStridedBatchedEx(BlasOperation.Transpose, BlasOperation.None, t, t, hs, 1f, v, type, hs, head,
+            dO, type, hs, head, 0f, dp, t, square, heads);
+        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.Transpose, hs, t, t, 1f, dO, type, hs, head,
+            probabilities, type, t, square, 0f, dv, hs, head, heads);
 
         var a = device.Addresses;
-        _softmaxBackward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, float, int, int>(SoftmaxBackwardKernel);
-        _softmaxBackward(device.WarpPerRow((long)heads * t), a.View<float>(dp, heads * square), a.View<float>(probabilities, heads * square),
+        _softmaxBackward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<float>, ArrayView<ushort>, int, float, int, int>(SoftmaxBackwardKernel);
+        _softmaxBackward(device.WarpPerRow((long)heads * t), a.View<float>(dp, all),
+            bf16 ? ArrayView<float>.Empty : a.View<float>(probabilities, all), bf16 ? a.View<ushort>(probabilities, all) : ArrayView<ushort>.Empty,
+            bf16 ? ArrayView<float>.Empty : a.View<float>(ds, all), bf16 ? a.View<ushort>(ds, all) : ArrayView<ushort>.Empty, bf16 ? 1 : 0,
             1f / MathF.Sqrt(hs), heads * t, t);
 
         // dQ^T = K^T · dS^T; dK^T = Q^T · dS
-        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.None, hs, t, t, 1f, k, BlasDataType.Float32, hs, head,
-            dp, BlasDataType.Float32, t, square, 0f, dq, hs, head, heads);
-        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.Transpose, hs, t, t, 1f, q, BlasDataType.Float32, hs, head,
-            dp, BlasDataType.Float32, t, square, 0f, dk, hs, head, heads);
+        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.None, hs, t, t, 1f, k, type, hs, head,
+            ds, type, t, square, 0f, dq, hs, head, heads);
+        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.Transpose, hs, t, t, 1f, q, type, hs, head,
+            ds, type, t, square, 0f, dk, hs, head, heads);
         HeadsToRows(dqkv, 3 * c, 0, dq, b, t, c, nh);
         HeadsToRows(dqkv, 3 * c, c, dk, b, t, c, nh);
         HeadsToRows(dqkv, 3 * c, 2 * c, dv, b, t, c, nh);
     }
 
-    // heads (B,NH,T,HS) <- columns offset..offset+C of rows (B,T,stride)
-    private void RowsToHeads(float* heads, float* rows, int stride, int offset, int b, int t, int c, int nh)
+    private static long Scores(int b, int t, int nh) => (long)b * nh * t * t;
+
+    // Floats that hold n elements of the precision's operands.
+    private static long Floats(long n, Precision precision) => precision == Precision.Bf16 ? (n + 1) / 2 : n;
+
+    private static long Align(long floats) => (floats + Alignment - 1) / Alignment * Alignment;
+
+    // heads (B,NH,T,HS), fp32 or rounded to bf16 <- columns offset..offset+C of rows (B,T,stride)
+    private void RowsToHeads(float* heads, float* rows, int stride, int offset, int b, int t, int c, int nh, bool bf16)
     {
         var a = device.Addresses;
         long nc = (long)b * t * c;
-        _rowsToHeads ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, int, int, int, int>(RowsToHeadsKernel);
-        _rowsToHeads(device.Elementwise(nc), a.View<float>(heads, nc), a.View<float>(rows, (long)b * t * stride), stride, offset, b, t, c, nh);
+        _rowsToHeads ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, int, int, int, int, int, int>(RowsToHeadsKernel);
+        _rowsToHeads(device.Elementwise(nc), bf16 ? ArrayView<float>.Empty : a.View<float>(heads, nc), bf16 ? a.View<ushort>(heads, nc) : ArrayView<ushort>.Empty, bf16 ? 1 : 0,
+            a.View<float>(rows, (long)b * t * stride), stride, offset, b, t, c, nh);
     }
 
     // columns offset..offset+C of rows (B,T,stride) <- heads (B,NH,T,HS)
@@ -101,14 +141,22 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
         _headsToRows(device.Elementwise(nc), a.View<float>(rows, (long)b * t * stride), a.View<float>(heads, nc), stride, offset, b, t, c, nh);
     }
 
-    private static void RowsToHeadsKernel(ArrayView<float> heads, ArrayView<float> rows, int stride, int offset, int b, int t, int c, int nh)
+    private static void RowsToHeadsKernel(ArrayView<float> heads32, ArrayView<ushort> heads16, int bf16, ArrayView<float> rows, int stride, int offset, int b, int t, int c, int nh)
     {
         int hs = c / nh;
         for (int i = KernelMath.ThreadIndex; i < b * t * c; i += KernelMath.ThreadCount)
         {
             // i walks the head-major layout (b, h, t, d), so the writes are coalesced.
             int d = i % hs, rest = i / hs, position = rest % t, bh = rest / t, h = bh % nh, batch = bh / nh;
-            heads[i] = rows[(((batch * t) + position) * stride) + offset + (h * hs) + d];
+            float x = rows[(((batch * t) + position) * stride) + offset + (h * hs) + d];
+            if (bf16 != 0)
+            {
+                heads16[i] = KernelMath.ToBf16(x);
+            }
+            else
+            {
+                heads32[i] = x;
+            }
         }
     }
 
@@ -123,8 +171,9 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
         }
     }
 
-    // Row r of the (B*NH*T, T) scores is query position r % T: P = softmax(scale * s) over keys 0..r % T, zero after.
-    private static void SoftmaxForwardKernel(ArrayView<float> scores, float scale, int rows, int t)
+    // Row r of the (B*NH*T, T) scores is query position r % T: P = softmax(scale * s) over keys 0..r % T, zero after;
+    // written fp32 (possibly over the scores) or bf16.
+    private static void SoftmaxForwardKernel(ArrayView<float> scores, ArrayView<float> p32, ArrayView<ushort> p16, int bf16, float scale, int rows, int t)
     {
         int lane = Warp.LaneIdx, width = Warp.WarpSize;
         for (int row = KernelMath.WarpIndex; row < rows; row += KernelMath.WarpCount)
@@ -141,21 +190,28 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
             float sum = 0;
             for (int j = lane; j <= last; j += width)
             {
-                float e = KernelMath.Exp((scale * scores[o + j]) - max);
-                scores[o + j] = e;
-                sum += e;
+                sum += KernelMath.Exp((scale * scores[o + j]) - max);
             }
 
             float inverse = 1f / KernelMath.WarpSum(sum);
             for (int j = lane; j < t; j += width)
             {
-                scores[o + j] = j <= last ? scores[o + j] * inverse : 0f;
+                float p = j <= last ? KernelMath.Exp((scale * scores[o + j]) - max) * inverse : 0f;
+                if (bf16 != 0)
+                {
+                    p16[o + j] = KernelMath.ToBf16(p);
+                }
+                else
+                {
+                    p32[o + j] = p;
+                }
             }
         }
     }
 
-    // dS = P * (dP - sum(P * dP)) * scale, in place over dP; zero above the diagonal.
-    private static void SoftmaxBackwardKernel(ArrayView<float> dp, ArrayView<float> probabilities, float scale, int rows, int t)
+    // dS = P * (dP - sum(P * dP)) * scale, zero above the diagonal; fp32 (possibly over dP) or bf16.
+    private static void SoftmaxBackwardKernel(ArrayView<float> dp, ArrayView<float> p32, ArrayView<ushort> p16, ArrayView<float> ds32, ArrayView<ushort> ds16,
+        int bf16, float scale, int rows, int t)
     {
         int lane = Warp.LaneIdx, width = Warp.WarpSize;
         for (int row = KernelMath.WarpIndex; row < rows; row += KernelMath.WarpCount)
@@ -165,13 +221,22 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
             float dot = 0;
             for (int j = lane; j <= last; j += width)
             {
-                dot += probabilities[o + j] * dp[o + j];
+                dot += (bf16 != 0 ? KernelMath.FromBf16(p16[o + j]) : p32[o + j]) * dp[o + j];
             }
 
             dot = KernelMath.WarpSum(dot);
             for (int j = lane; j < t; j += width)
             {
-                dp[o + j] = j <= last ? probabilities[o + j] * (dp[o + j] - dot) * scale : 0f;
+                float p = j <= last ? (bf16 != 0 ? KernelMath.FromBf16(p16[o + j]) : p32[o + j]) : 0f;
+                float ds = p * (dp[o + j] - dot) * scale;
+                if (bf16 != 0)
+                {
+                    ds16[o + j] = KernelMath.ToBf16(ds);
+                }
+                else
+                {
+                    ds32[o + j] = ds;
+                }
             }
         }
     }
