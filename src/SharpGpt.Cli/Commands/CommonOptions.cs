@@ -54,9 +54,9 @@ internal static class CommonOptions
     /// <summary>The backend for --device. Its line (which device, and why for auto) goes to stdout, first,
     /// unless <paramref name="announce"/> is false: ranks other than 0, and commands whose stdout is their
     /// product (sample), which say it with the rest of their header.</summary>
-    public static ComputeBackend CreateBackend(string device, ParallelRunner runner, bool announce = true)
+    public static ComputeBackend CreateBackend(string device, ParallelRunner runner, bool announce = true, int processRanks = 1)
     {
-        var backend = ComputeBackend.Create(device, runner);
+        var backend = ComputeBackend.Create(device, runner, processRanks);
         if (announce && (backend.IsGpu || device == ComputeBackend.Auto))
         {
             Console.WriteLine(backend.Describe());

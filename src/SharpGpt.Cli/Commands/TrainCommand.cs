@@ -78,14 +78,16 @@ internal static class TrainCommand
             }
 
             Directory.CreateDirectory(outDir);
+
+            // The device first: its line is the first of the run's output.
+            int threadCount = CommonOptions.ResolveThreads(r.GetValue(threads));
+            using var runner = new ParallelRunner(threadCount);
+            using var backend = CommonOptions.CreateBackend(r.GetValue(device)!, runner, announce: main, collectives.WorldSize);
             var d = TrainingRecipe.Resolve(r.GetValue(recipe), hasData: r.GetValue(data) is not null);
             string dataDir = r.GetValue(data)?.FullName ?? PrepareEmbedded(outDir, collectives);
             ITextTokenizer tokenizer = TokenizerFactory.LoadForDataDir(dataDir);
             int t = r.GetValue(seqLen) ?? d.SeqLen;
 
-            int threadCount = CommonOptions.ResolveThreads(r.GetValue(threads));
-            using var runner = new ParallelRunner(threadCount);
-            using var backend = CommonOptions.CreateBackend(r.GetValue(device)!, runner, announce: main);
             var kernels = backend.Kernels;
             using var model = CreateModel(r.GetValue(initFrom), r.GetValue(preset) ?? (r.GetValue(initFrom) is null ? d.Preset : null), r.GetValue(layers), r.GetValue(heads), r.GetValue(embd),
                 r.GetValue(blockSize) ?? Math.Max(t, d.BlockSize), tokenizer, kernels, r.GetValue(seed), isShakespeare: d == TrainingRecipe.TinyShakespeare,

@@ -38,11 +38,17 @@ public sealed class ComputeBackend : IDisposable
 
     /// <param name="device">auto, cpu, cuda or cuda-emulated.</param>
     /// <param name="runner">The CPU kernels' threads; on a GPU, the host's.</param>
-    public static ComputeBackend Create(string device, ParallelRunner runner)
+    /// <param name="processRanks">mpirun's ranks: auto keeps several on the CPU, where the collectives are.</param>
+    public static ComputeBackend Create(string device, ParallelRunner runner, int processRanks = 1)
     {
         if (device != Auto)
         {
             return Create(DeviceNames.Parse(device), runner, why: null);
+        }
+
+        if (processRanks > 1)
+        {
+            return Create(DeviceKind.Cpu, runner, why: $"auto: {processRanks} mpirun ranks train on the CPU");
         }
 
         try
