@@ -176,7 +176,7 @@ internal static class BenchCommand
                 ["params"] = n,
                 ["dtype"] = dtype,
                 ["activation_bytes"] = activationBytes,
-                ["attention"] = attention.ToString(),
+                ["attention"] = backend.IsGpu ? "materialised" : attention.ToString(),
             };
             Console.WriteLine(JsonSerializer.Serialize(summary));
             return 0;
