@@ -96,14 +96,7 @@ internal static class BenchCommand
                 models[rank].EnsureBatch(rankBatch, t);
             }
 
-            var rng = new Rng(42);
-            var inputs = new int[b * t];
-            var targets = new int[b * t];
-            for (int i = 0; i < inputs.Length; i++)
-            {
-                inputs[i] = rng.NextInt(config.VocabSize);
-                targets[i] = rng.NextInt(config.VocabSize);
-            }
+            var (inputs, targets) = new Rng(42).NextTokens(b * t, config.VocabSize);
 
             // No peak is known for an emulated GPU: its MFU is not reported.
             double peak = peakGflops > 0 ? peakGflops * 1e9 : backend.IsGpu ? double.NaN : MeasurePeak(threads);

@@ -44,6 +44,20 @@ public sealed class Rng
 
     public int NextInt(int maxExclusive) => (int)((NextUInt64() >> 33) % (ulong)maxExclusive);
 
+    /// <summary>A batch of random tokens for timing: n inputs and n targets below the vocabulary size, drawn in turn.</summary>
+    public (int[] Inputs, int[] Targets) NextTokens(int n, int vocabulary)
+    {
+        var inputs = new int[n];
+        var targets = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            inputs[i] = NextInt(vocabulary);
+            targets[i] = NextInt(vocabulary);
+        }
+
+        return (inputs, targets);
+    }
+
     /// <summary>Fills with N(mean, std) by Box-Muller.</summary>
     public unsafe void FillNormal(float* data, long count, float mean, float std)
     {

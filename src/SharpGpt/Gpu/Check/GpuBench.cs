@@ -32,14 +32,7 @@ public static class GpuBench
         model.Precision = precision;
         using var optimizer = new AdamWOptimizer(model, new AdamWSettings());
         var stepper = new GradientAccumulationStep(model, optimizer, new GradientClipper(model), new SingleProcess());
-        var rng = new Rng(42);
-        var inputs = new int[b * t];
-        var targets = new int[b * t];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            inputs[i] = rng.NextInt(config.VocabSize);
-            targets[i] = rng.NextInt(config.VocabSize);
-        }
+        var (inputs, targets) = new Rng(42).NextTokens(b * t, config.VocabSize);
 
         var times = new List<double>();
         long peakMemory = 0;
