@@ -49,7 +49,7 @@ public sealed class GpuDevice : IDisposable
         try
         {
             var accelerator = context.CreateCPUAccelerator(0);
-            // One group at a time: the emulator runs groups one after another anyway.
+            // Two groups at most: the emulator runs groups one after another, so more would only add rendezvous.
             return new GpuDevice(context, accelerator, emulated: true, groupSize: warp * warps, maxGroups: 2, device => new EmulatedBlas(device));
         }
         catch

@@ -100,12 +100,11 @@ internal sealed unsafe class EmulatedBlas(GpuDevice device) : IBlas
 
     private static long Span(long extent, long stride, int batchCount) => extent + ((batchCount - 1) * stride);
 
-    // Writes count vectors of length k to target: vector i, element p is the stored matrix's
-    // element (i, p) when contiguousInK (stored [count x k] with stride ld between vectors) or
-    // (p, i) otherwise, i.e. element p*? -- see the callers: op(A) rows and op(B) columns.
+    // Writes count vectors of length k, widened to fp32, to target: the rows of op(A) or the columns of
+    // op(B). With strideAlongK, element p of vector i is stored at i + p * ld (A as stored, B transposed);
+    // otherwise at p + i * ld (A transposed, B as stored).
     private static void Gather(float[] target, byte* source, BlasDataType type, bool strideAlongK, int count, int k, int ld)
     {
-        // strideAlongK: consecutive p are ld apart (A as stored, or B transposed); else consecutive p are adjacent.
         for (int i = 0; i < count; i++)
         {
             for (int p = 0; p < k; p++)

@@ -37,18 +37,15 @@ internal sealed unsafe class Cublas : IBlas
         _handle = handle;
         int version = 0;
         Check(((delegate* unmanaged<nint, int*, int>)Export("cublasGetVersion_v2"))(_handle, &version), "cublasGetVersion_v2");
-        Version = version;
         Check(((delegate* unmanaged<nint, nint, int>)Export("cublasSetStream_v2"))(_handle, stream), "cublasSetStream_v2");
         Check(((delegate* unmanaged<nint, int, int>)Export("cublasSetMathMode"))(_handle, DefaultMath), "cublasSetMathMode");
         _workspace = new GpuBuffer(device.Accelerator, device.Addresses, WorkspaceBytes / sizeof(float));
         Check(((delegate* unmanaged<nint, void*, nuint, int>)Export("cublasSetWorkspace_v2"))(_handle, _workspace.Pointer, (nuint)WorkspaceBytes), "cublasSetWorkspace_v2");
+        // cublasGetVersion: major * 10000 + minor * 100 + patch.
         Name = $"cuBLAS {version / 10000}.{version / 100 % 100}.{version % 100} ({path})";
     }
 
     public string Name { get; }
-
-    /// <summary>cublasGetVersion: major * 10000 + minor * 100 + patch.</summary>
-    public int Version { get; }
 
     public void GemmEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
         void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float beta, float* c, int ldc) =>
