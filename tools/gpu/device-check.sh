@@ -2,8 +2,10 @@
 # Run on the GPU machine, from the repository with artifacts/gpu (tools/gpu/package.sh) beside it:
 # unpacks the device bundle, runs `sharpgpt gpu-check` (device, smoke, bench), the PyTorch comparison
 # on the same GPU and micro-batch (bench/pytorch_gpu_bench.py: bf16 autocast, flash attention, fused
-# AdamW, torch.compile), and the export check against transformers' GPT2LMHeadModel; writes every
-# result to $OUT (default: a new temporary folder) and a summary to $OUT/summary.txt.
+# AdamW, torch.compile), the export check against transformers' GPT2LMHeadModel, then, for the
+# next round of tuning, a per-kernel profile of the same bench and the bench without cuBLASLt's
+# bias epilogue (A/B). Writes every result to $OUT (default: a new temporary folder) as it goes,
+# and a summary to $OUT/summary.txt. Each step has a time limit, so one that hangs leaves the rest.
 # Exit code: gpu-check's when it failed (1 a mismatch, 2 no CUDA device), else 1 if a later step failed, else 0.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,19 +29,21 @@ export DOTNET_ROOT=/nonexistent DOTNET_CLI_TELEMETRY_OPTOUT=1
 say "device-check $(date -u +%Y-%m-%dT%H:%M:%SZ), bundle $(stat -c %s "$bundle") bytes, results in $OUT"
 
 # 1. gpu-check: the device, every kernel against the CPU, 20 training steps against the CPU, the bench.
-"$bin" gpu-check "$@" > "$OUT/gpu-check.txt" 2>&1
+timeout 360 "$bin" gpu-check "$@" > "$OUT/gpu-check.txt" 2>&1
 code=$?
 if [ "$code" -eq 1 ] && grep -q "no cuBLAS" "$OUT/gpu-check.txt"; then
     # Our own search found no cuBLAS: try the folders of this machine's Python, and say so.
     libs=$(python3 -c 'import site; print(":".join(f"{p}/nvidia/cu13/lib:{p}/nvidia/cublas/lib" for p in site.getsitepackages()))' 2>/dev/null)
     say "gpu-check found no cuBLAS by itself; retrying with SHARPGPT_CUDA_LIBS=$libs"
-    SHARPGPT_CUDA_LIBS=$libs "$bin" gpu-check "$@" > "$OUT/gpu-check.txt" 2>&1
+    export SHARPGPT_CUDA_LIBS=$libs
+    timeout 360 "$bin" gpu-check "$@" > "$OUT/gpu-check.txt" 2>&1
     code=$?
 fi
 echo "$code" > "$OUT/gpu-check.exit"
 grep '^{' "$OUT/gpu-check.txt" | tail -1 > "$OUT/gpu-check.json"
 say "gpu-check: exit $code"
-grep -E '^(device:|training|bench:|sharpgpt gpu-check:)' "$OUT/gpu-check.txt" | tee -a "$OUT/summary.txt"
+grep -E '^(device:|training|bench:|blas:|sharpgpt gpu-check:)' "$OUT/gpu-check.txt" | tee -a "$OUT/summary.txt"
+if [ "$code" -eq 124 ]; then say "gpu-check: timed out after 360 s"; fi
 if [ "$code" -eq 2 ]; then
     say "no CUDA device on this machine: the PyTorch comparison and the GPU bench are skipped"
 fi
@@ -48,7 +52,7 @@ status=0
 # 2. PyTorch on the same GPU and micro-batch.
 batch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bench"]["micro_batch"])' "$OUT/gpu-check.json" 2>/dev/null)
 if [ -n "$batch" ]; then
-    timeout 900 python3 bench/pytorch_gpu_bench.py --batch "$batch" --seq 1024 --steps 10 > "$OUT/pytorch.txt" 2>&1 || status=1
+    timeout 300 python3 bench/pytorch_gpu_bench.py --batch "$batch" --seq 1024 --steps 10 > "$OUT/pytorch.txt" 2>&1 || status=1
     grep '^{' "$OUT/pytorch.txt" | tail -1 > "$OUT/pytorch.json"
     python3 - "$OUT/gpu-check.json" "$OUT/pytorch.json" <<'PY' | tee -a "$OUT/summary.txt"
 import json, sys
@@ -70,6 +74,19 @@ if "$bin" export --checkpoint "$fixtures/tiny_model.bin" --to "$work/hf" > "$OUT
 else
     say "export failed: $(tail -1 "$OUT/export.txt")"
     status=1
+fi
+# 4. Where the bench's time goes (each kernel timed between synchronizations, so the sum exceeds a
+#    free-running step), and the bench with cuBLAS alone (the bias added by our kernel) against
+#    cuBLASLt's bias epilogue, alternated: off, on, off, on.
+if [ -n "$batch" ]; then
+    bench=(bench --device cuda --dtype bf16 --seq 1024 --batch "$batch")
+    timeout 180 "$bin" "${bench[@]}" --steps 3 --warmup 2 --profile > "$OUT/profile.txt" 2>&1 || status=1
+    for round in 1 2; do
+        for lt in 0 1; do
+            timeout 120 env SHARPGPT_CUBLASLT=$lt "$bin" "${bench[@]}" --steps 5 --warmup 2 > "$OUT/bench-cublaslt$lt-$round.txt" 2>&1 || status=1
+            say "bench, cuBLASLt bias epilogue $([ $lt = 1 ] && echo on || echo off), round $round: $(grep '^{' "$OUT/bench-cublaslt$lt-$round.txt" | tail -1)"
+        done
+    done
 fi
 if [ "$code" -ne 0 ]; then exit "$code"; fi
 exit "$status"

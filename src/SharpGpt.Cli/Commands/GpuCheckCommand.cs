@@ -102,6 +102,8 @@ internal static class GpuCheckCommand
                 report["bench"] = Bench(gpu, benchSteps, benchBatch);
             }
 
+            Console.WriteLine($"blas: {gpu.Device.EpilogueReport}");
+            report["blas_epilogue"] = gpu.Device.EpilogueReport;
             report["passed"] = passed;
             Console.WriteLine(JsonSerializer.Serialize(report));
             return passed ? 0 : 1;

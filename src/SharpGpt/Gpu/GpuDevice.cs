@@ -41,8 +41,9 @@ public sealed class GpuDevice : IDisposable
         Compact,
     }
 
-    /// <summary>A device on ILGPU's CPU accelerator with the emulated BLAS: the whole GPU code path, without a GPU.</summary>
-    public static GpuDevice CreateEmulated(EmulatedShape shape = EmulatedShape.Compact)
+    /// <summary>A device on ILGPU's CPU accelerator with the emulated BLAS: the whole GPU code path, without a GPU.
+    /// <paramref name="biasEpilogue"/> off makes the BLAS decline bias epilogues, as cuBLAS without cuBLASLt.</summary>
+    public static GpuDevice CreateEmulated(EmulatedShape shape = EmulatedShape.Compact, bool biasEpilogue = true)
     {
         var (warp, warps) = shape == EmulatedShape.Nvidia ? (32, 2) : (4, 8);
         var context = Context.Create(builder => builder.CPU(new CPUDevice(warp, warps, 1)).Optimize(OptimizationLevel.O1));
@@ -50,7 +51,7 @@ public sealed class GpuDevice : IDisposable
         {
             var accelerator = context.CreateCPUAccelerator(0);
             // Two groups at most: the emulator runs groups one after another, so more would only add rendezvous.
-            return new GpuDevice(context, accelerator, emulated: true, groupSize: warp * warps, maxGroups: 2, device => new EmulatedBlas(device));
+            return new GpuDevice(context, accelerator, emulated: true, groupSize: warp * warps, maxGroups: 2, device => new EmulatedBlas(device, biasEpilogue));
         }
         catch
         {
@@ -73,7 +74,7 @@ public sealed class GpuDevice : IDisposable
             throw new GpuUnavailableException(error);
         }
 
-        var (cublas, cublasPath) = CublasLibrary.Load(CudaLibraryPaths.ForThisMachine());
+        var (cublas, cublasLt, cublasPath) = CublasLibrary.Load(CudaLibraryPaths.ForThisMachine());
         var context = Context.Create(builder => builder.Cuda().Optimize(OptimizationLevel.O2));
         try
         {
@@ -88,7 +89,7 @@ public sealed class GpuDevice : IDisposable
             nint stream = ((CudaStream)accelerator.DefaultStream).StreamPtr;
             const int groupSize = 256;
             return new GpuDevice(context, accelerator, emulated: false, groupSize, maxGroups: accelerator.NumMultiprocessors * 16,
-                device => new Cublas(cublas, cublasPath, stream, device))
+                device => new Cublas(cublas, cublasLt, cublasPath, stream, device))
             {
                 DriverVersion = driverVersion,
             };
@@ -130,6 +131,9 @@ public sealed class GpuDevice : IDisposable
     internal DeviceAddressSpace Addresses { get; }
 
     internal IBlas Blas { get; }
+
+    /// <summary>What the BLAS's bias epilogue has done so far, for gpu-check's report.</summary>
+    public string EpilogueReport => Blas.EpilogueReport;
 
     public bool IsEmulated { get; }
 

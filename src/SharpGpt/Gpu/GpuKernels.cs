@@ -111,13 +111,17 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
     public void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
         => _matmul.ForwardGelu(derivative, output, inp, weight, bias, rows, c, oc);
 
+    /// <summary>1 GiB of logits: few, large lm_head products, and few read-modify-write passes over the
+    /// wte gradient (154 MB for GPT-2), which every chunk's weight-gradient product makes.</summary>
+    public long ClassifierChunkFloats => 256L << 20;
+
     public long WorkspaceBytes(GptConfig config, int b, int t, Precision precision)
     {
         long n = (long)b * t, c = config.Channels;
         long attention = GpuAttention.ForwardWorkspace(b, t, config.Channels, config.NumHeads, precision); // head-major Q, K, V, O (and bf16's fp32 scores)
         long layerNorm = GpuLayerNorm.MaxBackwardWarps * 2 * c;       // partial rows of the backward
         long gradient = precision == Precision.Bf16                  // a bf16 copy of the widest output gradient
-            ? (Math.Max(n * 4 * c, Activations.ClassifierChunkFloats) + 1) / 2
+            ? (Math.Max(n * 4 * c, (long)Activations.ClassifierChunkRows(config, this, b, t) * config.PaddedVocabSize) + 1) / 2
             : 0;
         long bias = ((n + GpuMatmul.BiasChunkRows - 1) / GpuMatmul.BiasChunkRows) * 4 * c;
         return sizeof(float) * Math.Max(attention, Math.Max(layerNorm, gradient + bias + 1024));

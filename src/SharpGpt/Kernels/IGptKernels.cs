@@ -57,6 +57,11 @@ public unsafe interface IGptKernels : IDeviceMemory
         GeluBackward(dx, inpDerivative, dx, (long)rows * c);
     }
 
+    /// <summary>Floats of logits the classifier computes at a time (whole rows of the padded vocabulary):
+    /// big enough that the lm_head products stay efficient, small enough that the logits of a whole
+    /// batch are never held at once. 64 MiB suits a CPU's caches and memory.</summary>
+    long ClassifierChunkFloats => 16L << 20;
+
     /// <summary>Bytes of scratch the backend allocates for itself (on first use) to run a (B, T) batch of
     /// this model, beyond the model's own buffers; counted by the memory planner.</summary>
     long WorkspaceBytes(GptConfig config, int b, int t, Precision precision) => 0;

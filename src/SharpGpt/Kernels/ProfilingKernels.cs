@@ -17,6 +17,8 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
 
     public void CheckModelSize(long parameters) => inner.CheckModelSize(parameters);
 
+    public long ClassifierChunkFloats => inner.ClassifierChunkFloats;
+
     public long WorkspaceBytes(GptConfig config, int b, int t, Precision precision) => inner.WorkspaceBytes(config, b, t, precision);
 
     public DeviceBuffer Allocate(long floats) => inner.Allocate(floats);

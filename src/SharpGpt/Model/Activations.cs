@@ -21,7 +21,7 @@ internal sealed unsafe class Activations : IDisposable
         B = b;
         T = t;
         _vp = config.PaddedVocabSize;
-        ClassifierRows = ClassifierChunkRows(config, b, t);
+        ClassifierRows = ClassifierChunkRows(config, kernels, b, t);
         long[] sizes = Sizes(config, kernels, b, t, precision);
         long total = 0;
         foreach (long s in sizes)
@@ -79,11 +79,9 @@ internal sealed unsafe class Activations : IDisposable
         RowIndices = Targets + ((long)b * t);
     }
 
-    /// <summary>Floats of logits per classifier chunk, about 64 MiB: big enough that the lm_head products stay efficient.</summary>
-    public const long ClassifierChunkFloats = 16L << 20;
-
-    private static int ClassifierChunkRows(GptConfig config, int b, int t) =>
-        (int)Math.Min((long)b * t, Math.Max(64, ClassifierChunkFloats / config.PaddedVocabSize));
+    /// <summary>Rows per classifier chunk: the backend's chunk of logits, at least 64 rows, at most the batch.</summary>
+    public static int ClassifierChunkRows(GptConfig config, IGptKernels kernels, int b, int t) =>
+        (int)Math.Min((long)b * t, Math.Max(64, kernels.ClassifierChunkFloats / config.PaddedVocabSize));
 
     /// <summary>Bytes the activations of a (B, T) batch take, for memory planning, with the scratch the
     /// backend keeps for itself.</summary>
@@ -115,7 +113,7 @@ internal sealed unsafe class Activations : IDisposable
                 MatmulInput(bt * c), // LnF
                 bt,                 // LnFMean
                 bt,                 // LnFRstd
-                ClassifierChunkRows(config, b, t) * vp, // ClassifierChunk: logits of a chunk of rows, then their gradient
+                ClassifierChunkRows(config, kernels, b, t) * vp, // ClassifierChunk: logits of a chunk of rows, then their gradient
                 bt,                 // Losses
                 bt,                 // Lse
                 bt * c,             // Projection: attproj / fcproj output before the residual add

@@ -72,6 +72,51 @@ public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
         DeviceArrays.AssertClose(expected, actual, 1e-5, 1e-5, $"C ({ta}, {tb})");
     }
 
+    [Theory]
+    [InlineData(BlasOperation.Transpose, BlasOperation.None, 7, 5, 9, false)]
+    [InlineData(BlasOperation.None, BlasOperation.Transpose, 3, 11, 4, true)]
+    public void BiasEpilogueIsTheProductPlusTheBiasOnEveryColumn(BlasOperation ta, BlasOperation tb, int m, int n, int k, bool bf16)
+    {
+        var rng = new Random(m * n * k);
+        int lda = ta == BlasOperation.None ? m : k, ldb = tb == BlasOperation.None ? k : n;
+        float[] a = Round(DeviceArrays.Random(rng, (long)lda * (ta == BlasOperation.None ? k : m)), bf16);
+        float[] b = Round(DeviceArrays.Random(rng, (long)ldb * (tb == BlasOperation.None ? n : k)), bf16);
+        float[] bias = DeviceArrays.Random(rng, m);
+        using var da = Operand(a, bf16);
+        using var db = Operand(b, bf16);
+        using var dbias = DeviceArrays.Upload(gpu.Kernels, bias);
+        using var plain = DeviceArrays.Upload(gpu.Kernels, new float[m * n]);
+        using var fused = DeviceArrays.Upload(gpu.Kernels, [.. Enumerable.Repeat(float.NaN, m * n)]); // written, not read
+        var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        gpu.Device.Blas.GemmEx(ta, tb, m, n, k, 1f, da.Pointer, type, lda, db.Pointer, type, ldb, 0f, plain.Pointer, m);
+        Assert.True(gpu.Device.Blas.TryGemmBias(ta, tb, m, n, k, da.Pointer, type, lda, db.Pointer, type, ldb, fused.Pointer, m, dbias.Pointer));
+
+        float[] product = gpu.Kernels.ToArray(plain.Pointer, m * n), actual = gpu.Kernels.ToArray(fused.Pointer, m * n);
+        float[] expected = [.. product.Select((x, i) => x + bias[i % m])];
+        DeviceArrays.AssertClose(expected, actual, 0, 0, "C + bias");
+    }
+
+    [Fact]
+    public void BiasEpilogueChecksTheBiasLiesInOneAllocation()
+    {
+        using var a = gpu.Kernels.Allocate(64);
+        using var bias = gpu.Kernels.Allocate(3);
+        float* p = a.Pointer;
+        var past = Assert.Throws<ArgumentOutOfRangeException>(() => gpu.Device.Blas.TryGemmBias(BlasOperation.None, BlasOperation.None, 4, 2, 2,
+            p, BlasDataType.Float32, 4, p + 8, BlasDataType.Float32, 2, p + 16, 4, bias.Pointer));
+        Assert.Contains("past the end", past.Message);
+    }
+
+    [Fact]
+    public void ADeviceWithoutTheEpilogueDeclinesIt()
+    {
+        using var a = DeviceArrays.Upload(gpu.NvidiaShaped, new float[64]);
+        float* p = a.Pointer;
+        Assert.False(gpu.NvidiaShapedDevice.Blas.TryGemmBias(BlasOperation.None, BlasOperation.None, 4, 2, 2,
+            p, BlasDataType.Float32, 4, p + 8, BlasDataType.Float32, 2, p + 16, 4, p + 32));
+        Assert.Equal(0f, gpu.NvidiaShaped.ToArray(p + 16, 8).Max(Math.Abs));
+    }
+
     [Fact]
     public void BetaZeroWritesCWithoutReadingIt()
     {

@@ -16,6 +16,8 @@ internal unsafe class ForwardingKernels(IGptKernels inner) : IGptKernels
 
     public void CheckModelSize(long parameters) => inner.CheckModelSize(parameters);
 
+    public long ClassifierChunkFloats => inner.ClassifierChunkFloats;
+
     public long WorkspaceBytes(GptConfig config, int b, int t, Precision precision) => inner.WorkspaceBytes(config, b, t, precision);
 
     public DeviceBuffer Allocate(long floats) => inner.Allocate(floats);

@@ -9,11 +9,14 @@ namespace SharpGpt.Gpu.Blas;
 /// operands, transposes, leading dimensions, batch strides, alpha and beta, fp32 or bf16 inputs
 /// summed in fp32. It checks its arguments as cuBLAS does (and that every operand lies inside one
 /// device allocation), so a transposition, leading-dimension or stride mistake in the backend fails
-/// on a machine without a GPU.
+/// on a machine without a GPU. With <paramref name="biasEpilogue"/> off it declines the bias
+/// epilogue, as a cuBLAS without cuBLASLt does, so the backend's own bias kernel is tested too.
 /// </summary>
-internal sealed unsafe class EmulatedBlas(GpuDevice device) : IBlas
+internal sealed unsafe class EmulatedBlas(GpuDevice device, bool biasEpilogue) : IBlas
 {
-    public string Name => "emulated BLAS (host, fp32 sums)";
+    public string Name => $"emulated BLAS (host, fp32 sums; bias epilogue {(biasEpilogue ? "on" : "off")})";
+
+    public string EpilogueReport => $"bias epilogue: {(biasEpilogue ? "emulated" : "off")}";
 
     public void GemmEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
         void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float beta, float* c, int ldc) =>
@@ -52,6 +55,33 @@ internal sealed unsafe class EmulatedBlas(GpuDevice device) : IBlas
             ArrayPool<float>.Shared.Return(opA);
             ArrayPool<float>.Shared.Return(opB);
         }
+    }
+
+    public bool TryGemmBias(BlasOperation transA, BlasOperation transB, int m, int n, int k,
+        void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float* c, int ldc, float* bias)
+    {
+        if (!biasEpilogue)
+        {
+            return false;
+        }
+
+        // The bias must be one allocation's m floats, as cuBLASLt reads them; the product first, then the
+        // bias in the same (host) pass over C.
+        float* hostBias = m == 0 || n == 0 ? null : (float*)device.Addresses.HostAddress(bias, (long)m * sizeof(float));
+        GemmEx(transA, transB, m, n, k, 1f, a, aType, lda, b, bType, ldb, 0f, c, ldc);
+        if (hostBias != null)
+        {
+            float* hostC = (float*)device.Addresses.HostAddress(c, (((long)(n - 1) * ldc) + m) * sizeof(float));
+            for (long j = 0; j < n; j++)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    hostC[(j * ldc) + i] += hostBias[i];
+                }
+            }
+        }
+
+        return true;
     }
 
     public void Dispose()

@@ -11,6 +11,9 @@ public unsafe interface IBlas : IDisposable
     /// <summary>What the products run on, for reports.</summary>
     string Name { get; }
 
+    /// <summary>What the bias epilogue has done so far: shapes it ran, and any it declined.</summary>
+    string EpilogueReport { get; }
+
     /// <summary>cublasGemmEx.</summary>
     void GemmEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
         void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float beta, float* c, int ldc);
@@ -19,4 +22,13 @@ public unsafe interface IBlas : IDisposable
     void GemmStridedBatchedEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
         void* a, BlasDataType aType, int lda, long strideA, void* b, BlasDataType bType, int ldb, long strideB,
         float beta, float* c, int ldc, long strideC, int batchCount);
+
+    /// <summary>
+    /// cublasLtMatmul with the bias epilogue: C = op(A) * op(B) + bias, bias (m fp32 values) added to
+    /// every column, C written without being read, in the product's own pass. False when this BLAS has
+    /// no kernel for it (no cuBLASLt, or none for these shapes and alignments): the caller then adds
+    /// the bias itself.
+    /// </summary>
+    bool TryGemmBias(BlasOperation transA, BlasOperation transB, int m, int n, int k,
+        void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float* c, int ldc, float* bias);
 }

@@ -7,7 +7,8 @@ namespace SharpGpt.Gpu.Cuda;
 /// <see cref="IBlas"/> over NVIDIA's cuBLAS, bound by hand (function pointers from the library
 /// <see cref="CudaLibraryPaths"/> finds), on the ILGPU accelerator's context and stream so that the
 /// products are ordered with the kernels. fp32 accumulation (CUBLAS_COMPUTE_32F); bf16 operands run
-/// on tensor cores. Its workspace is allocated once.
+/// on tensor cores. Its workspace is allocated once. Products with a bias go to <see cref="CublasLt"/>
+/// unless SHARPGPT_CUBLASLT=0 (for comparisons) or cuBLASLt will not start.
 /// </summary>
 internal sealed unsafe class Cublas : IBlas
 {
@@ -21,10 +22,12 @@ internal sealed unsafe class Cublas : IBlas
     private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, void*, int, int, void*, int, int, float*, void*, int, int, int, int, int> _gemmEx;
     private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, void*, int, int, long, void*, int, int, long, float*, void*, int, int, long, int, int, int, int> _gemmStridedBatchedEx;
     private readonly delegate* unmanaged<nint, int> _destroy;
+    private readonly CublasLt? _lt;
 
-    /// <param name="cublas">The loaded libcublas.so.N (its libcublasLt already loaded beside it).</param>
+    /// <param name="cublas">The loaded libcublas.so.N.</param>
+    /// <param name="cublasLt">Its libcublasLt.so.N.</param>
     /// <param name="stream">The CUstream of the accelerator whose context is current on this thread.</param>
-    public Cublas(nint cublas, string path, nint stream, GpuDevice device)
+    public Cublas(nint cublas, nint cublasLt, string path, nint stream, GpuDevice device)
     {
         nint Export(string name) => NativeLibrary.TryGetExport(cublas, name, out nint f) ? f
             : throw new InvalidOperationException($"{path} has no {name}: it is not a cuBLAS of CUDA 12 or 13.");
@@ -41,11 +44,20 @@ internal sealed unsafe class Cublas : IBlas
         Check(((delegate* unmanaged<nint, int, int>)Export("cublasSetMathMode"))(_handle, DefaultMath), "cublasSetMathMode");
         _workspace = new GpuBuffer(device.Accelerator, device.Addresses, WorkspaceBytes / sizeof(float));
         Check(((delegate* unmanaged<nint, void*, nuint, int>)Export("cublasSetWorkspace_v2"))(_handle, _workspace.Pointer, (nuint)WorkspaceBytes), "cublasSetWorkspace_v2");
+        string? ltStatus = "off (SHARPGPT_CUBLASLT=0)";
+        if (Environment.GetEnvironmentVariable("SHARPGPT_CUBLASLT") != "0")
+        {
+            _lt = CublasLt.TryCreate(cublasLt, stream, _workspace.Pointer, WorkspaceBytes, out ltStatus);
+        }
+
         // cublasGetVersion: major * 10000 + minor * 100 + patch.
-        Name = $"cuBLAS {version / 10000}.{version / 100 % 100}.{version % 100} ({path})";
+        Name = $"cuBLAS {version / 10000}.{version / 100 % 100}.{version % 100} ({path}); "
+            + (_lt is null ? $"cuBLASLt bias epilogue {ltStatus}" : $"{_lt.Name} bias epilogue");
     }
 
     public string Name { get; }
+
+    public string EpilogueReport => _lt?.Report ?? "bias epilogue: off";
 
     public void GemmEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
         void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float beta, float* c, int ldc) =>
@@ -58,8 +70,13 @@ internal sealed unsafe class Cublas : IBlas
         Check(_gemmStridedBatchedEx(_handle, (int)transA, (int)transB, m, n, k, &alpha, a, (int)aType, lda, strideA, b, (int)bType, ldb, strideB,
             &beta, c, (int)BlasDataType.Float32, ldc, strideC, batchCount, ComputeFloat32, GemmDefault), "cublasGemmStridedBatchedEx");
 
+    public bool TryGemmBias(BlasOperation transA, BlasOperation transB, int m, int n, int k,
+        void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float* c, int ldc, float* bias) =>
+        _lt is not null && aType == bType && _lt.TryGemmBias(transA, transB, m, n, k, a, aType, lda, b, ldb, c, ldc, bias);
+
     public void Dispose()
     {
+        _lt?.Dispose();
         _ = _destroy(_handle);
         _workspace.Dispose();
     }
@@ -72,7 +89,7 @@ internal sealed unsafe class Cublas : IBlas
         }
     }
 
-    private static string Status(int status) => status switch
+    internal static string Status(int status) => status switch
     {
         1 => "CUBLAS_STATUS_NOT_INITIALIZED",
         3 => "CUBLAS_STATUS_ALLOC_FAILED",

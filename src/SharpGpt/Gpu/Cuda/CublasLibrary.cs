@@ -5,24 +5,24 @@ namespace SharpGpt.Gpu.Cuda;
 /// <summary>Loads cuBLAS (and the cuBLASLt it needs, from the same folder first) from where <see cref="CudaLibraryPaths"/> says.</summary>
 internal static class CublasLibrary
 {
-    /// <summary>The handle and path of libcublas.so.N; throws <see cref="GpuUnavailableException"/> naming every place it looked.</summary>
-    public static (nint Handle, string Path) Load(CudaLibraryPaths paths)
+    /// <summary>The handles of libcublas.so.N and its libcublasLt.so.N, and cuBLAS's path; throws <see cref="GpuUnavailableException"/> naming every place it looked.</summary>
+    public static (nint Cublas, nint CublasLt, string Path) Load(CudaLibraryPaths paths)
     {
         if (paths.Find() is var (folder, version))
         {
             string lt = Path.Combine(folder, CudaLibraryPaths.CublasLt(version)), cublas = Path.Combine(folder, CudaLibraryPaths.Cublas(version));
-            if (NativeLibrary.TryLoad(lt, out _) && NativeLibrary.TryLoad(cublas, out nint handle))
+            if (NativeLibrary.TryLoad(lt, out nint ltHandle) && NativeLibrary.TryLoad(cublas, out nint handle))
             {
-                return (handle, cublas);
+                return (handle, ltHandle, cublas);
             }
         }
 
         // The loader's own search (LD_LIBRARY_PATH, ld.so.cache), last.
         foreach (int v in CudaLibraryPaths.Versions)
         {
-            if (NativeLibrary.TryLoad(CudaLibraryPaths.CublasLt(v), out _) && NativeLibrary.TryLoad(CudaLibraryPaths.Cublas(v), out nint handle))
+            if (NativeLibrary.TryLoad(CudaLibraryPaths.CublasLt(v), out nint ltHandle) && NativeLibrary.TryLoad(CudaLibraryPaths.Cublas(v), out nint handle))
             {
-                return (handle, CudaLibraryPaths.Cublas(v));
+                return (handle, ltHandle, CudaLibraryPaths.Cublas(v));
             }
         }
 

@@ -7,9 +7,10 @@ namespace SharpGpt.Gpu.Kernels;
 
 /// <summary>
 /// A linear layer, out = inp · W^T + bias with W stored [OC, C], as cuBLAS products on the row-major
-/// buffers read as column-major (llm.c's mapping): out^T = W^T' · inp^T. The bias is added by a
-/// kernel (fused with GELU after the fc layer), and its gradient is summed in row chunks, then down
-/// the chunks, in a fixed order. In mixed precision both operands of a product are bf16, as cuBLAS
+/// buffers read as column-major (llm.c's mapping): out^T = W^T' · inp^T. The bias is added in the
+/// product's epilogue where the BLAS has one (cuBLASLt), else by a kernel; after the fc layer it is
+/// fused with GELU instead. Its gradient is summed in row chunks, then down the chunks, in a fixed
+/// order. In mixed precision both operands of a product are bf16, as cuBLAS
 /// wants: a fp32 operand (the gradient) is rounded to bf16 in the workspace first.
 /// </summary>
 internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reductions, GpuConvert convert, GpuGelu gelu, GpuWorkspace workspace)
@@ -28,6 +29,14 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
     // out (N,OC) <- inp (N,C) · weight (OC,C)^T + bias (OC) or null
     public void Forward(float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
     {
+        (inp, weight) = OneType(inp, weight, rows, c, oc);
+        var type = inp.IsBf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        if (bias != null
+            && Blas.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, oc, rows, c, weight.Address, type, c, inp.Address, type, c, output, oc, bias))
+        {
+            return;
+        }
+
         Product(output, inp, weight, rows, c, oc);
         if (bias != null)
         {
@@ -80,20 +89,25 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
         }
     }
 
-    // out^T (OC x N) = W (as stored, C x OC, transposed) · inp^T (C x N); operands of one type
+    // out^T (OC x N) = W (as stored, C x OC, transposed) · inp^T (C x N)
     private void Product(float* output, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
     {
-        if (inp.IsBf16 != weight.IsBf16)
-        {
-            // cuBLAS multiplies operands of one type: round the fp32 one to bf16 in the workspace.
-            long n = inp.IsBf16 ? (long)oc * c : (long)rows * c;
-            float* ws = workspace.Get(Align((n + 1) / 2));
-            inp = AsBf16(inp, ws, (long)rows * c);
-            weight = AsBf16(weight, ws, (long)oc * c);
-        }
-
+        (inp, weight) = OneType(inp, weight, rows, c, oc);
         var type = inp.IsBf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
         Blas.GemmEx(BlasOperation.Transpose, BlasOperation.None, oc, rows, c, 1f, weight.Address, type, c, inp.Address, type, c, 0f, output, oc);
+    }
+
+    // cuBLAS multiplies operands of one type: where one is bf16, the fp32 other is rounded to bf16 in the workspace.
+    private (TypedPointer Inp, TypedPointer Weight) OneType(TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
+    {
+        if (inp.IsBf16 == weight.IsBf16)
+        {
+            return (inp, weight);
+        }
+
+        long n = inp.IsBf16 ? (long)oc * c : (long)rows * c;
+        float* ws = workspace.Get(Align((n + 1) / 2));
+        return (AsBf16(inp, ws, (long)rows * c), AsBf16(weight, ws, (long)oc * c));
     }
 
     // The operand as bf16: itself if it is, else rounded into target.
