@@ -27,6 +27,7 @@ internal sealed unsafe class CublasLt : IDisposable
     private readonly void* _workspace;
     private readonly ulong _workspaceBytes;
     private readonly Dictionary<Shape, Plan?> _plans = [];
+    private readonly Dictionary<Shape, string> _refused = [];
     private readonly Api _api;
 
     private CublasLt(Api api, nint handle, nint stream, void* workspace, long workspaceBytes)
@@ -44,7 +45,9 @@ internal sealed unsafe class CublasLt : IDisposable
     /// <summary>Shapes planned so far, and those cuBLASLt declined (with its status).</summary>
     public string Report => _plans.Count == 0 ? "bias epilogue: no products yet"
         : $"bias epilogue: {_plans.Count(p => p.Value is not null)} of {_plans.Count} shapes"
-          + (_plans.Any(p => p.Value is null) ? $", declined: {string.Join("; ", _plans.Where(p => p.Value is null).Select(p => p.Key))}" : "");
+          + (_plans.Any(p => p.Value is null)
+              ? $", declined: {string.Join("; ", _plans.Where(p => p.Value is null).Select(p => _refused.TryGetValue(p.Key, out string? why) ? $"{p.Key} ({why})" : $"{p.Key} (no algorithm)"))}"
+              : "");
 
     /// <summary>cuBLASLt on the loaded library, or null with the reason when it lacks an entry point or will not start.</summary>
     public static CublasLt? TryCreate(nint library, nint stream, void* workspace, long workspaceBytes, out string? reason)
@@ -87,12 +90,24 @@ internal sealed unsafe class CublasLt : IDisposable
             return false;
         }
 
-        Check(_api.DescSetAttribute(plan.Desc, DescBiasPointer, &bias, (nuint)sizeof(void*)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+        // A call cuBLASLt refuses (its status, before anything is queued) declines the shape rather than
+        // failing the run: the caller adds the bias itself, and the report says so.
         float alpha = 1f, beta = 0f;
-        fixed (Algorithm* algorithm = &plan.Algorithm)
+        int status = _api.DescSetAttribute(plan.Desc, DescBiasPointer, &bias, (nuint)sizeof(void*));
+        if (status == 0)
         {
-            Check(_api.Matmul(_handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, c, plan.C, c, plan.C, algorithm, _workspace, (nuint)_workspaceBytes, _stream),
-                "cublasLtMatmul");
+            fixed (Algorithm* algorithm = &plan.Algorithm)
+            {
+                status = _api.Matmul(_handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, c, plan.C, c, plan.C, algorithm, _workspace, (nuint)_workspaceBytes, _stream);
+            }
+        }
+
+        if (status != 0)
+        {
+            plan.Destroy(_api);
+            _plans[shape] = null;
+            _refused[shape] = Cublas.Status(status);
+            return false;
         }
 
         return true;
@@ -114,14 +129,6 @@ internal sealed unsafe class CublasLt : IDisposable
     {
         ulong address = (ulong)p;
         return address == 0 ? 256u : (uint)Math.Min(256ul, address & (~address + 1));
-    }
-
-    private static void Check(int status, string call)
-    {
-        if (status != 0)
-        {
-            throw new InvalidOperationException($"{call} failed: {Cublas.Status(status)}.");
-        }
     }
 
     /// <summary>What decides a product's algorithm: the operation, the layouts and the operands' alignments.</summary>
