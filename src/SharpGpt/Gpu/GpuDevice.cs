@@ -89,7 +89,8 @@ public sealed class GpuDevice : IDisposable
             nint stream = ((CudaStream)accelerator.DefaultStream).StreamPtr;
             const int groupSize = 256;
             return new GpuDevice(context, accelerator, emulated: false, groupSize, maxGroups: accelerator.NumMultiprocessors * 16,
-                device => new Cublas(cublas, cublasLt, cublasPath, stream, device))
+                device => new Cublas(cublas, cublasLt, cublasPath, stream, new GpuBuffer(device.Accelerator, device.Addresses, Cublas.WorkspaceBytes / sizeof(float)),
+                    biasEpilogue: Environment.GetEnvironmentVariable("SHARPGPT_CUBLASLT") != "0", biasEpilogueOff: "off (SHARPGPT_CUBLASLT=0)"))
             {
                 DriverVersion = driverVersion,
             };

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using SharpGpt.Gpu.Blas;
 using SharpGpt.Gpu.Cuda;
@@ -7,8 +6,8 @@ using SharpGpt.Kernels;
 namespace SharpGpt.Tests.Gpu;
 
 /// <summary>
-/// <see cref="CublasLt"/> against a stand-in libcublasLt (FakeCublasLt/fake_cublaslt.c, compiled here
-/// with the system's C compiler) that computes on host memory: the entry points, their argument order,
+/// <see cref="CublasLt"/> against a stand-in libcublasLt (FakeCublasLt/fake_cublaslt.c, compiled by
+/// <see cref="StandInLibraries"/> with the system's C compiler) that computes on host memory: the entry points, their argument order,
 /// the attributes, the transposed layouts, the heuristic's result and the alignment preferences,
 /// checked without a GPU. The stand-in refuses what the real library would silently get wrong, such
 /// as an operand less aligned than the algorithm was chosen for.
@@ -28,10 +27,10 @@ public sealed unsafe class CublasLtBindingTests
         int lda = ta == BlasOperation.None ? m : k, ldb = tb == BlasOperation.None ? k : n;
         float[] a = DeviceArrays.Random(rng, lda * (ta == BlasOperation.None ? k : m)), b = DeviceArrays.Random(rng, ldb * (tb == BlasOperation.None ? n : k));
         float[] bias = DeviceArrays.Random(rng, m);
-        using var ha = Host.Operand(a, bf16);
-        using var hb = Host.Operand(b, bf16);
-        using var hbias = Host.Of(bias);
-        using var hc = Host.Of([.. Enumerable.Repeat(float.NaN, m * n)]);
+        using var ha = HostOperand.Of(a, bf16);
+        using var hb = HostOperand.Of(b, bf16);
+        using var hbias = HostOperand.Of(bias);
+        using var hc = HostOperand.Of([.. Enumerable.Repeat(float.NaN, m * n)]);
         var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
 
         Assert.True(lt.Binding.TryGemmBias(ta, tb, m, n, k, ha.Pointer, type, lda, hb.Pointer, ldb, (float*)hc.Pointer, m, (float*)hbias.Pointer), lt.Binding.Report);
@@ -52,7 +51,7 @@ public sealed unsafe class CublasLtBindingTests
             }
         }
 
-        DeviceArrays.AssertClose(expected, hc.Floats(m * n), 1e-5, 1e-5, $"C + bias ({ta}, {tb}, {type})");
+        DeviceArrays.AssertClose(expected, hc.ToArray(m * n), 1e-5, 1e-5, $"C + bias ({ta}, {tb}, {type})");
         Assert.Equal("bias epilogue: 1 of 1 shapes", lt.Binding.Report);
     }
 
@@ -61,16 +60,16 @@ public sealed unsafe class CublasLtBindingTests
     {
         using var lt = Create();
         const int m = 4, n = 2, k = 2;
-        using var a = Host.Of(new float[k * m]);   // a zero product: C is the bias alone
-        using var b = Host.Of([1f, 2f, 3f, 4f]);
-        using var first = Host.Of([1f, 2f, 3f, 4f]);
-        using var second = Host.Of([10f, 20f, 30f, 40f]);
-        using var c = Host.Of(new float[m * n]);
+        using var a = HostOperand.Of(new float[k * m]);   // a zero product: C is the bias alone
+        using var b = HostOperand.Of([1f, 2f, 3f, 4f]);
+        using var first = HostOperand.Of([1f, 2f, 3f, 4f]);
+        using var second = HostOperand.Of([10f, 20f, 30f, 40f]);
+        using var c = HostOperand.Of(new float[m * n]);
         int before = lt.MatmulCalls();
         Assert.True(lt.Binding.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, m, n, k, a.Pointer, BlasDataType.Float32, k, b.Pointer, k, (float*)c.Pointer, m, (float*)first.Pointer));
-        Assert.Equal([1f, 2f, 3f, 4f, 1f, 2f, 3f, 4f], c.Floats(m * n));
+        Assert.Equal([1f, 2f, 3f, 4f, 1f, 2f, 3f, 4f], c.ToArray(m * n));
         Assert.True(lt.Binding.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, m, n, k, a.Pointer, BlasDataType.Float32, k, b.Pointer, k, (float*)c.Pointer, m, (float*)second.Pointer));
-        Assert.Equal([10f, 20f, 30f, 40f, 10f, 20f, 30f, 40f], c.Floats(m * n));
+        Assert.Equal([10f, 20f, 30f, 40f, 10f, 20f, 30f, 40f], c.ToArray(m * n));
         Assert.Equal(before + 2, lt.MatmulCalls());
         Assert.Equal("bias epilogue: 1 of 1 shapes", lt.Binding.Report);
     }
@@ -80,10 +79,10 @@ public sealed unsafe class CublasLtBindingTests
     {
         using var lt = Create();
         const int m = 4, n = 2, k = 4;
-        using var a = Host.Of(new float[(k * m) + 4]);
-        using var b = Host.Of(new float[k * n]);
-        using var bias = Host.Of(new float[m]);
-        using var c = Host.Of(new float[m * n]);
+        using var a = HostOperand.Of(new float[(k * m) + 4]);
+        using var b = HostOperand.Of(new float[k * n]);
+        using var bias = HostOperand.Of(new float[m]);
+        using var c = HostOperand.Of(new float[m * n]);
         // 4 bytes past a 256-byte boundary: the heuristic is told so, and the stand-in, like the
         // tensor-core kernels, has no algorithm for it. 16 bytes past one is aligned enough.
         Assert.False(lt.Binding.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, m, n, k, (float*)a.Pointer + 1, BlasDataType.Float32, k, b.Pointer, k, (float*)c.Pointer, m, (float*)bias.Pointer));
@@ -102,85 +101,26 @@ public sealed unsafe class CublasLtBindingTests
 
     private static float[] Round(float[] values) => [.. values.Select(x => BFloat16.ToFloat(BFloat16.FromFloat(x)))];
 
-    /// <summary>The compiled stand-in, loaded, with a <see cref="CublasLt"/> over it and its workspace.</summary>
+    /// <summary>A <see cref="CublasLt"/> over the stand-in, with its workspace.</summary>
     private sealed class FakeLibrary : IDisposable
     {
-        private static readonly Lazy<nint> Loaded = new(CompileAndLoad);
-        private readonly nint _library;
+        private readonly nint _library = StandInLibraries.Load("fake_cublaslt.c");
         private readonly void* _workspace;
 
         public FakeLibrary()
         {
-            _library = Loaded.Value;
             _workspace = NativeMemory.AlignedAlloc((nuint)WorkspaceBytes, 256);
             Binding = CublasLt.TryCreate(_library, 0, _workspace, WorkspaceBytes, out string? reason) ?? throw new InvalidOperationException(reason);
         }
 
         public CublasLt Binding { get; }
 
-        public int MatmulCalls() => ((delegate* unmanaged<int>)NativeLibrary.GetExport(_library, "fake_matmul_calls"))();
+        public int MatmulCalls() => StandInLibraries.Call<int>(_library, "fake_matmul_calls");
 
         public void Dispose()
         {
             Binding.Dispose();
             NativeMemory.AlignedFree(_workspace);
         }
-
-        // Compiled and loaded once per test run; the file goes as soon as it is loaded.
-        private static nint CompileAndLoad()
-        {
-            string source = Path.Combine(AppContext.BaseDirectory, "Gpu", "FakeCublasLt", "fake_cublaslt.c");
-            string library = Path.Combine(Path.GetTempPath(), $"sharpgpt-fake-cublaslt-{Environment.ProcessId}.so");
-            using var cc = Process.Start(new ProcessStartInfo(CcFactAttribute.Compiler!, ["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", library, source])
-            {
-                RedirectStandardError = true,
-            })!;
-            string errors = cc.StandardError.ReadToEnd();
-            cc.WaitForExit();
-            Assert.True(cc.ExitCode == 0, $"cc failed: {errors}");
-            try
-            {
-                return NativeLibrary.Load(library);
-            }
-            finally
-            {
-                File.Delete(library);
-            }
-        }
-    }
-
-    /// <summary>256-byte-aligned host memory standing in for device memory.</summary>
-    private sealed class Host : IDisposable
-    {
-        private Host(long bytes) => Pointer = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 4), 256);
-
-        public void* Pointer { get; }
-
-        public static Host Of(float[] values)
-        {
-            var host = new Host(values.Length * sizeof(float));
-            values.CopyTo(new Span<float>(host.Pointer, values.Length));
-            return host;
-        }
-
-        public static Host Operand(float[] values, bool bf16)
-        {
-            if (!bf16)
-            {
-                return Of(values);
-            }
-
-            var host = new Host(values.Length * sizeof(ushort));
-            for (int i = 0; i < values.Length; i++)
-            {
-                ((ushort*)host.Pointer)[i] = BFloat16.FromFloat(values[i]);
-            }
-
-            return host;
-        }
-
-        public float[] Floats(int n) => new Span<float>(Pointer, n).ToArray();
-
-        public void Dispose() => NativeMemory.AlignedFree(Pointer);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using SharpGpt.Gpu.Blas;
+using SharpGpt.Kernels;
 
 namespace SharpGpt.Gpu.Cuda;
 
@@ -8,17 +9,18 @@ namespace SharpGpt.Gpu.Cuda;
 /// <see cref="CudaLibraryPaths"/> finds), on the ILGPU accelerator's context and stream so that the
 /// products are ordered with the kernels. fp32 accumulation (CUBLAS_COMPUTE_32F); bf16 operands run
 /// on tensor cores. Its workspace is allocated once. Products with a bias go to <see cref="CublasLt"/>
-/// unless SHARPGPT_CUBLASLT=0 (for comparisons) or cuBLASLt will not start.
+/// unless the caller turns the bias epilogue off or cuBLASLt will not start.
 /// </summary>
 internal sealed unsafe class Cublas : IBlas
 {
     private const int ComputeFloat32 = 68;   // CUBLAS_COMPUTE_32F
     private const int GemmDefault = -1;      // CUBLAS_GEMM_DEFAULT
     private const int DefaultMath = 0;       // CUBLAS_DEFAULT_MATH: tensor cores where the types allow, no TF32 for fp32
-    private const long WorkspaceBytes = 32L << 20;
+    /// <summary>Bytes of the workspace cuBLAS and cuBLASLt share.</summary>
+    public const long WorkspaceBytes = 32L << 20;
 
     private readonly nint _handle;
-    private readonly GpuBuffer _workspace;
+    private readonly DeviceBuffer _workspace;
     private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, void*, int, int, void*, int, int, float*, void*, int, int, int, int, int> _gemmEx;
     private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, void*, int, int, long, void*, int, int, long, float*, void*, int, int, long, int, int, int, int> _gemmStridedBatchedEx;
     private readonly delegate* unmanaged<nint, int> _destroy;
@@ -26,8 +28,10 @@ internal sealed unsafe class Cublas : IBlas
 
     /// <param name="cublas">The loaded libcublas.so.N.</param>
     /// <param name="cublasLt">Its libcublasLt.so.N.</param>
+    /// <param name="workspace"><see cref="WorkspaceBytes"/> of device memory, owned from now on.</param>
     /// <param name="stream">The CUstream of the accelerator whose context is current on this thread.</param>
-    public Cublas(nint cublas, nint cublasLt, string path, nint stream, GpuDevice device)
+    /// <param name="biasEpilogue">Whether products with a bias go to cuBLASLt; if not, <paramref name="biasEpilogueOff"/> says why.</param>
+    public Cublas(nint cublas, nint cublasLt, string path, nint stream, DeviceBuffer workspace, bool biasEpilogue = true, string biasEpilogueOff = "off")
     {
         nint Export(string name) => NativeLibrary.TryGetExport(cublas, name, out nint f) ? f
             : throw new InvalidOperationException($"{path} has no {name}: it is not a cuBLAS of CUDA 12 or 13.");
@@ -42,10 +46,10 @@ internal sealed unsafe class Cublas : IBlas
         Check(((delegate* unmanaged<nint, int*, int>)Export("cublasGetVersion_v2"))(_handle, &version), "cublasGetVersion_v2");
         Check(((delegate* unmanaged<nint, nint, int>)Export("cublasSetStream_v2"))(_handle, stream), "cublasSetStream_v2");
         Check(((delegate* unmanaged<nint, int, int>)Export("cublasSetMathMode"))(_handle, DefaultMath), "cublasSetMathMode");
-        _workspace = new GpuBuffer(device.Accelerator, device.Addresses, WorkspaceBytes / sizeof(float));
+        _workspace = workspace;
         Check(((delegate* unmanaged<nint, void*, nuint, int>)Export("cublasSetWorkspace_v2"))(_handle, _workspace.Pointer, (nuint)WorkspaceBytes), "cublasSetWorkspace_v2");
-        string? ltStatus = "off (SHARPGPT_CUBLASLT=0)";
-        if (Environment.GetEnvironmentVariable("SHARPGPT_CUBLASLT") != "0")
+        string? ltStatus = biasEpilogueOff;
+        if (biasEpilogue)
         {
             _lt = CublasLt.TryCreate(cublasLt, stream, _workspace.Pointer, WorkspaceBytes, out ltStatus);
         }
