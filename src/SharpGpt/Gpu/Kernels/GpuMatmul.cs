@@ -133,7 +133,8 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
         }
     }
 
-    // partials[chunk, j] = the sum of dout[r, j] over the chunk's rows, in row order.
+    // partials[chunk, j] = the sum of dout[r, j] over the chunk's rows: four accumulators over
+    // interleaved rows, so four loads are in flight rather than a chain of one, in a fixed order.
     private static void BiasPartialsKernel(ArrayView<float> partials, ArrayView<float> dout, int rows, int oc, int chunkRows)
     {
         int total = (int)partials.Length;
@@ -141,13 +142,22 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
         {
             int chunk = i / oc, j = i - (chunk * oc);
             int end = Math.Min(rows, (chunk + 1) * chunkRows);
-            float sum = 0;
-            for (int r = chunk * chunkRows; r < end; r++)
+            float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            int r = chunk * chunkRows;
+            for (; r + 3 < end; r += 4)
             {
-                sum += dout[((long)r * oc) + j];
+                a0 += dout[((long)r * oc) + j];
+                a1 += dout[((long)(r + 1) * oc) + j];
+                a2 += dout[((long)(r + 2) * oc) + j];
+                a3 += dout[((long)(r + 3) * oc) + j];
             }
 
-            partials[i] = sum;
+            for (; r < end; r++)
+            {
+                a0 += dout[((long)r * oc) + j];
+            }
+
+            partials[i] = (a0 + a1) + (a2 + a3);
         }
     }
 }

@@ -13,11 +13,15 @@ internal sealed unsafe class GpuReductions(GpuDevice device)
     private Action<KernelConfig, ArrayView<double>, ArrayView<float>, long>? _squareSum;
     private double[] _hostPartials = [];
 
-    /// <summary>target[j] += the sum over i &lt; count of partials[i * stride + j], for j &lt; width, i in order.</summary>
+    /// <summary>Lanes of a warp that share a column, each summing every RowLanes-th row (at most the warp size).</summary>
+    internal const int RowLanes = 8;
+
+    /// <summary>target[j] += the sum over i &lt; count of partials[i * stride + j], for j &lt; width, in a fixed order.</summary>
     public void SumColumns(ArrayView<float> target, ArrayView<float> partials, int count, int width, int stride)
     {
+        int columnsPerWarp = device.WarpSize / Math.Min(RowLanes, device.WarpSize);
         _sumColumns ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, int>(SumColumnsKernel);
-        _sumColumns(device.Elementwise(width), target, partials, count, width, stride);
+        _sumColumns(device.WarpPerRow((width + columnsPerWarp - 1) / columnsPerWarp), target, partials, count, width, stride);
     }
 
     /// <summary>The sum of squares of n floats: one double partial per warp, added on the host in warp order.</summary>
@@ -43,17 +47,46 @@ internal sealed unsafe class GpuReductions(GpuDevice device)
         return total;
     }
 
+    // A column's sum is a chain of dependent loads if one thread makes it, and the LayerNorm weights'
+    // have a thousand rows: here a warp takes a few adjacent columns (lane % columns) and splits their
+    // rows among its lanes (lane / columns), each lane with four accumulators so four loads are in
+    // flight; then the lanes of a column are added by shuffles. The order is fixed, so sums repeat.
     private static void SumColumnsKernel(ArrayView<float> target, ArrayView<float> partials, int count, int width, int stride)
     {
-        for (int j = KernelMath.ThreadIndex; j < width; j += KernelMath.ThreadCount)
+        int rowLanes = Math.Min(RowLanes, Warp.WarpSize), columns = Warp.WarpSize / rowLanes;
+        int lane = Warp.LaneIdx, row = lane / columns;
+        int columnWarps = (width + columns - 1) / columns;
+        for (int w = KernelMath.WarpIndex; w < columnWarps; w += KernelMath.WarpCount)
         {
-            float sum = 0;
-            for (int i = 0; i < count; i++)
+            int j = (w * columns) + (lane - (row * columns));
+            float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            if (j < width)
             {
-                sum += partials[(i * stride) + j];
+                int i = row;
+                for (; i + (3 * rowLanes) < count; i += 4 * rowLanes)
+                {
+                    a0 += partials[(i * stride) + j];
+                    a1 += partials[((i + rowLanes) * stride) + j];
+                    a2 += partials[((i + (2 * rowLanes)) * stride) + j];
+                    a3 += partials[((i + (3 * rowLanes)) * stride) + j];
+                }
+
+                for (; i < count; i += rowLanes)
+                {
+                    a0 += partials[(i * stride) + j];
+                }
             }
 
-            target[j] += sum;
+            float sum = (a0 + a1) + (a2 + a3);
+            for (int offset = columns; offset < Warp.WarpSize; offset *= 2)
+            {
+                sum += Warp.ShuffleXor(sum, offset);
+            }
+
+            if (j < width && row == 0)
+            {
+                target[j] += sum;
+            }
         }
     }
 
