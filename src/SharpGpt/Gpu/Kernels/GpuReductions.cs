@@ -90,16 +90,27 @@ internal sealed unsafe class GpuReductions(GpuDevice device)
         }
     }
 
+    // Four accumulators over interleaved strides keep four loads in flight per thread.
     private static void SquareSumKernel(ArrayView<double> partials, ArrayView<float> data, long n)
     {
-        double sum = 0;
-        for (long i = KernelMath.ThreadIndex; i < n; i += KernelMath.ThreadCount)
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        long stride = KernelMath.ThreadCount, i = KernelMath.ThreadIndex;
+        for (; i + (3 * stride) < n; i += 4 * stride)
         {
-            float x = data[i];
-            sum += (double)x * x;
+            float x0 = data[i], x1 = data[i + stride], x2 = data[i + (2 * stride)], x3 = data[i + (3 * stride)];
+            s0 += (double)x0 * x0;
+            s1 += (double)x1 * x1;
+            s2 += (double)x2 * x2;
+            s3 += (double)x3 * x3;
         }
 
-        sum = KernelMath.WarpSum(sum);
+        for (; i < n; i += stride)
+        {
+            float x = data[i];
+            s0 += (double)x * x;
+        }
+
+        double sum = KernelMath.WarpSum((s0 + s1) + (s2 + s3));
         if (Warp.LaneIdx == 0)
         {
             partials[KernelMath.WarpIndex] = sum;
