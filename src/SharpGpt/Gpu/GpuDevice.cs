@@ -42,8 +42,8 @@ public sealed class GpuDevice : IDisposable
     }
 
     /// <summary>A device on ILGPU's CPU accelerator with the emulated BLAS: the whole GPU code path, without a GPU.
-    /// <paramref name="biasEpilogue"/> off makes the BLAS decline bias epilogues, as cuBLAS without cuBLASLt.</summary>
-    public static GpuDevice CreateEmulated(EmulatedShape shape = EmulatedShape.Compact, bool biasEpilogue = true)
+    /// <paramref name="epilogues"/> off makes the BLAS decline epilogues, as cuBLAS without cuBLASLt.</summary>
+    public static GpuDevice CreateEmulated(EmulatedShape shape = EmulatedShape.Compact, bool epilogues = true)
     {
         var (warp, warps) = shape == EmulatedShape.Nvidia ? (32, 2) : (4, 8);
         var context = Context.Create(builder => builder.CPU(new CPUDevice(warp, warps, 1)).Optimize(OptimizationLevel.O1));
@@ -51,7 +51,7 @@ public sealed class GpuDevice : IDisposable
         {
             var accelerator = context.CreateCPUAccelerator(0);
             // Two groups at most: the emulator runs groups one after another, so more would only add rendezvous.
-            return new GpuDevice(context, accelerator, emulated: true, groupSize: warp * warps, maxGroups: 2, device => new EmulatedBlas(device, biasEpilogue));
+            return new GpuDevice(context, accelerator, emulated: true, groupSize: warp * warps, maxGroups: 2, device => new EmulatedBlas(device, epilogues));
         }
         catch
         {
@@ -90,7 +90,7 @@ public sealed class GpuDevice : IDisposable
             const int groupSize = 256;
             return new GpuDevice(context, accelerator, emulated: false, groupSize, maxGroups: accelerator.NumMultiprocessors * 16,
                 device => new Cublas(cublas, cublasLt, cublasPath, stream, new GpuBuffer(device.Accelerator, device.Addresses, Cublas.WorkspaceBytes / sizeof(float)),
-                    biasEpilogue: Environment.GetEnvironmentVariable("SHARPGPT_CUBLASLT") != "0", biasEpilogueOff: "off (SHARPGPT_CUBLASLT=0)"))
+                    epilogues: Environment.GetEnvironmentVariable("SHARPGPT_CUBLASLT") != "0", epiloguesOff: "off (SHARPGPT_CUBLASLT=0)"))
             {
                 DriverVersion = driverVersion,
             };
@@ -133,7 +133,7 @@ public sealed class GpuDevice : IDisposable
 
     internal IBlas Blas { get; }
 
-    /// <summary>What the BLAS's bias epilogue has done so far, for gpu-check's report.</summary>
+    /// <summary>What the BLAS's epilogues have done so far, for gpu-check's report.</summary>
     public string EpilogueReport => Blas.EpilogueReport;
 
     public bool IsEmulated { get; }

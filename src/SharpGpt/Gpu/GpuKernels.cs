@@ -108,8 +108,12 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
     public void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
         => _matmul.Backward(dinp, dweight, dbias, dout, inp, weight, rows, c, oc);
 
-    public void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
-        => _matmul.ForwardGelu(derivative, output, inp, weight, bias, rows, c, oc);
+    /// <summary>The GELU state is the pre-activation x itself, in out's type (what cuBLASLt's GELU epilogue keeps).</summary>
+    public void MatmulGeluForward(float* geluState, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+        => _matmul.ForwardGelu(geluState, output, inp, weight, bias, rows, c, oc);
+
+    public void MatmulGeluBackward(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* geluState, TypedPointer weight, int rows, int c, int oc)
+        => _matmul.BackwardGelu(dx, dweight, dbias, dout, inp, geluState, weight, rows, c, oc);
 
     /// <summary>1 GiB of logits: few, large lm_head products, and few read-modify-write passes over the
     /// wte gradient (154 MB for GPT-2), which every chunk's weight-gradient product makes.</summary>
@@ -124,7 +128,8 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
             ? (Math.Max(n * 4 * c, (long)Activations.ClassifierChunkRows(config, this, b, t) * config.PaddedVocabSize) + 1) / 2
             : 0;
         long bias = ((n + GpuMatmul.BiasChunkRows - 1) / GpuMatmul.BiasChunkRows) * 4 * c;
-        return sizeof(float) * Math.Max(attention, Math.Max(layerNorm, gradient + bias + 1024));
+        long geluProduct = precision == Precision.Bf16 ? n * 4 * c : 0; // the fc product where cuBLASLt's GELU epilogue is declined
+        return sizeof(float) * Math.Max(Math.Max(attention, geluProduct + 1024), Math.Max(layerNorm, gradient + bias + 1024));
     }
 
     public long AttentionStateSize(int b, int t, int nh, Precision precision = Precision.Fp32) => GpuAttention.StateSize(b, t, nh, precision);

@@ -43,18 +43,20 @@ public unsafe interface IGptKernels : IDeviceMemory
     /// <summary>dinp is overwritten; dweight and dbias accumulate.</summary>
     void MatmulBackward(float* dinp, float* dweight, float* dbias, float* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc);
 
-    // derivative (N,OC), out (N,OC) fp32 or bf16 <- (N,C) · (OC,C)^T + (OC); out = GELU(x), derivative = GELU'(x) for the backward; inp and weight fp32 or bf16
-    void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+    // geluState (N,OC floats), out (N,OC) fp32 or bf16 <- (N,C) · (OC,C)^T + (OC); out = GELU(x); inp and weight fp32 or bf16.
+    // geluState is what this backend's MatmulGeluBackward needs of x: by default (the CPU) GELU'(x); the GPU keeps x.
+    void MatmulGeluForward(float* geluState, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
     {
-        MatmulForward(derivative, inp, weight, bias, rows, c, oc);
-        GeluForward(output, derivative, derivative, (long)rows * oc);
+        MatmulForward(geluState, inp, weight, bias, rows, c, oc);
+        GeluForward(output, geluState, geluState, (long)rows * oc);
     }
 
-    /// <summary>MatmulBackward for an input inp = GELU(x): dx = (dout · W) ∘ inpDerivative (GELU'(x) from MatmulGeluForward), overwritten.</summary>
-    void MatmulGeluBackward(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpDerivative, TypedPointer weight, int rows, int c, int oc)
+    /// <summary>MatmulBackward for an input inp = GELU(x): dx = (dout · W) ∘ GELU'(x), overwritten, from the
+    /// geluState MatmulGeluForward kept.</summary>
+    void MatmulGeluBackward(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* geluState, TypedPointer weight, int rows, int c, int oc)
     {
         MatmulBackward(dx, dweight, dbias, dout, inp, weight, rows, c, oc);
-        GeluBackward(dx, inpDerivative, dx, (long)rows * c);
+        GeluBackward(dx, geluState, dx, (long)rows * c);
     }
 
     /// <summary>Floats of logits the classifier computes at a time (whole rows of the padded vocabulary):

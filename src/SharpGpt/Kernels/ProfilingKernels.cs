@@ -100,17 +100,17 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         Add(dbias == null ? "matmul.backward (lm_head)" : "matmul.backward", s);
     }
 
-    public void MatmulGeluForward(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+    public void MatmulGeluForward(float* geluState, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
     {
         long s = Begin();
-        inner.MatmulGeluForward(derivative, output, inp, weight, bias, rows, c, oc);
+        inner.MatmulGeluForward(geluState, output, inp, weight, bias, rows, c, oc);
         Add("matmul+gelu.forward", s);
     }
 
-    public void MatmulGeluBackward(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* inpDerivative, TypedPointer weight, int rows, int c, int oc)
+    public void MatmulGeluBackward(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* geluState, TypedPointer weight, int rows, int c, int oc)
     {
         long s = Begin();
-        inner.MatmulGeluBackward(dx, dweight, dbias, dout, inp, inpDerivative, weight, rows, c, oc);
+        inner.MatmulGeluBackward(dx, dweight, dbias, dout, inp, geluState, weight, rows, c, oc);
         Add("matmul+gelu.backward", s);
     }
 

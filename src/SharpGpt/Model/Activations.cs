@@ -53,7 +53,7 @@ internal sealed unsafe class Activations : IDisposable
         Ln2 = NextMatmulInput(sizes[k++]);
         Ln2Mean = Next(sizes[k++]);
         Ln2Rstd = Next(sizes[k++]);
-        FchGeluDerivative = Next(sizes[k++]);
+        FchGeluState = Next(sizes[k++]);
         FchGelu = NextMatmulInput(sizes[k++]);
         Residual3 = Next(sizes[k++]);
         LnF = NextMatmulInput(sizes[k++]);
@@ -107,7 +107,7 @@ internal sealed unsafe class Activations : IDisposable
                 MatmulInput(l * bt * c), // Ln2
                 l * bt,             // Ln2Mean
                 l * bt,             // Ln2Rstd
-                l * bt * 4 * c,     // FchGeluDerivative: GELU'(fc output), all the backward needs of the pre-activation
+                l * bt * 4 * c,     // FchGeluState: what the backend's GELU backward needs of the fc output (CPU: GELU'(x); GPU: x)
                 MatmulInput(l * bt * 4 * c), // FchGelu
                 l * bt * c,         // Residual3
                 MatmulInput(bt * c), // LnF
@@ -155,7 +155,7 @@ internal sealed unsafe class Activations : IDisposable
     public TypedPointer Ln2 { get; }
     public float* Ln2Mean { get; }
     public float* Ln2Rstd { get; }
-    public float* FchGeluDerivative { get; }
+    public float* FchGeluState { get; }
     public TypedPointer FchGelu { get; }
     public float* Residual3 { get; }
     public TypedPointer LnF { get; }

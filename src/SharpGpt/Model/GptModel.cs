@@ -328,7 +328,7 @@ public sealed unsafe class GptModel : IDisposable
             float* residual = l == 0 ? a.Encoded : a.Residual3 + ((l - 1) * nc);
             TypedPointer ln1 = a.Ln1 + (l * nc), atty = a.Atty + (l * nc), ln2 = a.Ln2 + (l * nc), fchGelu = a.FchGelu + (l * nc * 4);
             float* qkv = a.Qkv + (l * nc * 3), res2 = a.Residual2 + (l * nc), res3 = a.Residual3 + (l * nc);
-            float* fchGeluDerivative = a.FchGeluDerivative + (l * nc * 4);
+            float* fchGeluState = a.FchGeluState + (l * nc * 4);
             float* attState = a.AttState + (l * a.AttStateSize);
             float* attOut = atty.IsBf16 ? a.AttentionOutput : atty.Fp32;
             // ln1 of this block was made by the previous block's residual add (or above, for the first)
@@ -341,7 +341,7 @@ public sealed unsafe class GptModel : IDisposable
 
             _k.MatmulForward(a.Projection, atty, MatmulWeight(p.AttProjW + ((long)l * c * c)), p.AttProjB + (l * c), n, c, c);
             _k.LayerNormResidualForward(res2, ln2, a.Ln2Mean + (l * n), a.Ln2Rstd + (l * n), residual, a.Projection, p.Ln2W + (l * c), p.Ln2B + (l * c), n, c);
-            _k.MatmulGeluForward(fchGeluDerivative, fchGelu, ln2, MatmulWeight(p.FcW + (l * 4L * c * c)), p.FcB + (l * 4 * c), n, c, 4 * c);   // (N,4C) x2
+            _k.MatmulGeluForward(fchGeluState, fchGelu, ln2, MatmulWeight(p.FcW + (l * 4L * c * c)), p.FcB + (l * 4 * c), n, c, 4 * c);   // (N,4C) x2
             _k.MatmulForward(a.Projection, fchGelu, MatmulWeight(p.FcProjW + (l * 4L * c * c)), p.FcProjB + (l * c), n, 4 * c, c);
             if (l + 1 < Config.NumLayers)
             {
@@ -423,11 +423,11 @@ public sealed unsafe class GptModel : IDisposable
             float* residual = l == 0 ? a.Encoded : a.Residual3 + ((l - 1) * nc);
             TypedPointer ln1 = a.Ln1 + (l * nc), atty = a.Atty + (l * nc), ln2 = a.Ln2 + (l * nc), fchGelu = a.FchGelu + (l * nc * 4);
             float* qkv = a.Qkv + (l * nc * 3), res2 = a.Residual2 + (l * nc);
-            float* fchGeluDerivative = a.FchGeluDerivative + (l * nc * 4);
+            float* fchGeluState = a.FchGeluState + (l * nc * 4);
             float* attState = a.AttState + (l * a.AttStateSize);
             float* attOut = atty.IsBf16 ? a.AttentionOutput : atty.Fp32;
 
-            _k.MatmulGeluBackward(a.DFch, g.FcProjW + (l * 4L * c * c), g.FcProjB + (l * c), a.DResidual, fchGelu, fchGeluDerivative, MatmulWeight(p.FcProjW + (l * 4L * c * c)), n, 4 * c, c);
+            _k.MatmulGeluBackward(a.DFch, g.FcProjW + (l * 4L * c * c), g.FcProjB + (l * c), a.DResidual, fchGelu, fchGeluState, MatmulWeight(p.FcProjW + (l * 4L * c * c)), n, 4 * c, c);
             _k.MatmulBackward(a.DLn, g.FcW + (l * 4L * c * c), g.FcB + (l * 4 * c), a.DFch, ln2, MatmulWeight(p.FcW + (l * 4L * c * c)), n, c, 4 * c);
             _k.LayerNormBackward(a.DResidual, g.Ln2W + (l * c), g.Ln2B + (l * c), a.DLn, res2, p.Ln2W + (l * c), a.Ln2Mean + (l * n), a.Ln2Rstd + (l * n), n, c);
             _k.MatmulBackward(a.DAtty, g.AttProjW + ((long)l * c * c), g.AttProjB + (l * c), a.DResidual, atty, MatmulWeight(p.AttProjW + ((long)l * c * c)), n, c, c);

@@ -8,7 +8,7 @@ namespace SharpGpt.Tests.Gpu;
 /// <see cref="Cublas"/> against stand-in libcublas and libcublasLt libraries (FakeCublasLt, compiled by
 /// <see cref="StandInLibraries"/>) that compute on host memory: the entry points and their argument
 /// order (transposes, leading dimensions, 64-bit batch strides, the output and compute types), the
-/// stream and workspace it binds, and the routing of biased products to cuBLASLt.
+/// stream and workspace it binds, and the routing of epilogues to cuBLASLt.
 /// </summary>
 public sealed unsafe class CublasBindingTests
 {
@@ -72,11 +72,11 @@ public sealed unsafe class CublasBindingTests
         Assert.Equal(Stream, StandInLibraries.Call<nint>(cublas, "fake_stream"));
         Assert.Equal((nuint)Cublas.WorkspaceBytes, StandInLibraries.Call<nuint>(cublas, "fake_workspace_bytes"));
         Assert.Equal(0, StandInLibraries.Call<int>(cublas, "fake_math_mode"));   // CUBLAS_DEFAULT_MATH: no TF32 for fp32 products
-        Assert.StartsWith("cuBLAS 13.1.0 (libcublas.so.13); cuBLASLt 13.1.2 bias epilogue", blas.Name);
+        Assert.StartsWith("cuBLAS 13.1.0 (libcublas.so.13); cuBLASLt 13.1.2 epilogues", blas.Name);
     }
 
     [CcFact]
-    public void BiasedProductsGoToCuBlasLtUnlessTurnedOff()
+    public void EpiloguesGoToCuBlasLtUnlessTurnedOff()
     {
         nint lt = StandInLibraries.Load("fake_cublaslt.c");
         using var a = HostOperand.Of([1f, 2f]);
@@ -85,15 +85,15 @@ public sealed unsafe class CublasBindingTests
         int before = StandInLibraries.Call<int>(lt, "fake_matmul_calls");
         using (var on = Create())
         {
-            Assert.True(on.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, 1, 1, 2, a.Pointer, BlasDataType.Float32, 2, a.Pointer, BlasDataType.Float32, 2, c.Floats, 1, bias.Floats));
+            Assert.True(on.TryGemmEpilogue(BlasEpilogue.Bias, BlasOperation.Transpose, BlasOperation.None, 1, 1, 2, a.Pointer, BlasDataType.Float32, 2, a.Pointer, 2, c.Pointer, BlasDataType.Float32, 1, bias.Floats, null, 0));
             Assert.Equal(15f, c.ToArray(1)[0]);
             Assert.Equal(before + 1, StandInLibraries.Call<int>(lt, "fake_matmul_calls"));
         }
 
-        using var off = Create(biasEpilogue: false);
-        Assert.False(off.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, 1, 1, 2, a.Pointer, BlasDataType.Float32, 2, a.Pointer, BlasDataType.Float32, 2, c.Floats, 1, bias.Floats));
-        Assert.EndsWith("cuBLASLt bias epilogue off (for the test)", off.Name);
-        Assert.Equal("bias epilogue: off", off.EpilogueReport);
+        using var off = Create(epilogues: false);
+        Assert.False(off.TryGemmEpilogue(BlasEpilogue.Bias, BlasOperation.Transpose, BlasOperation.None, 1, 1, 2, a.Pointer, BlasDataType.Float32, 2, a.Pointer, 2, c.Pointer, BlasDataType.Float32, 1, bias.Floats, null, 0));
+        Assert.EndsWith("cuBLASLt epilogues off (for the test)", off.Name);
+        Assert.Equal("epilogues: off", off.EpilogueReport);
     }
 
     [CcFact]
@@ -107,9 +107,9 @@ public sealed unsafe class CublasBindingTests
         Assert.Equal("cublasGemmEx failed: CUBLAS_STATUS_INVALID_VALUE.", error.Message);
     }
 
-    private static Cublas Create(bool biasEpilogue = true) =>
+    private static Cublas Create(bool epilogues = true) =>
         new(StandInLibraries.Load("fake_cublas.c"), StandInLibraries.Load("fake_cublaslt.c"), "libcublas.so.13", Stream,
-            new NativeBuffer(Cublas.WorkspaceBytes / sizeof(float)), biasEpilogue, "off (for the test)");
+            new NativeBuffer(Cublas.WorkspaceBytes / sizeof(float)), epilogues, "off (for the test)");
 
     private static float[] Round(float[] values) => [.. values.Select(x => BFloat16.ToFloat(BFloat16.FromFloat(x)))];
 }

@@ -33,7 +33,8 @@ public sealed unsafe class CublasLtBindingTests
         using var hc = HostOperand.Of([.. Enumerable.Repeat(float.NaN, m * n)]);
         var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
 
-        Assert.True(lt.Binding.TryGemmBias(ta, tb, m, n, k, ha.Pointer, type, lda, hb.Pointer, ldb, (float*)hc.Pointer, m, (float*)hbias.Pointer), lt.Binding.Report);
+        Assert.True(lt.Binding.TryGemmEpilogue(BlasEpilogue.Bias, ta, tb, m, n, k, ha.Pointer, type, lda, hb.Pointer, ldb, hc.Pointer, BlasDataType.Float32, m, hbias.Floats, null, 0),
+            lt.Binding.Report);
 
         float[] ra = bf16 ? Round(a) : a, rb = bf16 ? Round(b) : b;
         var expected = new float[m * n];
@@ -52,7 +53,41 @@ public sealed unsafe class CublasLtBindingTests
         }
 
         DeviceArrays.AssertClose(expected, hc.ToArray(m * n), 1e-5, 1e-5, $"C + bias ({ta}, {tb}, {type})");
-        Assert.Equal("bias epilogue: 1 of 1 shapes", lt.Binding.Report);
+        Assert.Equal("epilogues: 1 of 1 shapes", lt.Binding.Report);
+    }
+
+    /// <summary>The fc layer's product: GELU of the product plus the bias in bf16, the pre-activation kept in
+    /// the auxiliary matrix (bf16, its own leading dimension).</summary>
+    [CcFact]
+    public void GeluEpilogueWritesGeluToDAndThePreActivationToAux()
+    {
+        using var lt = Create();
+        const int m = 8, n = 3, k = 4, ldAux = 16;
+        var rng = new Random(5);
+        float[] a = Round(DeviceArrays.Random(rng, k * m, 2f)), b = Round(DeviceArrays.Random(rng, k * n)), bias = DeviceArrays.Random(rng, m);
+        using var ha = HostOperand.Of(a, bf16: true);
+        using var hb = HostOperand.Of(b, bf16: true);
+        using var hbias = HostOperand.Of(bias);
+        using var d = HostOperand.Of(new float[m * n]);          // bf16: half of it used
+        using var aux = HostOperand.Of(new float[ldAux * n]);
+        Assert.True(lt.Binding.TryGemmEpilogue(BlasEpilogue.GeluAuxBias, BlasOperation.Transpose, BlasOperation.None, m, n, k,
+            ha.Pointer, BlasDataType.BFloat16, k, hb.Pointer, k, d.Pointer, BlasDataType.BFloat16, m, hbias.Floats, aux.Pointer, ldAux), lt.Binding.Report);
+
+        for (int j = 0; j < n; j++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                double x = bias[i];
+                for (int p = 0; p < k; p++)
+                {
+                    x += a[p + (i * k)] * (double)b[p + (j * k)];
+                }
+
+                double gelu = 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + (0.044715 * x * x * x))));
+                Assert.Equal(x, BFloat16.ToFloat(((ushort*)aux.Pointer)[i + (j * ldAux)]), Math.Abs(x) / 128);
+                Assert.Equal(gelu, BFloat16.ToFloat(((ushort*)d.Pointer)[i + (j * m)]), (Math.Abs(gelu) / 128) + 1e-6);
+            }
+        }
     }
 
     [CcFact]
@@ -66,12 +101,12 @@ public sealed unsafe class CublasLtBindingTests
         using var second = HostOperand.Of([10f, 20f, 30f, 40f]);
         using var c = HostOperand.Of(new float[m * n]);
         int before = lt.MatmulCalls();
-        Assert.True(lt.Binding.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, m, n, k, a.Pointer, BlasDataType.Float32, k, b.Pointer, k, (float*)c.Pointer, m, (float*)first.Pointer));
+        Assert.True(lt.Binding.TryGemmEpilogue(BlasEpilogue.Bias, BlasOperation.Transpose, BlasOperation.None, m, n, k, a.Pointer, BlasDataType.Float32, k, b.Pointer, k, c.Pointer, BlasDataType.Float32, m, first.Floats, null, 0));
         Assert.Equal([1f, 2f, 3f, 4f, 1f, 2f, 3f, 4f], c.ToArray(m * n));
-        Assert.True(lt.Binding.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, m, n, k, a.Pointer, BlasDataType.Float32, k, b.Pointer, k, (float*)c.Pointer, m, (float*)second.Pointer));
+        Assert.True(lt.Binding.TryGemmEpilogue(BlasEpilogue.Bias, BlasOperation.Transpose, BlasOperation.None, m, n, k, a.Pointer, BlasDataType.Float32, k, b.Pointer, k, c.Pointer, BlasDataType.Float32, m, second.Floats, null, 0));
         Assert.Equal([10f, 20f, 30f, 40f, 10f, 20f, 30f, 40f], c.ToArray(m * n));
         Assert.Equal(before + 2, lt.MatmulCalls());
-        Assert.Equal("bias epilogue: 1 of 1 shapes", lt.Binding.Report);
+        Assert.Equal("epilogues: 1 of 1 shapes", lt.Binding.Report);
     }
 
     [CcFact]
@@ -85,9 +120,9 @@ public sealed unsafe class CublasLtBindingTests
         using var c = HostOperand.Of(new float[m * n]);
         // 4 bytes past a 256-byte boundary: the heuristic is told so, and the stand-in, like the
         // tensor-core kernels, has no algorithm for it. 16 bytes past one is aligned enough.
-        Assert.False(lt.Binding.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, m, n, k, (float*)a.Pointer + 1, BlasDataType.Float32, k, b.Pointer, k, (float*)c.Pointer, m, (float*)bias.Pointer));
-        Assert.True(lt.Binding.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, m, n, k, (float*)a.Pointer + 4, BlasDataType.Float32, k, b.Pointer, k, (float*)c.Pointer, m, (float*)bias.Pointer));
-        Assert.Equal("bias epilogue: 1 of 2 shapes, declined: Transpose/None m=4 n=2 k=4 Float32 (no algorithm)", lt.Binding.Report);
+        Assert.False(lt.Binding.TryGemmEpilogue(BlasEpilogue.Bias, BlasOperation.Transpose, BlasOperation.None, m, n, k, a.Floats + 1, BlasDataType.Float32, k, b.Pointer, k, c.Pointer, BlasDataType.Float32, m, bias.Floats, null, 0));
+        Assert.True(lt.Binding.TryGemmEpilogue(BlasEpilogue.Bias, BlasOperation.Transpose, BlasOperation.None, m, n, k, a.Floats + 4, BlasDataType.Float32, k, b.Pointer, k, c.Pointer, BlasDataType.Float32, m, bias.Floats, null, 0));
+        Assert.Equal("epilogues: 1 of 2 shapes, declined: Bias Transpose/None m=4 n=2 k=4 Float32->Float32 (no algorithm)", lt.Binding.Report);
     }
 
     [CcFact]

@@ -73,47 +73,67 @@ public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
     }
 
     [Theory]
-    [InlineData(BlasOperation.Transpose, BlasOperation.None, 7, 5, 9, false)]
-    [InlineData(BlasOperation.None, BlasOperation.Transpose, 3, 11, 4, true)]
-    public void BiasEpilogueIsTheProductPlusTheBiasOnEveryColumn(BlasOperation ta, BlasOperation tb, int m, int n, int k, bool bf16)
+    [InlineData(BlasEpilogue.Bias, BlasOperation.Transpose, BlasOperation.None, 7, 5, 9, false, false)]
+    [InlineData(BlasEpilogue.Bias, BlasOperation.None, BlasOperation.Transpose, 3, 11, 4, true, false)]
+    [InlineData(BlasEpilogue.GeluAuxBias, BlasOperation.Transpose, BlasOperation.None, 8, 5, 6, false, false)]
+    [InlineData(BlasEpilogue.GeluAuxBias, BlasOperation.Transpose, BlasOperation.None, 16, 3, 9, true, true)]
+    public void EpilogueIsAppliedToTheProductPlusTheBias(BlasEpilogue epilogue, BlasOperation ta, BlasOperation tb, int m, int n, int k, bool bf16, bool bf16Out)
     {
         var rng = new Random(m * n * k);
-        int lda = ta == BlasOperation.None ? m : k, ldb = tb == BlasOperation.None ? k : n;
-        float[] a = Round(DeviceArrays.Random(rng, (long)lda * (ta == BlasOperation.None ? k : m)), bf16);
+        int lda = ta == BlasOperation.None ? m : k, ldb = tb == BlasOperation.None ? k : n, ldd = m + 1, ldAux = m + 3;
+        float[] a = Round(DeviceArrays.Random(rng, (long)lda * (ta == BlasOperation.None ? k : m), 2f), bf16);
         float[] b = Round(DeviceArrays.Random(rng, (long)ldb * (tb == BlasOperation.None ? n : k)), bf16);
         float[] bias = DeviceArrays.Random(rng, m);
         using var da = Operand(a, bf16);
         using var db = Operand(b, bf16);
         using var dbias = DeviceArrays.Upload(gpu.Kernels, bias);
         using var plain = DeviceArrays.Upload(gpu.Kernels, new float[m * n]);
-        using var fused = DeviceArrays.Upload(gpu.Kernels, [.. Enumerable.Repeat(float.NaN, m * n)]); // written, not read
+        using var d = gpu.Kernels.Allocate(ldd * n);
+        using var aux = gpu.Kernels.Allocate(ldAux * n);
         var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        var dType = bf16Out ? BlasDataType.BFloat16 : BlasDataType.Float32;
         gpu.Device.Blas.GemmEx(ta, tb, m, n, k, 1f, da.Pointer, type, lda, db.Pointer, type, ldb, 0f, plain.Pointer, m);
-        Assert.True(gpu.Device.Blas.TryGemmBias(ta, tb, m, n, k, da.Pointer, type, lda, db.Pointer, type, ldb, fused.Pointer, m, dbias.Pointer));
+        Assert.True(gpu.Device.Blas.TryGemmEpilogue(epilogue, ta, tb, m, n, k, da.Pointer, type, lda, db.Pointer, ldb, d.Pointer, dType, ldd, dbias.Pointer, aux.Pointer, ldAux));
 
-        float[] product = gpu.Kernels.ToArray(plain.Pointer, m * n), actual = gpu.Kernels.ToArray(fused.Pointer, m * n);
-        float[] expected = [.. product.Select((x, i) => x + bias[i % m])];
-        DeviceArrays.AssertClose(expected, actual, 0, 0, "C + bias");
+        float[] product = gpu.Kernels.ToArray(plain.Pointer, m * n);
+        float[] Read(DeviceBuffer buffer, int ld)
+        {
+            float[] all = bf16Out ? [.. gpu.Kernels.ToArray((ushort*)buffer.Pointer, ld * n).Select(BFloat16.ToFloat)] : gpu.Kernels.ToArray(buffer.Pointer, ld * n);
+            return [.. Enumerable.Range(0, m * n).Select(i => all[(i / m * ld) + (i % m)])];
+        }
+
+        float[] x = [.. product.Select((p, i) => p + bias[i % m])];
+        double tolerance = bf16Out ? 1.0 / 128 : 1e-6;
+        if (epilogue == BlasEpilogue.GeluAuxBias)
+        {
+            DeviceArrays.AssertClose(x, Read(aux, ldAux), tolerance, 1e-6, "aux (the pre-activation)");
+            float[] gelu = [.. x.Select(v => (float)(0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + (0.044715 * v * v * v))))))];
+            DeviceArrays.AssertClose(gelu, Read(d, ldd), tolerance, 1e-6, "D = GELU(x)");
+        }
+        else
+        {
+            DeviceArrays.AssertClose(x, Read(d, ldd), 0, 0, "D = C + bias");
+        }
     }
 
     [Fact]
-    public void BiasEpilogueChecksTheBiasLiesInOneAllocation()
+    public void EpilogueChecksTheBiasLiesInOneAllocation()
     {
         using var a = gpu.Kernels.Allocate(64);
         using var bias = gpu.Kernels.Allocate(3);
         float* p = a.Pointer;
-        var past = Assert.Throws<ArgumentOutOfRangeException>(() => gpu.Device.Blas.TryGemmBias(BlasOperation.None, BlasOperation.None, 4, 2, 2,
-            p, BlasDataType.Float32, 4, p + 8, BlasDataType.Float32, 2, p + 16, 4, bias.Pointer));
+        var past = Assert.Throws<ArgumentOutOfRangeException>(() => gpu.Device.Blas.TryGemmEpilogue(BlasEpilogue.Bias, BlasOperation.None, BlasOperation.None, 4, 2, 2,
+            p, BlasDataType.Float32, 4, p + 8, 2, p + 16, BlasDataType.Float32, 4, bias.Pointer, null, 0));
         Assert.Contains("past the end", past.Message);
     }
 
     [Fact]
-    public void ADeviceWithoutTheEpilogueDeclinesIt()
+    public void ADeviceWithoutEpiloguesDeclinesThem()
     {
         using var a = DeviceArrays.Upload(gpu.NvidiaShaped, new float[64]);
         float* p = a.Pointer;
-        Assert.False(gpu.NvidiaShapedDevice.Blas.TryGemmBias(BlasOperation.None, BlasOperation.None, 4, 2, 2,
-            p, BlasDataType.Float32, 4, p + 8, BlasDataType.Float32, 2, p + 16, 4, p + 32));
+        Assert.False(gpu.NvidiaShapedDevice.Blas.TryGemmEpilogue(BlasEpilogue.GeluAuxBias, BlasOperation.None, BlasOperation.None, 4, 2, 2,
+            p, BlasDataType.Float32, 4, p + 8, 2, p + 16, BlasDataType.Float32, 4, p + 32, p + 40, 4));
         Assert.Equal(0f, gpu.NvidiaShaped.ToArray(p + 16, 8).Max(Math.Abs));
     }
 

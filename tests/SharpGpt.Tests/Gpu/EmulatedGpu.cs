@@ -6,8 +6,8 @@ namespace SharpGpt.Tests.Gpu;
 /// <summary>
 /// The emulated GPUs the GPU tests share (creating one compiles kernels anew): warps of 4
 /// (<see cref="GpuDevice.EmulatedShape.Compact"/>) for most tests, and NVIDIA's warps of 32 for
-/// the kernels' fidelity at a real warp size. The second declines the bias epilogue, so the twin
-/// tests that run on it cover the backend's own bias kernel (what a cuBLAS without cuBLASLt gets).
+/// the kernels' fidelity at a real warp size. The second declines the BLAS epilogues, so the twin
+/// tests that run on it cover the backend's own bias and GELU kernels (what a cuBLAS without cuBLASLt gets).
 /// </summary>
 public sealed class EmulatedGpu : IDisposable
 {
@@ -20,7 +20,7 @@ public sealed class EmulatedGpu : IDisposable
         Kernels = new GpuKernels(Device, Runner);
         _nvidia = new(() =>
         {
-            var device = GpuDevice.CreateEmulated(GpuDevice.EmulatedShape.Nvidia, biasEpilogue: false);
+            var device = GpuDevice.CreateEmulated(GpuDevice.EmulatedShape.Nvidia, epilogues: false);
             return (device, new GpuKernels(device, Runner));
         });
     }
@@ -31,7 +31,7 @@ public sealed class EmulatedGpu : IDisposable
 
     public GpuKernels Kernels { get; }
 
-    /// <summary>An emulated device with warps of 32 and no bias epilogue, created on first use.</summary>
+    /// <summary>An emulated device with warps of 32 and no BLAS epilogues, created on first use.</summary>
     public GpuKernels NvidiaShaped => _nvidia.Value.Kernels;
 
     /// <summary>The device of <see cref="NvidiaShaped"/>.</summary>

@@ -29,6 +29,6 @@ public sealed class GpuCheckCommandTests
         Assert.Contains(smoke, c => c.GetProperty("check").GetString() == "matmul lm_head bf16 (69x64 · 64x128) dweight");
         Assert.Equal(3, root.GetProperty("training_bf16").GetProperty("gpu").GetArrayLength());
         Assert.Contains("bench: skipped on the emulated device", output);
-        Assert.Equal("bias epilogue: emulated", root.GetProperty("blas_epilogue").GetString());
+        Assert.Equal("epilogues: emulated", root.GetProperty("blas_epilogue").GetString());
     }
 }

@@ -33,7 +33,7 @@ internal static class StandInLibraries
     {
         string path = Path.Combine(AppContext.BaseDirectory, "Gpu", "FakeCublasLt", source);
         string library = Path.Combine(Path.GetTempPath(), $"sharpgpt-{Path.GetFileNameWithoutExtension(source)}-{Environment.ProcessId}.so");
-        using var cc = Process.Start(new ProcessStartInfo(CcFactAttribute.Compiler!, ["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", library, path])
+        using var cc = Process.Start(new ProcessStartInfo(CcFactAttribute.Compiler!, ["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", library, path, "-lm"])
         {
             RedirectStandardError = true,
         })!;

@@ -9,14 +9,15 @@ namespace SharpGpt.Gpu.Blas;
 /// operands, transposes, leading dimensions, batch strides, alpha and beta, fp32 or bf16 inputs
 /// summed in fp32. It checks its arguments as cuBLAS does (and that every operand lies inside one
 /// device allocation), so a transposition, leading-dimension or stride mistake in the backend fails
-/// on a machine without a GPU. With <paramref name="biasEpilogue"/> off it declines the bias
-/// epilogue, as a cuBLAS without cuBLASLt does, so the backend's own bias kernel is tested too.
+/// on a machine without a GPU. It emulates cuBLASLt's bias and GELU epilogues; with
+/// <paramref name="epilogues"/> off it declines them, as a cuBLAS without cuBLASLt does, so the
+/// backend's own kernels for them are tested too.
 /// </summary>
-internal sealed unsafe class EmulatedBlas(GpuDevice device, bool biasEpilogue) : IBlas
+internal sealed unsafe class EmulatedBlas(GpuDevice device, bool epilogues) : IBlas
 {
-    public string Name => $"emulated BLAS (host, fp32 sums; bias epilogue {(biasEpilogue ? "on" : "off")})";
+    public string Name => $"emulated BLAS (host, fp32 sums; epilogues {(epilogues ? "on" : "off")})";
 
-    public string EpilogueReport => $"bias epilogue: {(biasEpilogue ? "emulated" : "off")}";
+    public string EpilogueReport => $"epilogues: {(epilogues ? "emulated" : "off")}";
 
     public void GemmEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
         void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float beta, float* c, int ldc) =>
@@ -32,21 +33,81 @@ internal sealed unsafe class EmulatedBlas(GpuDevice device, bool biasEpilogue) :
             return;
         }
 
+        float* hostC = (float*)device.Addresses.HostAddress(c, Span(((long)(n - 1) * ldc) + m, strideC, batchCount) * sizeof(float));
+        Compute(transA, transB, m, n, k, alpha, a, aType, lda, strideA, b, ldb, strideB, beta, hostC, ldc, strideC, batchCount);
+    }
+
+    public bool TryGemmEpilogue(BlasEpilogue epilogue, BlasOperation transA, BlasOperation transB, int m, int n, int k,
+        void* a, BlasDataType abType, int lda, void* b, int ldb, void* d, BlasDataType dType, int ldd, float* bias, void* aux, int ldAux)
+    {
+        if (!epilogues)
+        {
+            return false;
+        }
+
+        bool gelu = epilogue == BlasEpilogue.GeluAuxBias;
+        if (gelu && ldAux < m)
+        {
+            throw new ArgumentException($"GEMM epilogue: CUBLAS_STATUS_INVALID_VALUE: the auxiliary matrix's ld={ldAux} is less than m={m}.");
+        }
+
+        if (m == 0 || n == 0)
+        {
+            return true;
+        }
+
+        // The product in fp32 (checked and computed as GemmEx does), then the epilogue on the host, as
+        // cuBLASLt applies it to the fp32 result before the one rounding to D's type.
+        int size = dType == BlasDataType.BFloat16 ? sizeof(ushort) : sizeof(float);
+        float* hostBias = (float*)device.Addresses.HostAddress(bias, (long)m * sizeof(float));
+        byte* hostD = device.Addresses.HostAddress(d, (((long)(n - 1) * ldd) + m) * size);
+        byte* hostAux = gelu ? device.Addresses.HostAddress(aux, (((long)(n - 1) * ldAux) + m) * size) : null;
+        Validate(transA, transB, m, n, k, abType, lda, 0, abType, ldb, 0, ldd, 0, 1);
+        float[] product = new float[(long)m * n];
+        fixed (float* p = product)
+        {
+            Compute(transA, transB, m, n, k, 1f, a, abType, lda, 0, b, ldb, 0, 0f, p, m, 0, 1);
+        }
+
+        for (long j = 0; j < n; j++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                float x = product[(j * m) + i] + hostBias[i];
+                if (gelu)
+                {
+                    Store(hostAux, dType, (j * ldAux) + i, x);
+                    x = Gelu(x);
+                }
+
+                Store(hostD, dType, (j * ldd) + i, x);
+            }
+        }
+
+        return true;
+    }
+
+    public void Dispose()
+    {
+    }
+
+    // The products into host memory: rows of op(A) and columns of op(B), each contiguous over k and
+    // widened to fp32, then their dot products.
+    private void Compute(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha, void* a, BlasDataType type, int lda, long strideA,
+        void* b, int ldb, long strideB, float beta, float* hostC, int ldc, long strideC, int batchCount)
+    {
         device.Synchronize();
-        int size = aType == BlasDataType.BFloat16 ? sizeof(ushort) : sizeof(float);
+        int size = type == BlasDataType.BFloat16 ? sizeof(ushort) : sizeof(float);
         byte* hostA = k == 0 ? null : device.Addresses.HostAddress(a, Span(Extent(transA, m, k, lda), strideA, batchCount) * size);
         byte* hostB = k == 0 ? null : device.Addresses.HostAddress(b, Span(Extent(transB, k, n, ldb), strideB, batchCount) * size);
-        float* hostC = (float*)device.Addresses.HostAddress(c, Span(((long)(n - 1) * ldc) + m, strideC, batchCount) * sizeof(float));
-
         float[] opA = ArrayPool<float>.Shared.Rent(Math.Max(1, m * k));
         float[] opB = ArrayPool<float>.Shared.Rent(Math.Max(1, n * k));
         try
         {
             for (int batch = 0; batch < batchCount; batch++)
             {
-                // Rows of op(A) and columns of op(B), each contiguous over k, widened to fp32.
-                Gather(opA, hostA + (batch * strideA * size), aType, transA == BlasOperation.None, m, k, lda);
-                Gather(opB, hostB + (batch * strideB * size), bType, transB == BlasOperation.Transpose, n, k, ldb);
+                Gather(opA, hostA + (batch * strideA * size), type, transA == BlasOperation.None, m, k, lda);
+                Gather(opB, hostB + (batch * strideB * size), type, transB == BlasOperation.Transpose, n, k, ldb);
                 Multiply(opA, opB, hostC + (batch * strideC), m, n, k, alpha, beta, ldc);
             }
         }
@@ -57,35 +118,23 @@ internal sealed unsafe class EmulatedBlas(GpuDevice device, bool biasEpilogue) :
         }
     }
 
-    public bool TryGemmBias(BlasOperation transA, BlasOperation transB, int m, int n, int k,
-        void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float* c, int ldc, float* bias)
+    private static void Store(byte* target, BlasDataType type, long index, float value)
     {
-        if (!biasEpilogue)
+        if (type == BlasDataType.BFloat16)
         {
-            return false;
+            ((ushort*)target)[index] = BFloat16.FromFloat(value);
         }
-
-        // The bias must be one allocation's m floats, as cuBLASLt reads them; the product first, then the
-        // bias in the same (host) pass over C.
-        float* hostBias = m == 0 || n == 0 ? null : (float*)device.Addresses.HostAddress(bias, (long)m * sizeof(float));
-        GemmEx(transA, transB, m, n, k, 1f, a, aType, lda, b, bType, ldb, 0f, c, ldc);
-        if (hostBias != null)
+        else
         {
-            float* hostC = (float*)device.Addresses.HostAddress(c, (((long)(n - 1) * ldc) + m) * sizeof(float));
-            for (long j = 0; j < n; j++)
-            {
-                for (int i = 0; i < m; i++)
-                {
-                    hostC[(j * ldc) + i] += hostBias[i];
-                }
-            }
+            ((float*)target)[index] = value;
         }
-
-        return true;
     }
 
-    public void Dispose()
+    // GELU's tanh approximation as x * sigmoid(2u), the form the GPU's own GELU kernel computes.
+    private static float Gelu(float x)
     {
+        const float Sqrt2OverPi = 0.7978845608028654f, Cubic = 0.044715f;
+        return x / (1f + MathF.Exp(-2f * Sqrt2OverPi * (x + (Cubic * x * x * x))));
     }
 
     // cuBLAS's checks (CUBLAS_STATUS_INVALID_VALUE / NOT_SUPPORTED), plus the ones a C API cannot make.

@@ -11,7 +11,7 @@ public unsafe interface IBlas : IDisposable
     /// <summary>What the products run on, for reports.</summary>
     string Name { get; }
 
-    /// <summary>What the bias epilogue has done so far: shapes it ran, and any it declined.</summary>
+    /// <summary>What the epilogues have done so far: shapes they ran, and any declined.</summary>
     string EpilogueReport { get; }
 
     /// <summary>cublasGemmEx.</summary>
@@ -24,11 +24,12 @@ public unsafe interface IBlas : IDisposable
         float beta, float* c, int ldc, long strideC, int batchCount);
 
     /// <summary>
-    /// cublasLtMatmul with the bias epilogue: C = op(A) * op(B) + bias, bias (m fp32 values) added to
-    /// every column, C written without being read, in the product's own pass. False when this BLAS has
-    /// no kernel for it (no cuBLASLt, or none for these shapes and alignments): the caller then adds
-    /// the bias itself.
+    /// cublasLtMatmul with an epilogue: D = epilogue(op(A) * op(B) + bias), the bias (m fp32 values)
+    /// added to every column and D (fp32 or bf16) written without being read, in the product's own
+    /// pass; with <see cref="BlasEpilogue.GeluAuxBias"/> the pre-activation goes to aux (D's type,
+    /// leading dimension ldAux). False when this BLAS has no kernel for it (no cuBLASLt, or none for
+    /// these shapes, types and alignments): the caller then does the epilogue's work itself.
     /// </summary>
-    bool TryGemmBias(BlasOperation transA, BlasOperation transB, int m, int n, int k,
-        void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float* c, int ldc, float* bias);
+    bool TryGemmEpilogue(BlasEpilogue epilogue, BlasOperation transA, BlasOperation transB, int m, int n, int k,
+        void* a, BlasDataType abType, int lda, void* b, int ldb, void* d, BlasDataType dType, int ldd, float* bias, void* aux, int ldAux);
 }

@@ -65,15 +65,37 @@ public static unsafe class GpuSmokeTest
             results.AddRange(Matmul(twin, Random, name, inC, outC, withBias, bf16: true));
         }
 
-        // Matmul with GELU, and GELU alone.
+        // Matmul with GELU, forward and backward through the fc projection (each backend with its own
+        // saved state: the CPU keeps GELU'(x), the GPU x), fp32 and bf16; then GELU alone.
         var x = twin.Floats(Random(nc, 2f));
         var fcW = twin.Floats(Random(4L * C * C, 0.3f));
         var fcB = twin.Floats(Random(4 * C));
-        var derivative = twin.Zeros(4 * nc);
+        var projW = twin.Floats(Random(4L * C * C, 0.3f));
+        var dproj = twin.Floats(Random(nc));
+        var geluState = twin.Zeros(4 * nc);
         var activated = twin.Zeros(4 * nc);
-        Both(twin, k => k.MatmulGeluForward(P(k, derivative), P(k, activated), P(k, x), P(k, fcW), P(k, fcB), n, C, 4 * C));
+        var dfc = twin.Zeros(4 * nc);
+        var dprojW = twin.Zeros(4L * C * C);
+        var dprojB = twin.Zeros(C);
+        Both(twin, k => k.MatmulGeluForward(P(k, geluState), P(k, activated), P(k, x), P(k, fcW), P(k, fcB), n, C, 4 * C));
         results.Add(twin.Compare("matmul + gelu forward", activated, 4 * nc, 1e-4, 1e-4));
-        results.Add(twin.Compare("matmul + gelu forward (derivative)", derivative, 4 * nc, 1e-4, 1e-4));
+        Both(twin, k => k.MatmulGeluBackward(P(k, dfc), P(k, dprojW), P(k, dprojB), P(k, dproj), P(k, activated), P(k, geluState), P(k, projW), n, 4 * C, C));
+        results.Add(twin.Compare("matmul + gelu backward (dx)", dfc, 4 * nc, 1e-4, 1e-4));
+        results.Add(twin.Compare("matmul + gelu backward (dweight)", dprojW, 4L * C * C, 1e-4, 1e-4));
+        var x16 = twin.Bf16(Random(nc, 2f));
+        var fcW16 = twin.Bf16(Random(4L * C * C, 0.3f));
+        var projW16 = twin.Bf16(Random(4L * C * C, 0.3f));
+        var activated16 = twin.Bf16Zeros(4 * nc);
+        Both(twin, k => k.MatmulGeluForward(P(k, geluState), H(k, activated16), H(k, x16), H(k, fcW16), P(k, fcB), n, C, 4 * C));
+        results.Add(twin.Compare("matmul + gelu forward (bf16)", activated16, 4 * nc, 1.0 / 64, 1e-3));
+        Both(twin, k => k.MatmulGeluBackward(P(k, dfc), P(k, dprojW), P(k, dprojB), P(k, dproj), H(k, activated16), P(k, geluState), H(k, projW16), n, 4 * C, C));
+        results.Add(twin.Compare("matmul + gelu backward (bf16, dx)", dfc, 4 * nc, 2e-2, 2e-2));
+        var pre = twin.Floats(Random(4 * nc, 3f));
+        var derivative = twin.Zeros(4 * nc);
+        var gelu = twin.Zeros(4 * nc);
+        Both(twin, k => k.GeluForward(P(k, gelu), P(k, derivative), P(k, pre), 4 * nc));
+        results.Add(twin.Compare("gelu forward", gelu, 4 * nc, 1e-4, 1e-5));
+        results.Add(twin.Compare("gelu forward (derivative)", derivative, 4 * nc, 1e-4, 1e-5));
         var dgelu = twin.Floats(Random(4 * nc));
         var dx = twin.Zeros(4 * nc);
         Both(twin, k => k.GeluBackward(P(k, dx), P(k, derivative), P(k, dgelu), 4 * nc));

@@ -8,8 +8,8 @@ namespace SharpGpt.Gpu.Cuda;
 /// <see cref="IBlas"/> over NVIDIA's cuBLAS, bound by hand (function pointers from the library
 /// <see cref="CudaLibraryPaths"/> finds), on the ILGPU accelerator's context and stream so that the
 /// products are ordered with the kernels. fp32 accumulation (CUBLAS_COMPUTE_32F); bf16 operands run
-/// on tensor cores. Its workspace is allocated once. Products with a bias go to <see cref="CublasLt"/>
-/// unless the caller turns the bias epilogue off or cuBLASLt will not start.
+/// on tensor cores. Its workspace is allocated once. Products with an epilogue go to <see cref="CublasLt"/>
+/// unless the caller turns the epilogues off or cuBLASLt will not start.
 /// </summary>
 internal sealed unsafe class Cublas : IBlas
 {
@@ -30,8 +30,8 @@ internal sealed unsafe class Cublas : IBlas
     /// <param name="cublasLt">Its libcublasLt.so.N.</param>
     /// <param name="workspace"><see cref="WorkspaceBytes"/> of device memory, owned from now on.</param>
     /// <param name="stream">The CUstream of the accelerator whose context is current on this thread.</param>
-    /// <param name="biasEpilogue">Whether products with a bias go to cuBLASLt; if not, <paramref name="biasEpilogueOff"/> says why.</param>
-    public Cublas(nint cublas, nint cublasLt, string path, nint stream, DeviceBuffer workspace, bool biasEpilogue = true, string biasEpilogueOff = "off")
+    /// <param name="epilogues">Whether products with an epilogue go to cuBLASLt; if not, <paramref name="epiloguesOff"/> says why.</param>
+    public Cublas(nint cublas, nint cublasLt, string path, nint stream, DeviceBuffer workspace, bool epilogues = true, string epiloguesOff = "off")
     {
         nint Export(string name) => NativeLibrary.TryGetExport(cublas, name, out nint f) ? f
             : throw new InvalidOperationException($"{path} has no {name}: it is not a cuBLAS of CUDA 12 or 13.");
@@ -48,20 +48,20 @@ internal sealed unsafe class Cublas : IBlas
         Check(((delegate* unmanaged<nint, int, int>)Export("cublasSetMathMode"))(_handle, DefaultMath), "cublasSetMathMode");
         _workspace = workspace;
         Check(((delegate* unmanaged<nint, void*, nuint, int>)Export("cublasSetWorkspace_v2"))(_handle, _workspace.Pointer, (nuint)WorkspaceBytes), "cublasSetWorkspace_v2");
-        string? ltStatus = biasEpilogueOff;
-        if (biasEpilogue)
+        string? ltStatus = epiloguesOff;
+        if (epilogues)
         {
             _lt = CublasLt.TryCreate(cublasLt, stream, _workspace.Pointer, WorkspaceBytes, out ltStatus);
         }
 
         // cublasGetVersion: major * 10000 + minor * 100 + patch.
         Name = $"cuBLAS {version / 10000}.{version / 100 % 100}.{version % 100} ({path}); "
-            + (_lt is null ? $"cuBLASLt bias epilogue {ltStatus}" : $"{_lt.Name} bias epilogue");
+            + (_lt is null ? $"cuBLASLt epilogues {ltStatus}" : $"{_lt.Name} epilogues");
     }
 
     public string Name { get; }
 
-    public string EpilogueReport => _lt?.Report ?? "bias epilogue: off";
+    public string EpilogueReport => _lt?.Report ?? "epilogues: off";
 
     public void GemmEx(BlasOperation transA, BlasOperation transB, int m, int n, int k, float alpha,
         void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float beta, float* c, int ldc) =>
@@ -74,9 +74,9 @@ internal sealed unsafe class Cublas : IBlas
         Check(_gemmStridedBatchedEx(_handle, (int)transA, (int)transB, m, n, k, &alpha, a, (int)aType, lda, strideA, b, (int)bType, ldb, strideB,
             &beta, c, (int)BlasDataType.Float32, ldc, strideC, batchCount, ComputeFloat32, GemmDefault), "cublasGemmStridedBatchedEx");
 
-    public bool TryGemmBias(BlasOperation transA, BlasOperation transB, int m, int n, int k,
-        void* a, BlasDataType aType, int lda, void* b, BlasDataType bType, int ldb, float* c, int ldc, float* bias) =>
-        _lt is not null && aType == bType && _lt.TryGemmBias(transA, transB, m, n, k, a, aType, lda, b, ldb, c, ldc, bias);
+    public bool TryGemmEpilogue(BlasEpilogue epilogue, BlasOperation transA, BlasOperation transB, int m, int n, int k,
+        void* a, BlasDataType abType, int lda, void* b, int ldb, void* d, BlasDataType dType, int ldd, float* bias, void* aux, int ldAux) =>
+        _lt is not null && _lt.TryGemmEpilogue(epilogue, transA, transB, m, n, k, a, abType, lda, b, ldb, d, dType, ldd, bias, aux, ldAux);
 
     public void Dispose()
     {

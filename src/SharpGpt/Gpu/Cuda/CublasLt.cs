@@ -4,21 +4,23 @@ using SharpGpt.Gpu.Blas;
 namespace SharpGpt.Gpu.Cuda;
 
 /// <summary>
-/// NVIDIA's cuBLASLt, bound by hand, for the products whose epilogue saves a pass: the bias add of a
-/// linear layer (CUBLASLT_EPILOGUE_BIAS). Each shape gets its descriptors and the heuristic's first
-/// algorithm once; a shape cuBLASLt has no algorithm for is remembered as declined and the caller
-/// adds the bias itself. Runs on the accelerator's stream with <see cref="Cublas"/>'s workspace, so it
+/// NVIDIA's cuBLASLt, bound by hand, for the products whose epilogue saves a pass: a linear layer's
+/// bias add (CUBLASLT_EPILOGUE_BIAS), and the fc layer's bias and GELU with its pre-activation kept
+/// for the backward (CUBLASLT_EPILOGUE_GELU_AUX_BIAS). Each shape gets its descriptors and the
+/// heuristic's first algorithm once; a shape cuBLASLt has no algorithm for is remembered as
+/// declined and the caller does the epilogue's work itself. Runs on the accelerator's stream with <see cref="Cublas"/>'s workspace, so it
 /// is ordered with the kernels and the other products.
 /// </summary>
 internal sealed unsafe class CublasLt : IDisposable
 {
     private const int ComputeFloat32 = 68;          // CUBLAS_COMPUTE_32F
-    private const int Float32 = 0;                   // CUDA_R_32F: scale type, C and D, the bias
+    private const int Float32 = 0;                   // CUDA_R_32F: the scale type
     private const int DescTransA = 3;                // CUBLASLT_MATMUL_DESC_TRANSA
     private const int DescTransB = 4;                // CUBLASLT_MATMUL_DESC_TRANSB
     private const int DescEpilogue = 7;              // CUBLASLT_MATMUL_DESC_EPILOGUE
     private const int DescBiasPointer = 8;           // CUBLASLT_MATMUL_DESC_BIAS_POINTER
-    private const uint EpilogueBias = 4;             // CUBLASLT_EPILOGUE_BIAS
+    private const int DescAuxPointer = 11;           // CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER
+    private const int DescAuxLd = 12;                // CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD
     private const int PreferenceMaxWorkspace = 1;    // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
     private const int PreferenceMinAlignmentA = 5;   // CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES; B, C, D follow
 
@@ -43,8 +45,8 @@ internal sealed unsafe class CublasLt : IDisposable
     public string Name { get; private init; } = "";
 
     /// <summary>Shapes planned so far, and those cuBLASLt declined (with its status).</summary>
-    public string Report => _plans.Count == 0 ? "bias epilogue: no products yet"
-        : $"bias epilogue: {_plans.Count(p => p.Value is not null)} of {_plans.Count} shapes"
+    public string Report => _plans.Count == 0 ? "epilogues: no products yet"
+        : $"epilogues: {_plans.Count(p => p.Value is not null)} of {_plans.Count} shapes"
           + (_plans.Any(p => p.Value is null)
               ? $", declined: {string.Join("; ", _plans.Where(p => p.Value is null).Select(p => _refused.TryGetValue(p.Key, out string? why) ? $"{p.Key} ({why})" : $"{p.Key} (no algorithm)"))}"
               : "");
@@ -74,14 +76,16 @@ internal sealed unsafe class CublasLt : IDisposable
         };
     }
 
-    /// <summary>C = op(A) op(B) + bias in one cublasLtMatmul; false when cuBLASLt has no algorithm for the shape.</summary>
-    public bool TryGemmBias(BlasOperation transA, BlasOperation transB, int m, int n, int k,
-        void* a, BlasDataType type, int lda, void* b, int ldb, float* c, int ldc, float* bias)
+    /// <summary>D = epilogue(op(A) op(B) + bias) in one cublasLtMatmul; false when cuBLASLt has no algorithm for the shape.</summary>
+    public bool TryGemmEpilogue(BlasEpilogue epilogue, BlasOperation transA, BlasOperation transB, int m, int n, int k,
+        void* a, BlasDataType abType, int lda, void* b, int ldb, void* d, BlasDataType dType, int ldd, float* bias, void* aux, int ldAux)
     {
-        var shape = new Shape(transA, transB, m, n, k, type, lda, ldb, ldc, Alignment(a), Alignment(b), Alignment(c), Alignment(bias));
+        bool withAux = epilogue == BlasEpilogue.GeluAuxBias;
+        var shape = new Shape(epilogue, transA, transB, m, n, k, abType, dType, lda, ldb, ldd, withAux ? ldAux : 0,
+            Alignment(a), Alignment(b), Alignment(d), Alignment(bias), withAux ? Alignment(aux) : 0);
         if (!_plans.TryGetValue(shape, out var plan))
         {
-            plan = Plan.TryCreate(_api, _handle, shape, bias, _workspaceBytes);
+            plan = Plan.TryCreate(_api, _handle, shape, bias, aux, _workspaceBytes);
             _plans[shape] = plan;
         }
 
@@ -94,11 +98,17 @@ internal sealed unsafe class CublasLt : IDisposable
         // failing the run: the caller adds the bias itself, and the report says so.
         float alpha = 1f, beta = 0f;
         int status = _api.DescSetAttribute(plan.Desc, DescBiasPointer, &bias, (nuint)sizeof(void*));
+        if (status == 0 && withAux)
+        {
+            status = _api.DescSetAttribute(plan.Desc, DescAuxPointer, &aux, (nuint)sizeof(void*));
+        }
+
         if (status == 0)
         {
             fixed (Algorithm* algorithm = &plan.Algorithm)
             {
-                status = _api.Matmul(_handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, c, plan.C, c, plan.C, algorithm, _workspace, (nuint)_workspaceBytes, _stream);
+                // C is D (beta is 0, so it is not read): cuBLASLt wants C's layout and type to be D's.
+                status = _api.Matmul(_handle, plan.Desc, &alpha, a, plan.A, b, plan.B, &beta, d, plan.D, d, plan.D, algorithm, _workspace, (nuint)_workspaceBytes, _stream);
             }
         }
 
@@ -131,11 +141,11 @@ internal sealed unsafe class CublasLt : IDisposable
         return address == 0 ? 256u : (uint)Math.Min(256ul, address & (~address + 1));
     }
 
-    /// <summary>What decides a product's algorithm: the operation, the layouts and the operands' alignments.</summary>
-    private readonly record struct Shape(BlasOperation TransA, BlasOperation TransB, int M, int N, int K, BlasDataType Type, int Lda, int Ldb, int Ldc,
-        uint AlignA, uint AlignB, uint AlignC, uint AlignBias)
+    /// <summary>What decides a product's algorithm: the epilogue, the operation, the types, the layouts and the operands' alignments.</summary>
+    private readonly record struct Shape(BlasEpilogue Epilogue, BlasOperation TransA, BlasOperation TransB, int M, int N, int K, BlasDataType Type, BlasDataType DType,
+        int Lda, int Ldb, int Ldd, int LdAux, uint AlignA, uint AlignB, uint AlignD, uint AlignBias, uint AlignAux)
     {
-        public override string ToString() => $"{TransA}/{TransB} m={M} n={N} k={K} {Type}";
+        public override string ToString() => $"{Epilogue} {TransA}/{TransB} m={M} n={N} k={K} {Type}->{DType}";
     }
 
     /// <summary>cublasLtMatmulAlgo_t: 64 opaque bytes.</summary>
@@ -162,18 +172,19 @@ internal sealed unsafe class CublasLt : IDisposable
         public nint Desc;
         public nint A;
         public nint B;
-        public nint C;
+        public nint D;
         public Algorithm Algorithm;
 
-        public static Plan? TryCreate(Api api, nint handle, Shape s, float* bias, ulong workspaceBytes)
+        public static Plan? TryCreate(Api api, nint handle, Shape s, float* bias, void* aux, ulong workspaceBytes)
         {
             var plan = new Plan();
             nint preference = 0;
             try
             {
                 int transA = (int)s.TransA, transB = (int)s.TransB;
-                uint epilogue = EpilogueBias;
-                nint desc = 0, layoutA = 0, layoutB = 0, layoutC = 0;
+                uint epilogue = (uint)s.Epilogue;
+                long ldAux = s.LdAux;
+                nint desc = 0, layoutA = 0, layoutB = 0, layoutD = 0;
                 int type = (int)s.Type;
                 bool ok = api.DescCreate(&desc, ComputeFloat32, Float32) == 0;
                 plan.Desc = desc;
@@ -181,16 +192,22 @@ internal sealed unsafe class CublasLt : IDisposable
                     && api.DescSetAttribute(desc, DescTransB, &transB, sizeof(int)) == 0
                     && api.DescSetAttribute(desc, DescEpilogue, &epilogue, sizeof(uint)) == 0
                     && api.DescSetAttribute(desc, DescBiasPointer, &bias, (nuint)sizeof(void*)) == 0;
-                // Layouts as stored: op(A) is m x k, so A is k x m when transposed; C is m x n.
+                if (s.Epilogue == BlasEpilogue.GeluAuxBias)
+                {
+                    ok = ok && api.DescSetAttribute(desc, DescAuxPointer, &aux, (nuint)sizeof(void*)) == 0
+                        && api.DescSetAttribute(desc, DescAuxLd, &ldAux, sizeof(long)) == 0;
+                }
+
+                // Layouts as stored: op(A) is m x k, so A is k x m when transposed; C and D are m x n.
                 ok = ok && api.LayoutCreate(&layoutA, type, (ulong)(s.TransA == BlasOperation.None ? s.M : s.K), (ulong)(s.TransA == BlasOperation.None ? s.K : s.M), s.Lda) == 0;
                 plan.A = layoutA;
                 ok = ok && api.LayoutCreate(&layoutB, type, (ulong)(s.TransB == BlasOperation.None ? s.K : s.N), (ulong)(s.TransB == BlasOperation.None ? s.N : s.K), s.Ldb) == 0;
                 plan.B = layoutB;
-                ok = ok && api.LayoutCreate(&layoutC, Float32, (ulong)s.M, (ulong)s.N, s.Ldc) == 0;
-                plan.C = layoutC;
+                ok = ok && api.LayoutCreate(&layoutD, (int)s.DType, (ulong)s.M, (ulong)s.N, s.Ldd) == 0;
+                plan.D = layoutD;
                 ok = ok && api.PreferenceCreate(&preference) == 0
                     && api.PreferenceSetAttribute(preference, PreferenceMaxWorkspace, &workspaceBytes, sizeof(ulong)) == 0;
-                uint[] alignments = [s.AlignA, s.AlignB, s.AlignC, s.AlignC];
+                uint[] alignments = [s.AlignA, s.AlignB, s.AlignD, s.AlignD];
                 for (int i = 0; ok && i < alignments.Length; i++)
                 {
                     uint alignment = alignments[i];
@@ -199,7 +216,7 @@ internal sealed unsafe class CublasLt : IDisposable
 
                 HeuristicResult result = default;
                 int found = 0;
-                ok = ok && api.AlgoGetHeuristic(handle, desc, layoutA, layoutB, layoutC, layoutC, preference, 1, &result, &found) == 0
+                ok = ok && api.AlgoGetHeuristic(handle, desc, layoutA, layoutB, layoutD, layoutD, preference, 1, &result, &found) == 0
                     && found > 0 && result.State == 0 && result.WorkspaceSize <= workspaceBytes;
                 if (!ok)
                 {
@@ -221,7 +238,7 @@ internal sealed unsafe class CublasLt : IDisposable
 
         public void Destroy(Api api)
         {
-            foreach (nint layout in (nint[])[A, B, C])
+            foreach (nint layout in (nint[])[A, B, D])
             {
                 if (layout != 0)
                 {

@@ -8,9 +8,9 @@ namespace SharpGpt.Gpu.Kernels;
 /// <summary>
 /// A linear layer, out = inp · W^T + bias with W stored [OC, C], as cuBLAS products on the row-major
 /// buffers read as column-major (llm.c's mapping): out^T = W^T' · inp^T. The bias is added in the
-/// product's epilogue where the BLAS has one (cuBLASLt), else by a kernel; after the fc layer it is
-/// fused with GELU instead. Its gradient is summed in row chunks, then down the chunks, in a fixed
-/// order. In mixed precision both operands of a product are bf16, as cuBLAS
+/// product's epilogue where the BLAS has one (cuBLASLt), else by a kernel; after the fc layer, with
+/// GELU too (cuBLASLt's GELU epilogue, else the GELU kernel), keeping the pre-activation for the
+/// backward. Its gradient is summed in row chunks, then down the chunks, in a fixed order. In mixed precision both operands of a product are bf16, as cuBLAS
 /// wants: a fp32 operand (the gradient) is rounded to bf16 in the workspace first.
 /// </summary>
 internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reductions, GpuConvert convert, GpuGelu gelu, GpuWorkspace workspace)
@@ -29,10 +29,10 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
     // out (N,OC) <- inp (N,C) · weight (OC,C)^T + bias (OC) or null
     public void Forward(float* output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
     {
-        (inp, weight) = OneType(inp, weight, rows, c, oc);
+        (inp, weight, _) = OneType(inp, weight, rows, c, oc);
         var type = inp.IsBf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
-        if (bias != null
-            && Blas.TryGemmBias(BlasOperation.Transpose, BlasOperation.None, oc, rows, c, weight.Address, type, c, inp.Address, type, c, output, oc, bias))
+        if (bias != null && Blas.TryGemmEpilogue(BlasEpilogue.Bias, BlasOperation.Transpose, BlasOperation.None, oc, rows, c,
+            weight.Address, type, c, inp.Address, c, output, BlasDataType.Float32, oc, bias, null, 0))
         {
             return;
         }
@@ -47,11 +47,26 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
         }
     }
 
-    // derivative (N,OC) = GELU'(x), out (N,OC) = GELU(x) with x = inp · W^T + bias: the product lands in derivative, then one pass
-    public void ForwardGelu(float* derivative, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
+    // out (N,OC) = GELU(x), state (N,OC) = x in out's type, with x = inp · W^T + bias: one product with
+    // cuBLASLt's GELU epilogue, else the product then one pass of the GELU kernel.
+    public void ForwardGelu(float* stateBuffer, TypedPointer output, TypedPointer inp, TypedPointer weight, float* bias, int rows, int c, int oc)
     {
-        Product(derivative, inp, weight, rows, c, oc);
-        gelu.Forward(output, derivative, derivative, bias, oc, (long)rows * oc);
+        long n = (long)rows * oc;
+        (inp, weight, long rounded) = OneType(inp, weight, rows, c, oc);
+        var type = inp.IsBf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        TypedPointer state = output.IsBf16 ? (ushort*)stateBuffer : stateBuffer;
+        if (bias != null && Blas.TryGemmEpilogue(BlasEpilogue.GeluAuxBias, BlasOperation.Transpose, BlasOperation.None, oc, rows, c,
+            weight.Address, type, c, inp.Address, c, output.Address, output.IsBf16 ? BlasDataType.BFloat16 : BlasDataType.Float32, oc, bias, state.Address, oc))
+        {
+            return;
+        }
+
+        // The fp32 product lands in the state itself when the state is fp32 (each element is read, then
+        // written, by one thread), else in the workspace, after any rounded operand: a bf16 state would
+        // overwrite products not yet read.
+        float* product = output.IsBf16 ? workspace.Get(rounded + n) + rounded : stateBuffer;
+        Product(product, inp, weight, rows, c, oc);
+        gelu.ForwardKeepingInput(output, state, product, bias, oc, n);
     }
 
     // dinp (N,C) = (overwritten), dweight (OC,C) +=, dbias (OC) += <- dout (N,OC), inp (N,C), weight (OC,C)
@@ -89,25 +104,34 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
         }
     }
 
+    // dx (N,C) = (dout (N,OC) · weight (OC,C)) ∘ GELU'(x), x the state ForwardGelu kept; dweight, dbias += as Backward
+    public void BackwardGelu(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* stateBuffer, TypedPointer weight, int rows, int c, int oc)
+    {
+        Backward(dx, dweight, dbias, dout, inp, weight, rows, c, oc);
+        gelu.BackwardFromInput(dx, inp.IsBf16 ? (ushort*)stateBuffer : stateBuffer, dx, (long)rows * c);
+    }
+
     // out^T (OC x N) = W (as stored, C x OC, transposed) · inp^T (C x N)
     private void Product(float* output, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
     {
-        (inp, weight) = OneType(inp, weight, rows, c, oc);
+        (inp, weight, _) = OneType(inp, weight, rows, c, oc);
         var type = inp.IsBf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
         Blas.GemmEx(BlasOperation.Transpose, BlasOperation.None, oc, rows, c, 1f, weight.Address, type, c, inp.Address, type, c, 0f, output, oc);
     }
 
-    // cuBLAS multiplies operands of one type: where one is bf16, the fp32 other is rounded to bf16 in the workspace.
-    private (TypedPointer Inp, TypedPointer Weight) OneType(TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
+    // cuBLAS multiplies operands of one type: where one is bf16, the fp32 other is rounded to bf16 at
+    // the workspace's start. Also returns the workspace floats that takes.
+    private (TypedPointer Inp, TypedPointer Weight, long WorkspaceFloats) OneType(TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
     {
         if (inp.IsBf16 == weight.IsBf16)
         {
-            return (inp, weight);
+            return (inp, weight, 0);
         }
 
         long n = inp.IsBf16 ? (long)oc * c : (long)rows * c;
-        float* ws = workspace.Get(Align((n + 1) / 2));
-        return (AsBf16(inp, ws, (long)rows * c), AsBf16(weight, ws, (long)oc * c));
+        long floats = Align((n + 1) / 2);
+        float* ws = workspace.Get(floats);
+        return (AsBf16(inp, ws, (long)rows * c), AsBf16(weight, ws, (long)oc * c), floats);
     }
 
     // The operand as bf16: itself if it is, else rounded into target.

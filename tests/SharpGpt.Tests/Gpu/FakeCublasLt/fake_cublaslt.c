@@ -7,16 +7,17 @@
  * mistake: unknown attributes, sizes that do not match, and operands less aligned than the
  * preference the algorithm was chosen for are refused with CUBLAS_STATUS_INVALID_VALUE (7).
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { OK = 0, INVALID_VALUE = 7, NOT_SUPPORTED = 15 };
-enum { R_32F = 0, R_16BF = 14, COMPUTE_32F = 68, EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4 };
+enum { R_32F = 0, R_16BF = 14, COMPUTE_32F = 68, EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4, EPILOGUE_GELU_AUX_BIAS = 164 };
 #define MAGIC 0x5eed5eedull
 
-typedef struct { int transa, transb; uint32_t epilogue; const float *bias; } Desc;
+typedef struct { int transa, transb; uint32_t epilogue; const float *bias; void *aux; int64_t auxLd; } Desc;
 typedef struct { int type; uint64_t rows, cols; int64_t ld; } Layout;
 typedef struct { uint64_t workspace; uint32_t align[4]; } Pref;
 typedef struct { uint64_t data[8]; } Algo;
@@ -45,6 +46,8 @@ int cublasLtMatmulDescSetAttribute(Desc *desc, int attribute, const void *buf, s
     case 4: if (size != sizeof(int32_t)) return INVALID_VALUE; desc->transb = *(const int32_t *)buf; return OK;
     case 7: if (size != sizeof(uint32_t)) return INVALID_VALUE; desc->epilogue = *(const uint32_t *)buf; return OK;
     case 8: if (size != sizeof(void *)) return INVALID_VALUE; desc->bias = *(const float *const *)buf; return OK;
+    case 11: if (size != sizeof(void *)) return INVALID_VALUE; desc->aux = *(void *const *)buf; return OK;
+    case 12: if (size != sizeof(int64_t)) return INVALID_VALUE; desc->auxLd = *(const int64_t *)buf; return OK;
     default: return INVALID_VALUE;
     }
 }
@@ -88,8 +91,11 @@ int cublasLtMatmulAlgoGetHeuristic(void *handle, Desc *desc, Layout *a, Layout *
     op_shape(a, desc->transa, &m, &k);
     op_shape(b, desc->transb, &k2, &n);
     if (requested < 1 || k != k2 || c->rows != m || c->cols != n || memcmp(c, d, sizeof(Layout)) != 0
-        || a->type != b->type || c->type != R_32F || (desc->epilogue == EPILOGUE_BIAS && desc->bias == NULL))
+        || a->type != b->type || c->type != d->type || (desc->epilogue != EPILOGUE_DEFAULT && desc->bias == NULL)
+        || (desc->epilogue == EPILOGUE_GELU_AUX_BIAS && (desc->aux == NULL || desc->auxLd < (int64_t)m)))
         return INVALID_VALUE;
+    if (desc->epilogue != EPILOGUE_DEFAULT && desc->epilogue != EPILOGUE_BIAS && desc->epilogue != EPILOGUE_GELU_AUX_BIAS)
+        return NOT_SUPPORTED;
     /* Like the tensor-core kernels: nothing for operands aligned to less than 16 bytes. */
     if (pref->align[0] < 16 || pref->align[1] < 16 || pref->align[2] < 16 || pref->workspace < 4096)
         return NOT_SUPPORTED;
@@ -100,6 +106,14 @@ int cublasLtMatmulAlgoGetHeuristic(void *handle, Desc *desc, Layout *a, Layout *
     results[0].workspaceSize = 4096;
     *returned = 1;
     return OK;
+}
+
+static void store(void *p, int type, uint64_t at, float value)
+{
+    if (type == R_32F) { ((float *)p)[at] = value; return; }
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    ((uint16_t *)p)[at] = (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);   /* nearest, ties to even */
 }
 
 static float element(const void *p, int type, uint64_t at)
@@ -133,9 +147,13 @@ int cublasLtMatmul(void *handle, Desc *desc, const float *alpha, const void *A, 
                 sum += x * y;
             }
             float value = *alpha * sum;
-            if (*beta != 0) value += *beta * ((const float *)C)[i + j * c->ld];
-            if (desc->epilogue == EPILOGUE_BIAS) value += desc->bias[i];
-            ((float *)D)[i + j * d->ld] = value;
+            if (*beta != 0) value += *beta * element(C, c->type, i + j * c->ld);
+            if (desc->epilogue != EPILOGUE_DEFAULT) value += desc->bias[i];
+            if (desc->epilogue == EPILOGUE_GELU_AUX_BIAS) {
+                store(desc->aux, d->type, i + j * desc->auxLd, value);
+                value = 0.5f * value * (1.0f + tanhf(0.7978845608f * (value + 0.044715f * value * value * value)));
+            }
+            store(D, d->type, i + j * d->ld, value);
         }
     }
     return OK;
