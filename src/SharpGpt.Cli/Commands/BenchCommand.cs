@@ -106,7 +106,8 @@ internal static class BenchCommand
             long activationBytes = models.Sum(m => m.ActivationBytes);
             string runsOn = backend.IsGpu ? $"{device}, materialised attention"
                 : $"{plan.Describe(b)}, {attention} attention, fp32 peak {peak / 1e9:F0} GFLOP/s ({PeakFlops.InstructionSet} FMA on {threads} threads)";
-            AnsiConsole.MarkupLineInterpolated($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {runsOn}, {dtype}, activations {activationBytes / 1e6:F0} MB");
+            // One plain line: Spectre would wrap it at 80 columns when the output is redirected.
+            Console.WriteLine(FormattableString.Invariant($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {runsOn}, {dtype}, activations {activationBytes / 1e6:F0} MB"));
 
             var times = ThreadRanks.Run(ranks, collectives =>
             {

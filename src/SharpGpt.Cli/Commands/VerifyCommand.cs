@@ -30,7 +30,7 @@ internal static class VerifyCommand
         using var model = ModelFile.Load(modelFile.FullName, new CpuKernels(runner)).Model;
         var state = LlmcDebugState.Read(stateFile.FullName, model.Config);
         var c = model.Config;
-        AnsiConsole.MarkupLineInterpolated($"model: {c.NumLayers} layers, {c.NumHeads} heads, {c.Channels} channels, vocab {c.VocabSize} (padded {c.PaddedVocabSize}), block {c.MaxSeqLen}; batch B={state.B} T={state.T}");
+        Console.WriteLine($"model: {c.NumLayers} layers, {c.NumHeads} heads, {c.Channels} channels, vocab {c.VocabSize} (padded {c.PaddedVocabSize}), block {c.MaxSeqLen}; batch B={state.B} T={state.T}");
 
         var report = ReferenceVerifier.Verify(model, state);
         var table = new Table().AddColumns("tensor", "max |diff|", "at", "ours", "expected", "tolerance", "");

@@ -25,5 +25,10 @@ public sealed class BenchCommandTests
         Assert.Contains("\"ranks\":1", run.Out);
         Assert.Contains("\"threads\":2", run.Out);
         Assert.Contains($"\"gemm\":\"{SharpGpt.Kernels.PeakFlops.InstructionSet}\"", run.Out);
+
+        // The header is one line however long, not wrapped at 80 columns as Spectre wraps redirected output.
+        string header = Assert.Single(run.Out.Split('\n'), line => line.StartsWith("bench: ", StringComparison.Ordinal));
+        Assert.True(header.Length > 80, header);
+        Assert.Contains("fp32, activations", header);
     }
 }
