@@ -40,27 +40,7 @@ public sealed unsafe class CublasBindingTests
             blas.GemmStridedBatchedEx(ta, tb, m, n, k, alpha, ha.Pointer, type, lda, strideA, hb.Pointer, type, ldb, strideB, beta, hc.Floats, ldc, strideC, batches);
         }
 
-        float[] ra = bf16 ? Round(a) : a, rb = bf16 ? Round(b) : b;
-        float[] expected = (float[])c.Clone();
-        for (int batch = 0; batch < batches; batch++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                for (int i = 0; i < m; i++)
-                {
-                    double sum = 0;
-                    for (int p = 0; p < k; p++)
-                    {
-                        sum += ra[(batch * strideA) + (ta == BlasOperation.None ? i + (p * lda) : p + (i * lda))]
-                            * (double)rb[(batch * strideB) + (tb == BlasOperation.None ? p + (j * ldb) : j + (p * ldb))];
-                    }
-
-                    long at = (batch * strideC) + i + (j * ldc);
-                    expected[at] = (float)((alpha * sum) + (beta * c[at]));
-                }
-            }
-        }
-
+        float[] expected = ReferenceGemm.StridedBatched(ta, tb, m, n, k, alpha, bf16 ? Round(a) : a, lda, strideA, bf16 ? Round(b) : b, ldb, strideB, beta, c, ldc, strideC, batches);
         DeviceArrays.AssertClose(expected, hc.ToArray(c.Length), 1e-5, 1e-5, $"C ({ta}, {tb}, {type}, {batches} batches)");
     }
 

@@ -36,21 +36,8 @@ public sealed unsafe class CublasLtBindingTests
         Assert.True(lt.Binding.TryGemmEpilogue(BlasEpilogue.Bias, ta, tb, m, n, k, ha.Pointer, type, lda, hb.Pointer, ldb, hc.Pointer, BlasDataType.Float32, m, hbias.Floats, null, 0),
             lt.Binding.Report);
 
-        float[] ra = bf16 ? Round(a) : a, rb = bf16 ? Round(b) : b;
-        var expected = new float[m * n];
-        for (int j = 0; j < n; j++)
-        {
-            for (int i = 0; i < m; i++)
-            {
-                double sum = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    sum += ra[ta == BlasOperation.None ? i + (p * lda) : p + (i * lda)] * (double)rb[tb == BlasOperation.None ? p + (j * ldb) : j + (p * ldb)];
-                }
-
-                expected[i + (j * m)] = (float)sum + bias[i];
-            }
-        }
+        float[] product = ReferenceGemm.StridedBatched(ta, tb, m, n, k, 1f, bf16 ? Round(a) : a, lda, 0, bf16 ? Round(b) : b, ldb, 0, 0f, new float[m * n], m, 0, 1);
+        float[] expected = [.. product.Select((x, i) => x + bias[i % m])];
 
         DeviceArrays.AssertClose(expected, hc.ToArray(m * n), 1e-5, 1e-5, $"C + bias ({ta}, {tb}, {type})");
         Assert.Equal("epilogues: 1 of 1 shapes", lt.Binding.Report);

@@ -47,26 +47,7 @@ public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
             beta, dc.Pointer, ldc, strideC, batches);
         float[] actual = k_.ToArray(dc.Pointer, c.Length);
 
-        float[] expected = (float[])c.Clone();
-        for (int batch = 0; batch < batches; batch++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                for (int i = 0; i < m; i++)
-                {
-                    double sum = 0;
-                    for (int p = 0; p < k; p++)
-                    {
-                        double x = ta == BlasOperation.None ? a[(batch * strideA) + i + ((long)p * lda)] : a[(batch * strideA) + p + ((long)i * lda)];
-                        double y = tb == BlasOperation.None ? b[(batch * strideB) + p + ((long)j * ldb)] : b[(batch * strideB) + j + ((long)p * ldb)];
-                        sum += x * y;
-                    }
-
-                    long at = (batch * strideC) + i + ((long)j * ldc);
-                    expected[at] = (float)((alpha * sum) + (beta * c[at]));
-                }
-            }
-        }
+        float[] expected = ReferenceGemm.StridedBatched(ta, tb, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batches);
 
         // Elements of C outside the m x n matrices (padding, batch gaps) are untouched.
         DeviceArrays.AssertClose(expected, actual, 1e-5, 1e-5, $"C ({ta}, {tb})");
