@@ -13,6 +13,10 @@ namespace SharpGpt.Gpu.Kernels;
 /// softmax's backward run the same way, and dQ, dK, dV are copied back into the (B, T, 3C) rows.
 /// For a bf16 model the products' operands (Q, K, V, P, dO, dS) are bf16, so they run on tensor
 /// cores and P takes half the memory; scores and gradients stay fp32, as in the other matmuls.
+/// The mask is causal, so the T x T matrices are computed in blocks of query rows: the block of
+/// queries q0..q1 needs keys 0..q1 only, and the products over keys (dV, dK) need only the queries
+/// from their block on. With 8 blocks the products compute and the kernels write 56% of the full
+/// squares; inside a block the softmax writes zeros above the diagonal, and nothing reads past it.
 /// </summary>
 internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspace)
 {
@@ -21,8 +25,8 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
 
     private Action<KernelConfig, ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, int, int, int, int, int, int>? _rowsToHeads;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int>? _headsToRows;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, int, float, int, int>? _softmaxForward;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<float>, ArrayView<ushort>, int, float, int, int>? _softmaxBackward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, int, float, int, int, int>? _softmaxForward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<float>, ArrayView<ushort>, int, float, int, int, int>? _softmaxBackward;
 
     private IBlas Blas => device.Blas;
 
@@ -43,6 +47,11 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
         return (3 * Align(Floats(nc, precision))) + Align(nc) + (precision == Precision.Bf16 ? Align(Scores(b, t, nh)) : 0);
     }
 
+    /// <summary>Query rows per causal block: an eighth of T in multiples of 64 for long sequences, all of T
+    /// for short ones (where more, smaller products would cost more launches than they save); 8 on
+    /// the emulated device, so that its tests cover the blocks at any T.</summary>
+    internal int BlockRows(int t) => device.IsEmulated ? Math.Min(t, 8) : t >= 256 ? (int)Math.Min(t, (((t + 7) / 8) + 63) / 64 * 64) : t;
+
     // out (B,T,C), probabilities (B,NH,T,T) <- qkv (B,T,3C)
     public void Forward(float* output, float* probabilities, float* qkv, int b, int t, int c, int nh, Precision precision)
     {
@@ -59,19 +68,31 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
         RowsToHeads(k, qkv, 3 * c, c, b, t, c, nh, bf16);
         RowsToHeads(v, qkv, 3 * c, 2 * c, b, t, c, nh, bf16);
 
-        // S^T (keys x queries, column-major) = K (T x HS, read transposed) · Q^T: S row-major, one per head
-        Blas.GemmStridedBatchedEx(BlasOperation.Transpose, BlasOperation.None, t, t, hs, 1f, k, type, hs, head,
-            q, type, hs, head, 0f, scores, t, square, heads);
+        int blockRows = BlockRows(t);
+        long s = Size(precision);
+        for (int q0 = 0; q0 < t; q0 += blockRows)
+        {
+            int q1 = Math.Min(t, q0 + blockRows);
+            // S^T (keys 0..q1 x queries q0..q1, column-major) = K (read transposed) · Q^T: S row-major, one per head
+            Blas.GemmStridedBatchedEx(BlasOperation.Transpose, BlasOperation.None, q1, q1 - q0, hs, 1f, k, type, hs, head,
+                At(q, (long)q0 * hs, s), type, hs, head, 0f, scores + ((long)q0 * t), t, square, heads);
+        }
+
         var a = device.Addresses;
         long all = heads * square;
-        _softmaxForward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<ushort>, int, float, int, int>(SoftmaxForwardKernel);
+        _softmaxForward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<ushort>, int, float, int, int, int>(SoftmaxForwardKernel);
         _softmaxForward(device.WarpPerRow((long)heads * t), a.View<float>(scores, all),
             bf16 ? ArrayView<float>.Empty : a.View<float>(probabilities, all), bf16 ? a.View<ushort>(probabilities, all) : ArrayView<ushort>.Empty, bf16 ? 1 : 0,
-            1f / MathF.Sqrt(hs), heads * t, t);
+            1f / MathF.Sqrt(hs), heads * t, t, blockRows);
 
-        // O^T (HS x T) = V^T · P^T
-        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.None, hs, t, t, 1f, v, type, hs, head,
-            probabilities, type, t, square, 0f, o, hs, head, heads);
+        for (int q0 = 0; q0 < t; q0 += blockRows)
+        {
+            int q1 = Math.Min(t, q0 + blockRows);
+            // O^T (HS x queries q0..q1) = V^T (keys 0..q1) · P^T
+            Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.None, hs, q1 - q0, q1, 1f, v, type, hs, head,
+                At(probabilities, (long)q0 * t, s), type, t, square, 0f, o + ((long)q0 * hs), hs, head, heads);
+        }
+
         HeadsToRows(output, c, 0, o, b, t, c, nh);
     }
 
@@ -92,30 +113,47 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
         RowsToHeads(v, qkv, 3 * c, 2 * c, b, t, c, nh, bf16);
         RowsToHeads(dO, dout, c, 0, b, t, c, nh, bf16);
 
-        // dP^T = V (read transposed) · dO^T; dV^T (HS x T) = dO^T · P
-        Blas.GemmStridedBatchedEx(BlasOperation.Transpose, BlasOperation.None, t, t, hs, 1f, v, type, hs, head,
-            dO, type, hs, head, 0f, dp, t, square, heads);
-        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.Transpose, hs, t, t, 1f, dO, type, hs, head,
-            probabilities, type, t, square, 0f, dv, hs, head, heads);
+        int blockRows = BlockRows(t);
+        long s = Size(precision);
+        for (int b0 = 0; b0 < t; b0 += blockRows)
+        {
+            int b1 = Math.Min(t, b0 + blockRows);
+            // dP^T (keys 0..b1 x queries b0..b1) = V (read transposed) · dO^T
+            Blas.GemmStridedBatchedEx(BlasOperation.Transpose, BlasOperation.None, b1, b1 - b0, hs, 1f, v, type, hs, head,
+                At(dO, (long)b0 * hs, s), type, hs, head, 0f, dp + ((long)b0 * t), t, square, heads);
+            // dV^T (HS x keys b0..b1) = dO^T (queries b0..T) · P (queries b0..T x keys b0..b1)
+            Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.Transpose, hs, b1 - b0, t - b0, 1f, At(dO, (long)b0 * hs, s), type, hs, head,
+                At(probabilities, ((long)b0 * t) + b0, s), type, t, square, 0f, dv + ((long)b0 * hs), hs, head, heads);
+        }
 
         var a = device.Addresses;
-        _softmaxBackward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<float>, ArrayView<ushort>, int, float, int, int>(SoftmaxBackwardKernel);
+        _softmaxBackward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<float>, ArrayView<ushort>, int, float, int, int, int>(SoftmaxBackwardKernel);
         _softmaxBackward(device.WarpPerRow((long)heads * t), a.View<float>(dp, all),
             bf16 ? ArrayView<float>.Empty : a.View<float>(probabilities, all), bf16 ? a.View<ushort>(probabilities, all) : ArrayView<ushort>.Empty,
             bf16 ? ArrayView<float>.Empty : a.View<float>(ds, all), bf16 ? a.View<ushort>(ds, all) : ArrayView<ushort>.Empty, bf16 ? 1 : 0,
-            1f / MathF.Sqrt(hs), heads * t, t);
+            1f / MathF.Sqrt(hs), heads * t, t, blockRows);
 
-        // dQ^T = K^T · dS^T; dK^T = Q^T · dS
-        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.None, hs, t, t, 1f, k, type, hs, head,
-            ds, type, t, square, 0f, dq, hs, head, heads);
-        Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.Transpose, hs, t, t, 1f, q, type, hs, head,
-            ds, type, t, square, 0f, dk, hs, head, heads);
+        for (int b0 = 0; b0 < t; b0 += blockRows)
+        {
+            int b1 = Math.Min(t, b0 + blockRows);
+            // dQ^T (HS x queries b0..b1) = K^T (keys 0..b1) · dS^T
+            Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.None, hs, b1 - b0, b1, 1f, k, type, hs, head,
+                At(ds, (long)b0 * t, s), type, t, square, 0f, dq + ((long)b0 * hs), hs, head, heads);
+            // dK^T (HS x keys b0..b1) = Q^T (queries b0..T) · dS (queries b0..T x keys b0..b1)
+            Blas.GemmStridedBatchedEx(BlasOperation.None, BlasOperation.Transpose, hs, b1 - b0, t - b0, 1f, At(q, (long)b0 * hs, s), type, hs, head,
+                At(ds, ((long)b0 * t) + b0, s), type, t, square, 0f, dk + ((long)b0 * hs), hs, head, heads);
+        }
         HeadsToRows(dqkv, 3 * c, 0, dq, b, t, c, nh);
         HeadsToRows(dqkv, 3 * c, c, dk, b, t, c, nh);
         HeadsToRows(dqkv, 3 * c, 2 * c, dv, b, t, c, nh);
     }
 
     private static long Scores(int b, int t, int nh) => (long)b * nh * t * t;
+
+    // Bytes of one operand element of the precision, and the address offset elements into an operand.
+    private static long Size(Precision precision) => precision == Precision.Bf16 ? sizeof(ushort) : sizeof(float);
+
+    private static float* At(float* operand, long offset, long size) => (float*)((byte*)operand + (offset * size));
 
     // Floats that hold n elements of the precision's operands.
     private static long Floats(long n, Precision precision) => precision == Precision.Bf16 ? (n + 1) / 2 : n;
@@ -171,32 +209,37 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
         }
     }
 
-    // Row r of the (B*NH*T, T) scores is query position r % T: P = softmax(scale * s) over keys 0..r % T, zero after;
-    // written fp32 (possibly over the scores) or bf16.
-    private static void SoftmaxForwardKernel(ArrayView<float> scores, ArrayView<float> p32, ArrayView<ushort> p16, int bf16, float scale, int rows, int t)
+    // Row r of the (B*NH*T, T) scores is query position r % T: P = softmax(scale * s) over keys 0..r % T, then
+    // zeros to the end of the row's causal block (what the products read); written fp32 (possibly over
+    // the scores) or bf16. One pass finds the maximum and the sum together (each lane rescales its sum
+    // when its maximum grows), a second writes.
+    private static void SoftmaxForwardKernel(ArrayView<float> scores, ArrayView<float> p32, ArrayView<ushort> p16, int bf16, float scale, int rows, int t, int blockRows)
     {
         int lane = Warp.LaneIdx, width = Warp.WarpSize;
         for (int row = KernelMath.WarpIndex; row < rows; row += KernelMath.WarpCount)
         {
             long o = (long)row * t;
-            int last = row % t;
-            float max = float.NegativeInfinity;
+            int last = row % t, end = Math.Min(t, ((last / blockRows) + 1) * blockRows);
+            float max = float.NegativeInfinity, sum = 0;
             for (int j = lane; j <= last; j += width)
             {
-                max = MathF.Max(max, scale * scores[o + j]);
+                float x = scale * scores[o + j];
+                if (x > max)
+                {
+                    sum = (sum * KernelMath.Exp(max - x)) + 1f;
+                    max = x;
+                }
+                else
+                {
+                    sum += KernelMath.Exp(x - max);
+                }
             }
 
-            max = KernelMath.WarpMax(max);
-            float sum = 0;
-            for (int j = lane; j <= last; j += width)
+            float rowMax = KernelMath.WarpMax(max);
+            float inverse = 1f / KernelMath.WarpSum(sum == 0 ? 0 : sum * KernelMath.Exp(max - rowMax));
+            for (int j = lane; j < end; j += width)
             {
-                sum += KernelMath.Exp((scale * scores[o + j]) - max);
-            }
-
-            float inverse = 1f / KernelMath.WarpSum(sum);
-            for (int j = lane; j < t; j += width)
-            {
-                float p = j <= last ? KernelMath.Exp((scale * scores[o + j]) - max) * inverse : 0f;
+                float p = j <= last ? KernelMath.Exp((scale * scores[o + j]) - rowMax) * inverse : 0f;
                 if (bf16 != 0)
                 {
                     p16[o + j] = KernelMath.ToBf16(p);
@@ -209,15 +252,16 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
         }
     }
 
-    // dS = P * (dP - sum(P * dP)) * scale, zero above the diagonal; fp32 (possibly over dP) or bf16.
+    // dS = P * (dP - sum(P * dP)) * scale over keys 0..r % T, then zeros to the end of the row's causal
+    // block; fp32 (possibly over dP) or bf16. dP and P are read on and below the diagonal only.
     private static void SoftmaxBackwardKernel(ArrayView<float> dp, ArrayView<float> p32, ArrayView<ushort> p16, ArrayView<float> ds32, ArrayView<ushort> ds16,
-        int bf16, float scale, int rows, int t)
+        int bf16, float scale, int rows, int t, int blockRows)
     {
         int lane = Warp.LaneIdx, width = Warp.WarpSize;
         for (int row = KernelMath.WarpIndex; row < rows; row += KernelMath.WarpCount)
         {
             long o = (long)row * t;
-            int last = row % t;
+            int last = row % t, end = Math.Min(t, ((last / blockRows) + 1) * blockRows);
             float dot = 0;
             for (int j = lane; j <= last; j += width)
             {
@@ -225,10 +269,15 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
             }
 
             dot = KernelMath.WarpSum(dot);
-            for (int j = lane; j < t; j += width)
+            for (int j = lane; j < end; j += width)
             {
-                float p = j <= last ? (bf16 != 0 ? KernelMath.FromBf16(p16[o + j]) : p32[o + j]) : 0f;
-                float ds = p * (dp[o + j] - dot) * scale;
+                float ds = 0f;
+                if (j <= last)
+                {
+                    float p = bf16 != 0 ? KernelMath.FromBf16(p16[o + j]) : p32[o + j];
+                    ds = p * (dp[o + j] - dot) * scale;
+                }
+
                 if (bf16 != 0)
                 {
                     ds16[o + j] = KernelMath.ToBf16(ds);
