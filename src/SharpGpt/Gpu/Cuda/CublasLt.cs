@@ -14,13 +14,14 @@ namespace SharpGpt.Gpu.Cuda;
 internal sealed unsafe class CublasLt : IDisposable
 {
     private const int ComputeFloat32 = 68;          // CUBLAS_COMPUTE_32F
-    private const int Float32 = 0;                   // CUDA_R_32F: the scale type
+    private const int Float32 = 0;                   // CUDA_R_32F: the scale type and the bias
     private const int DescTransA = 3;                // CUBLASLT_MATMUL_DESC_TRANSA
     private const int DescTransB = 4;                // CUBLASLT_MATMUL_DESC_TRANSB
     private const int DescEpilogue = 7;              // CUBLASLT_MATMUL_DESC_EPILOGUE
     private const int DescBiasPointer = 8;           // CUBLASLT_MATMUL_DESC_BIAS_POINTER
     private const int DescAuxPointer = 11;           // CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER
     private const int DescAuxLd = 12;                // CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD
+    private const int DescBiasDataType = 26;         // CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE
     private const int PreferenceMaxWorkspace = 1;    // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
     private const int PreferenceMinAlignmentA = 5;   // CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES; B, C, D follow
 
@@ -183,6 +184,7 @@ internal sealed unsafe class CublasLt : IDisposable
             {
                 int transA = (int)s.TransA, transB = (int)s.TransB;
                 uint epilogue = (uint)s.Epilogue;
+                int biasType = Float32;
                 long ldAux = s.LdAux;
                 nint desc = 0, layoutA = 0, layoutB = 0, layoutD = 0;
                 int type = (int)s.Type;
@@ -191,7 +193,9 @@ internal sealed unsafe class CublasLt : IDisposable
                 ok = ok && api.DescSetAttribute(desc, DescTransA, &transA, sizeof(int)) == 0
                     && api.DescSetAttribute(desc, DescTransB, &transB, sizeof(int)) == 0
                     && api.DescSetAttribute(desc, DescEpilogue, &epilogue, sizeof(uint)) == 0
-                    && api.DescSetAttribute(desc, DescBiasPointer, &bias, (nuint)sizeof(void*)) == 0;
+                    && api.DescSetAttribute(desc, DescBiasPointer, &bias, (nuint)sizeof(void*)) == 0
+                    // The bias is fp32 (the master weights'); cuBLASLt takes it to be of D's type unless told.
+                    && api.DescSetAttribute(desc, DescBiasDataType, &biasType, sizeof(int)) == 0;
                 if (s.Epilogue == BlasEpilogue.GeluAuxBias)
                 {
                     ok = ok && api.DescSetAttribute(desc, DescAuxPointer, &aux, (nuint)sizeof(void*)) == 0

@@ -17,7 +17,7 @@ enum { OK = 0, INVALID_VALUE = 7, NOT_SUPPORTED = 15 };
 enum { R_32F = 0, R_16BF = 14, COMPUTE_32F = 68, EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4, EPILOGUE_GELU_AUX_BIAS = 164 };
 #define MAGIC 0x5eed5eedull
 
-typedef struct { int transa, transb; uint32_t epilogue; const float *bias; void *aux; int64_t auxLd; } Desc;
+typedef struct { int transa, transb; uint32_t epilogue; const void *bias; int32_t biasType; void *aux; int64_t auxLd; } Desc;
 typedef struct { int type; uint64_t rows, cols; int64_t ld; } Layout;
 typedef struct { uint64_t workspace; uint32_t align[4]; } Pref;
 typedef struct { uint64_t data[8]; } Algo;
@@ -35,6 +35,7 @@ int cublasLtMatmulDescCreate(Desc **desc, int computeType, int scaleType)
     if (computeType != COMPUTE_32F || scaleType != R_32F) return INVALID_VALUE;
     *desc = calloc(1, sizeof(Desc));
     (*desc)->epilogue = EPILOGUE_DEFAULT;
+    (*desc)->biasType = -1;   /* the bias has D's type unless told otherwise */
     return OK;
 }
 int cublasLtMatmulDescDestroy(Desc *desc) { free(desc); return OK; }
@@ -45,7 +46,8 @@ int cublasLtMatmulDescSetAttribute(Desc *desc, int attribute, const void *buf, s
     case 3: if (size != sizeof(int32_t)) return INVALID_VALUE; desc->transa = *(const int32_t *)buf; return OK;
     case 4: if (size != sizeof(int32_t)) return INVALID_VALUE; desc->transb = *(const int32_t *)buf; return OK;
     case 7: if (size != sizeof(uint32_t)) return INVALID_VALUE; desc->epilogue = *(const uint32_t *)buf; return OK;
-    case 8: if (size != sizeof(void *)) return INVALID_VALUE; desc->bias = *(const float *const *)buf; return OK;
+    case 8: if (size != sizeof(void *)) return INVALID_VALUE; desc->bias = *(const void *const *)buf; return OK;
+    case 26: if (size != sizeof(int32_t)) return INVALID_VALUE; desc->biasType = *(const int32_t *)buf; return OK;
     case 11: if (size != sizeof(void *)) return INVALID_VALUE; desc->aux = *(void *const *)buf; return OK;
     case 12: if (size != sizeof(int64_t)) return INVALID_VALUE; desc->auxLd = *(const int64_t *)buf; return OK;
     default: return INVALID_VALUE;
@@ -148,7 +150,7 @@ int cublasLtMatmul(void *handle, Desc *desc, const float *alpha, const void *A, 
             }
             float value = *alpha * sum;
             if (*beta != 0) value += *beta * element(C, c->type, i + j * c->ld);
-            if (desc->epilogue != EPILOGUE_DEFAULT) value += desc->bias[i];
+            if (desc->epilogue != EPILOGUE_DEFAULT) value += element(desc->bias, desc->biasType == -1 ? d->type : desc->biasType, i);
             if (desc->epilogue == EPILOGUE_GELU_AUX_BIAS) {
                 store(desc->aux, d->type, i + j * desc->auxLd, value);
                 value = 0.5f * value * (1.0f + tanhf(0.7978845608f * (value + 0.044715f * value * value * value)));
