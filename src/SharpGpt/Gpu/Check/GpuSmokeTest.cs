@@ -131,6 +131,28 @@ public static unsafe class GpuSmokeTest
         gpu.AttentionBackward(dqkv16.Gpu, scratch16.Gpu, dout16.Gpu, qkv16.Gpu, attended16.Gpu, state16.Gpu, B, T, C, NH, Precision.Bf16);
         results.Add(twin.Compare("attention backward (bf16)", dqkv16, 3 * nc, 2e-2, 2e-2));
 
+        // A sequence long enough for the GPU's causal blocks (T >= 256 on a GPU), fp32 and bf16.
+        foreach (var precision in new[] { Precision.Fp32, Precision.Bf16 })
+        {
+            const int LongT = 320;
+            const long ln = (long)LongT * C;
+            string name = precision == Precision.Bf16 ? " (bf16)" : "";
+            float[] longQkv = Random(3 * ln, 2f), longDout = Random(ln);
+            var lq = precision == Precision.Bf16 ? new FloatPair(twin.Floats(Round(longQkv)).Cpu, twin.Floats(longQkv).Gpu) : twin.Floats(longQkv);
+            var ld = precision == Precision.Bf16 ? new FloatPair(twin.Floats(Round(longDout)).Cpu, twin.Floats(longDout).Gpu) : twin.Floats(longDout);
+            var lo = twin.Zeros(ln);
+            var ldq = twin.Zeros(3 * ln);
+            var ls = new FloatPair(twin.Zeros(cpu.AttentionStateSize(1, LongT, NH)).Cpu, twin.Zeros(gpu.AttentionStateSize(1, LongT, NH, precision)).Gpu);
+            var lx = new FloatPair(twin.Zeros(cpu.AttentionScratchSize(1, LongT, C, NH)).Cpu, twin.Zeros(gpu.AttentionScratchSize(1, LongT, C, NH, precision)).Gpu);
+            cpu.AttentionForward(lo.Cpu, ls.Cpu, lq.Cpu, 1, LongT, C, NH);
+            gpu.AttentionForward(lo.Gpu, ls.Gpu, lq.Gpu, 1, LongT, C, NH, precision);
+            double tolerance = precision == Precision.Bf16 ? 2e-2 : 1e-4;
+            results.Add(twin.Compare($"attention forward, T={LongT}{name}", lo, ln, tolerance, tolerance));
+            cpu.AttentionBackward(ldq.Cpu, lx.Cpu, ld.Cpu, lq.Cpu, lo.Cpu, ls.Cpu, 1, LongT, C, NH);
+            gpu.AttentionBackward(ldq.Gpu, lx.Gpu, ld.Gpu, lq.Gpu, lo.Gpu, ls.Gpu, 1, LongT, C, NH, precision);
+            results.Add(twin.Compare($"attention backward, T={LongT}{name}", ldq, 3 * ln, precision == Precision.Bf16 ? 2e-2 : 1e-3, tolerance));
+        }
+
         // Cross-entropy over a padded vocabulary with masked rows.
         var logits = twin.Floats(Random((long)n * VP, 6f));
         var targets = twin.Ints([.. Enumerable.Range(0, n).Select(i => i % 5 == 2 ? -1 : rng.Next(V))]);
