@@ -156,6 +156,22 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
     public void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp)
         => _crossEntropy.Backward(logits, lse, targets, dloss, rows, v, vp);
 
+    /// <summary>In bf16 the gradient of the logits is written once, in bf16, where the lm_head's products
+    /// read it: no fp32 gradient written over the logits and rounded again.</summary>
+    public void ClassifierBackward(float* dinp, float* dwte, float* logits, float* lse, int* targets, float dloss, TypedPointer lnf, TypedPointer wte, int rows, int c, int v, int vp)
+    {
+        if (!lnf.IsBf16 || !wte.IsBf16)
+        {
+            CrossEntropyBackward(logits, lse, targets, dloss, rows, v, vp);
+            MatmulBackward(dinp, dwte, null, logits, lnf, wte, rows, c, vp);
+            return;
+        }
+
+        ushort* gradient = (ushort*)_workspace.Get((((long)rows * vp) + 1) / 2);
+        _crossEntropy.BackwardToBf16(gradient, logits, lse, targets, dloss, rows, v, vp);
+        _matmul.BackwardFromBf16(dinp, dwte, gradient, lnf, wte, rows, c, vp);
+    }
+
     public void Convert(TypedPointer output, TypedPointer inp, long n) => _convert.Convert(output, inp, n);
 
     public void GatherRows(TypedPointer output, TypedPointer inp, int* rowIndices, int rows, int width) => _rows.Gather(output, inp, rowIndices, rows, width);

@@ -99,6 +99,16 @@ public unsafe interface IGptKernels : IDeviceMemory
     /// <summary>Replaces the logits with their gradient, each unmasked row weighted by dloss.</summary>
     void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp);
 
+    /// <summary>The classifier's backward for a chunk of rows: the cross-entropy's gradient of the logits
+    /// (N,Vp), then the lm_head's: dinp (N,C) overwritten, dwte (Vp,C) +=. A backend may fuse the two
+    /// (the GPU, in bf16, writes the gradient straight in bf16 for the products); the logits are
+    /// scratch afterwards.</summary>
+    void ClassifierBackward(float* dinp, float* dwte, float* logits, float* lse, int* targets, float dloss, TypedPointer lnf, TypedPointer wte, int rows, int c, int v, int vp)
+    {
+        CrossEntropyBackward(logits, lse, targets, dloss, rows, v, vp);
+        MatmulBackward(dinp, dwte, null, logits, lnf, wte, rows, c, vp);
+    }
+
     // (N) <- (N), fp32 to bf16 (round to nearest even) or bf16 to fp32 (exact)
     void Convert(TypedPointer output, TypedPointer inp, long n);
 

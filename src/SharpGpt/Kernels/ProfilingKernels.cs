@@ -174,6 +174,13 @@ public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
         Add("crossentropy.backward", s);
     }
 
+    public void ClassifierBackward(float* dinp, float* dwte, float* logits, float* lse, int* targets, float dloss, TypedPointer lnf, TypedPointer wte, int rows, int c, int v, int vp)
+    {
+        long s = Begin();
+        inner.ClassifierBackward(dinp, dwte, logits, lse, targets, dloss, lnf, wte, rows, c, v, vp);
+        Add("classifier.backward (crossentropy + lm_head)", s);
+    }
+
     public void Convert(TypedPointer output, TypedPointer inp, long n)
     {
         long s = Begin();

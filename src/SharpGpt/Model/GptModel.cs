@@ -292,10 +292,9 @@ public sealed unsafe class GptModel : IDisposable
         }
 
         _hasTargets = false;
-        _hasLogits = false; // the logits are about to be overwritten by their gradient
+        _hasLogits = false; // the logits are scratch for their gradient from here
         int n = a.B * a.T, c = Config.Channels, vp = Config.PaddedVocabSize;
-        _k.CrossEntropyBackward(a.FullLogits, a.Lse, a.Targets, dlossPerToken, n, Config.VocabSize, vp);       // dlogits (N,Vp)
-        _k.MatmulBackward(a.DLn, Grads.Wte, null, a.FullLogits, a.LnF, MatmulWeight(Master.Wte), n, c, vp);  // dlnf (N,C)
+        _k.ClassifierBackward(a.DLn, Grads.Wte, a.FullLogits, a.Lse, a.Targets, dlossPerToken, a.LnF, MatmulWeight(Master.Wte), n, c, Config.VocabSize, vp); // dlnf (N,C)
         TrunkBackward();
     }
 
@@ -371,8 +370,7 @@ public sealed unsafe class GptModel : IDisposable
             _k.CrossEntropyForward(a.Losses + r0, a.Lse + r0, a.ClassifierChunk, a.Targets + r0, rows, v, vs);
             if (train)
             {
-                _k.CrossEntropyBackward(a.ClassifierChunk, a.Lse + r0, a.Targets + r0, dlossPerToken, rows, v, vs);
-                _k.MatmulBackward(a.DLn + ((long)r0 * c), Grads.Wte, null, a.ClassifierChunk, lnf, wte, rows, c, vs);
+                _k.ClassifierBackward(a.DLn + ((long)r0 * c), Grads.Wte, a.ClassifierChunk, a.Lse + r0, a.Targets + r0, dlossPerToken, lnf, wte, rows, c, v, vs);
             }
         }
     }

@@ -1,4 +1,6 @@
 using SharpGpt.Gpu.Check;
+using SharpGpt.Kernels;
+
 namespace SharpGpt.Tests.Gpu;
 
 public sealed unsafe class GpuCrossEntropyTests(EmulatedGpu gpu) : GpuTwinTest(gpu)
@@ -30,5 +32,47 @@ public sealed unsafe class GpuCrossEntropyTests(EmulatedGpu gpu) : GpuTwinTest(g
         var (_, gpuGrad) = twin.Read(logits, (long)rows * vp);
         Assert.All(gpuGrad.AsSpan(vp, vp).ToArray(), g => Assert.Equal(0f, g)); // masked row
         Assert.All(gpuGrad.AsSpan(v, vp - v).ToArray(), g => Assert.Equal(0f, g)); // padding
+    }
+
+    /// <summary>The classifier's backward (cross-entropy, then the lm_head's products): in bf16 the GPU writes the
+    /// logits' gradient once, in bf16, for the products; the CPU computes the fp32 gradient and its products
+    /// on the bf16 operands. They differ by the gradient's rounding.</summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void ClassifierBackwardMatchesTheCpu(bool bf16, bool nvidiaWarps)
+    {
+        const int rows = 21, c = 32, v = 97, vp = 112;
+        var rng = new Random(rows * v);
+        using var twin = CreateTwin(nvidiaWarps);
+        float[] logitData = DeviceArrays.Random(rng, (long)rows * vp, 6f), lnfData = DeviceArrays.Random(rng, (long)rows * c), wteData = DeviceArrays.Random(rng, (long)vp * c);
+        int[] targetData = [.. Enumerable.Range(0, rows).Select(i => i % 5 == 3 ? -1 : rng.Next(v))];
+        var logits = twin.Floats(logitData);
+        var targets = twin.Ints(targetData);
+        var losses = twin.Zeros(rows);
+        var lse = twin.Zeros(rows);
+        twin.Cpu.CrossEntropyForward(losses.Cpu, lse.Cpu, logits.Cpu, targets.Cpu, rows, v, vp);
+        twin.Gpu.CrossEntropyForward(losses.Gpu, lse.Gpu, logits.Gpu, targets.Gpu, rows, v, vp);
+        var dlnf = twin.Zeros((long)rows * c);
+        var dwte = twin.Floats(DeviceArrays.Random(rng, (long)vp * c)); // accumulated into
+        (TypedPointer Cpu, TypedPointer Gpu) lnf, wte;
+        if (bf16)
+        {
+            var (l16, w16) = (twin.Bf16(lnfData), twin.Bf16(wteData));
+            lnf = ((TypedPointer)l16.Cpu, (TypedPointer)l16.Gpu);
+            wte = ((TypedPointer)w16.Cpu, (TypedPointer)w16.Gpu);
+        }
+        else
+        {
+            var (l32, w32) = (twin.Floats(lnfData), twin.Floats(wteData));
+            lnf = ((TypedPointer)l32.Cpu, (TypedPointer)l32.Gpu);
+            wte = ((TypedPointer)w32.Cpu, (TypedPointer)w32.Gpu);
+        }
+
+        twin.Cpu.ClassifierBackward(dlnf.Cpu, dwte.Cpu, logits.Cpu, lse.Cpu, targets.Cpu, 0.25f, lnf.Cpu, wte.Cpu, rows, c, v, vp);
+        twin.Gpu.ClassifierBackward(dlnf.Gpu, dwte.Gpu, logits.Gpu, lse.Gpu, targets.Gpu, 0.25f, lnf.Gpu, wte.Gpu, rows, c, v, vp);
+        twin.AssertClose(dlnf, (long)rows * c, bf16 ? 1e-2 : 1e-5, bf16 ? 2e-3 : 1e-6, "dlnf");
+        twin.AssertClose(dwte, (long)vp * c, bf16 ? 1e-2 : 1e-5, bf16 ? 2e-3 : 1e-6, "dwte");
     }
 }

@@ -64,6 +64,9 @@ internal unsafe class ForwardingKernels(IGptKernels inner) : IGptKernels
 
     public virtual void CrossEntropyBackward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp) => inner.CrossEntropyBackward(logits, lse, targets, dloss, rows, v, vp);
 
+    public virtual void ClassifierBackward(float* dinp, float* dwte, float* logits, float* lse, int* targets, float dloss, TypedPointer lnf, TypedPointer wte, int rows, int c, int v, int vp)
+        => inner.ClassifierBackward(dinp, dwte, logits, lse, targets, dloss, lnf, wte, rows, c, v, vp);
+
     public virtual void Convert(TypedPointer output, TypedPointer inp, long n) => inner.Convert(output, inp, n);
 
     public virtual void GatherRows(TypedPointer output, TypedPointer inp, int* rowIndices, int rows, int width) => inner.GatherRows(output, inp, rowIndices, rows, width);

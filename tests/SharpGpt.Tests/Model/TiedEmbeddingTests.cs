@@ -12,8 +12,8 @@ public sealed unsafe class TiedEmbeddingTests
         public override void EncoderBackward(float* dwte, float* dwpe, float* dout, int* inputs, int b, int t, int c)
             => base.EncoderBackward(lookupGrad, dwpe, dout, inputs, b, t, c);
 
-        public override void MatmulBackward(float* di, float* dw, float* db, float* d, TypedPointer i, TypedPointer w, int rows, int c, int oc)
-            => base.MatmulBackward(di, db == null ? lmHeadGrad : dw, db, d, i, w, rows, c, oc);
+        public override void ClassifierBackward(float* dinp, float* dwte, float* logits, float* lse, int* targets, float dloss, TypedPointer lnf, TypedPointer wte, int rows, int c, int v, int vp)
+            => base.ClassifierBackward(dinp, lmHeadGrad, logits, lse, targets, dloss, lnf, wte, rows, c, v, vp);
     }
 
     [Fact]

@@ -163,6 +163,28 @@ public static unsafe class GpuSmokeTest
         Both(twin, k => k.CrossEntropyBackward(P(k, logits), P(k, lse), I(k, targets), 0.25f, n, V, VP));
         results.Add(twin.Compare("crossentropy backward", logits, (long)n * VP, 1e-4, 1e-6));
 
+        // The classifier's backward (cross-entropy, then the lm_head's products), fp32 and bf16: a bf16
+        // model's gradient of the logits is written once, in bf16, for the products.
+        foreach (var precision in new[] { Precision.Fp32, Precision.Bf16 })
+        {
+            bool half = precision == Precision.Bf16;
+            var chunk = twin.Floats(Random((long)n * VP, 6f));
+            var chunkLse = twin.Zeros(n);
+            Both(twin, k => k.CrossEntropyForward(P(k, losses), P(k, chunkLse), P(k, chunk), I(k, targets), n, V, VP));
+            float[] lnfData = Random(nc), wteData = Random((long)VP * C);
+            var lnf32 = twin.Floats(lnfData);
+            var wte32 = twin.Floats(wteData);
+            var lnf16 = twin.Bf16(lnfData);
+            var wte16 = twin.Bf16(wteData);
+            var dlnf = twin.Zeros(nc);
+            var dwteHead = twin.Zeros((long)VP * C);
+            Both(twin, k => k.ClassifierBackward(P(k, dlnf), P(k, dwteHead), P(k, chunk), P(k, chunkLse), I(k, targets), 0.25f,
+                half ? H(k, lnf16) : P(k, lnf32), half ? H(k, wte16) : P(k, wte32), n, C, V, VP));
+            string name = half ? " (bf16)" : "";
+            results.Add(twin.Compare($"classifier backward{name} (dlnf)", dlnf, nc, half ? 1e-2 : 1e-4, half ? 2e-3 : 1e-6));
+            results.Add(twin.Compare($"classifier backward{name} (dwte)", dwteHead, (long)VP * C, half ? 1e-2 : 1e-4, half ? 2e-3 : 1e-6));
+        }
+
         // bf16 conversions, the row gather, AdamW (bit for bit: the CPU's rule) and the norm.
         var wide = twin.Zeros(nc);
         Both(twin, k => k.Convert(P(k, wide), H(k, normed16), nc));

@@ -89,11 +89,7 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
             weight = AsBf16(weight, ws + doutFloats + inpFloats, (long)oc * c);
         }
 
-        var type = bf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
-        // dinp^T (C x N) = W^T (C x OC, W as stored) · dout^T (OC x N)
-        Blas.GemmEx(BlasOperation.None, BlasOperation.None, c, rows, oc, 1f, weight.Address, type, c, d.Address, type, oc, 0f, dinp, c);
-        // dW^T (C x OC) += inp^T (C x N) · dout (N x OC)
-        Blas.GemmEx(BlasOperation.None, BlasOperation.Transpose, c, oc, rows, 1f, inp.Address, type, c, d.Address, type, oc, 1f, dweight, c);
+        BackwardProducts(dinp, dweight, d, inp, weight, rows, c, oc);
         if (dbias != null)
         {
             var v = device.Addresses;
@@ -104,11 +100,32 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
         }
     }
 
+    // dinp (N,C) = (overwritten), dweight (OC,C) += <- dout (N,OC) already in bf16, inp and weight bf16; no bias
+    public void BackwardFromBf16(float* dinp, float* dweight, ushort* dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
+    {
+        if (!inp.IsBf16 || !weight.IsBf16)
+        {
+            throw new ArgumentException("a bf16 gradient's products take bf16 operands");
+        }
+
+        BackwardProducts(dinp, dweight, dout, inp, weight, rows, c, oc);
+    }
+
     // dx (N,C) = (dout (N,OC) · weight (OC,C)) ∘ GELU'(x), x the state ForwardGelu kept; dweight, dbias += as Backward
     public void BackwardGelu(float* dx, float* dweight, float* dbias, float* dout, TypedPointer inp, float* stateBuffer, TypedPointer weight, int rows, int c, int oc)
     {
         Backward(dx, dweight, dbias, dout, inp, weight, rows, c, oc);
         gelu.BackwardFromInput(dx, inp.IsBf16 ? (ushort*)stateBuffer : stateBuffer, dx, (long)rows * c);
+    }
+
+    // The two products of the backward, operands of one type.
+    private void BackwardProducts(float* dinp, float* dweight, TypedPointer dout, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
+    {
+        var type = dout.IsBf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
+        // dinp^T (C x N) = W^T (C x OC, W as stored) · dout^T (OC x N)
+        Blas.GemmEx(BlasOperation.None, BlasOperation.None, c, rows, oc, 1f, weight.Address, type, c, dout.Address, type, oc, 0f, dinp, c);
+        // dW^T (C x OC) += inp^T (C x N) · dout (N x OC)
+        Blas.GemmEx(BlasOperation.None, BlasOperation.Transpose, c, oc, rows, 1f, inp.Address, type, c, dout.Address, type, oc, 1f, dweight, c);
     }
 
     // out^T (OC x N) = W (as stored, C x OC, transposed) · inp^T (C x N)
