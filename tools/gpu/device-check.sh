@@ -90,6 +90,8 @@ fi
 if [ -n "$batch" ]; then
     bench=(bench --device cuda --dtype bf16 --seq 1024 --batch "$batch")
     timeout 180 "$bin" "${bench[@]}" --steps 3 --warmup 2 --profile > "$OUT/profile.txt" 2>&1 || status=1
+    say "profile (ms per step by kernel, each timed between synchronizations):"
+    grep -E '^[│|] ' "$OUT/profile.txt" | head -14 | tee -a "$OUT/summary.txt"
     for round in 1 2; do
         for lt in 0 1; do
             timeout 120 env SHARPGPT_CUBLASLT=$lt "$bin" "${bench[@]}" --steps 5 --warmup 2 > "$OUT/bench-cublaslt$lt-$round.txt" 2>&1 || status=1
