@@ -8,8 +8,8 @@ namespace SharpGpt.Gpu.Cuda;
 /// bias add (CUBLASLT_EPILOGUE_BIAS), and the fc layer's bias and GELU with its pre-activation kept
 /// for the backward (CUBLASLT_EPILOGUE_GELU_AUX_BIAS). Each shape gets its descriptors and the
 /// heuristic's first algorithm once; a shape cuBLASLt has no algorithm for is remembered as
-/// declined and the caller does the epilogue's work itself. Runs on the accelerator's stream with <see cref="Cublas"/>'s workspace, so it
-/// is ordered with the kernels and the other products.
+/// declined and the caller does the epilogue's work itself. Runs on the accelerator's stream with
+/// <see cref="Cublas"/>'s workspace, so it is ordered with the kernels and the other products.
 /// </summary>
 internal sealed unsafe class CublasLt : IDisposable
 {

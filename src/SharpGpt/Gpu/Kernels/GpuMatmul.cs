@@ -10,8 +10,9 @@ namespace SharpGpt.Gpu.Kernels;
 /// buffers read as column-major (llm.c's mapping): out^T = W^T' · inp^T. The bias is added in the
 /// product's epilogue where the BLAS has one (cuBLASLt), else by a kernel; after the fc layer, with
 /// GELU too (cuBLASLt's GELU epilogue, else the GELU kernel), keeping the pre-activation for the
-/// backward. Its gradient is summed in row chunks, then down the chunks, in a fixed order. In mixed precision both operands of a product are bf16, as cuBLAS
-/// wants: a fp32 operand (the gradient) is rounded to bf16 in the workspace first.
+/// backward. Its gradient is summed in row chunks, then down the chunks, in a fixed order. In mixed
+/// precision both operands of a product are bf16, as cuBLAS wants: a fp32 operand (the gradient)
+/// is rounded to bf16 in the workspace first.
 /// </summary>
 internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reductions, GpuConvert convert, GpuGelu gelu, GpuWorkspace workspace)
 {
@@ -128,10 +129,9 @@ internal sealed unsafe class GpuMatmul(GpuDevice device, GpuReductions reduction
         Blas.GemmEx(BlasOperation.None, BlasOperation.Transpose, c, oc, rows, 1f, inp.Address, type, c, dout.Address, type, oc, 1f, dweight, c);
     }
 
-    // out^T (OC x N) = W (as stored, C x OC, transposed) · inp^T (C x N)
+    // out^T (OC x N) = W (as stored, C x OC, transposed) · inp^T (C x N); operands of one type (OneType)
     private void Product(float* output, TypedPointer inp, TypedPointer weight, int rows, int c, int oc)
     {
-        (inp, weight, _) = OneType(inp, weight, rows, c, oc);
         var type = inp.IsBf16 ? BlasDataType.BFloat16 : BlasDataType.Float32;
         Blas.GemmEx(BlasOperation.Transpose, BlasOperation.None, oc, rows, c, 1f, weight.Address, type, c, inp.Address, type, c, 0f, output, oc);
     }
