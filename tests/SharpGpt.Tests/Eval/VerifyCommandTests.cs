@@ -1,3 +1,4 @@
+using SharpGpt.Tests.Cli;
 using SharpGpt.Tests.Data;
 
 namespace SharpGpt.Tests.Eval;
@@ -7,18 +8,8 @@ public sealed class VerifyCommandTests
 {
     private static (int Code, string Output) Run(params string[] args)
     {
-        var output = new StringWriter();
-        var previous = Console.Out;
-        Console.SetOut(output);
-        try
-        {
-            int code = new System.CommandLine.RootCommand { SharpGpt.Cli.Commands.VerifyCommand.Create() }.Parse(["verify", .. args]).Invoke();
-            return (code, output.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previous);
-        }
+        var (code, output, _) = CliRunner.Capture(() => new System.CommandLine.RootCommand { SharpGpt.Cli.Commands.VerifyCommand.Create() }.Parse(["verify", .. args]).Invoke());
+        return (code, output);
     }
 
     [Fact]
