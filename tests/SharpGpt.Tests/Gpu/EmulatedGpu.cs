@@ -12,6 +12,7 @@ namespace SharpGpt.Tests.Gpu;
 public sealed class EmulatedGpu : IDisposable
 {
     private readonly Lazy<(GpuDevice Device, GpuKernels Kernels)> _nvidia;
+    private readonly Lazy<(GpuDevice Device, GpuKernels Kernels)> _withoutEpilogues;
 
     public EmulatedGpu()
     {
@@ -21,6 +22,11 @@ public sealed class EmulatedGpu : IDisposable
         _nvidia = new(() =>
         {
             var device = GpuDevice.CreateEmulated(GpuDevice.EmulatedShape.Nvidia, epilogues: false);
+            return (device, new GpuKernels(device, Runner));
+        });
+        _withoutEpilogues = new(() =>
+        {
+            var device = GpuDevice.CreateEmulated(GpuDevice.EmulatedShape.Compact, epilogues: false);
             return (device, new GpuKernels(device, Runner));
         });
     }
@@ -37,12 +43,19 @@ public sealed class EmulatedGpu : IDisposable
     /// <summary>The device of <see cref="NvidiaShaped"/>.</summary>
     public GpuDevice NvidiaShapedDevice => _nvidia.Value.Device;
 
+    /// <summary>A compact emulated device whose BLAS declines the epilogues, for whole-model runs of the
+    /// bias and GELU kernels a GPU without cuBLASLt uses; created on first use.</summary>
+    public GpuKernels WithoutEpilogues => _withoutEpilogues.Value.Kernels;
+
     public void Dispose()
     {
-        if (_nvidia.IsValueCreated)
+        foreach (var lazy in (Lazy<(GpuDevice Device, GpuKernels Kernels)>[])[_nvidia, _withoutEpilogues])
         {
-            _nvidia.Value.Kernels.Dispose();
-            _nvidia.Value.Device.Dispose();
+            if (lazy.IsValueCreated)
+            {
+                lazy.Value.Kernels.Dispose();
+                lazy.Value.Device.Dispose();
+            }
         }
 
         Kernels.Dispose();

@@ -1,5 +1,6 @@
 using SharpGpt.Eval;
 using SharpGpt.Formats;
+using SharpGpt.Gpu;
 using SharpGpt.Tests.Eval;
 
 namespace SharpGpt.Tests.Gpu;
@@ -10,9 +11,16 @@ public sealed class GpuReferenceTests(EmulatedGpu gpu)
 {
     [Theory]
     [MemberData(nameof(ReferenceFixtureTests.Fixtures), MemberType = typeof(ReferenceFixtureTests))]
-    public void ForwardAndBackwardMatchPyTorch(string name)
+    public void ForwardAndBackwardMatchPyTorch(string name) => MatchesPyTorch(name, gpu.Kernels);
+
+    /// <summary>The same through the bias and GELU kernels, where a GPU has no cuBLASLt epilogues.</summary>
+    [Theory]
+    [MemberData(nameof(ReferenceFixtureTests.Fixtures), MemberType = typeof(ReferenceFixtureTests))]
+    public void ForwardAndBackwardMatchPyTorchWithoutEpilogues(string name) => MatchesPyTorch(name, gpu.WithoutEpilogues);
+
+    private static void MatchesPyTorch(string name, GpuKernels kernels)
     {
-        using var model = LlmcCheckpoint.Load(ReferenceFixtureTests.FixturePath($"{name}_model.bin"), gpu.Kernels);
+        using var model = LlmcCheckpoint.Load(ReferenceFixtureTests.FixturePath($"{name}_model.bin"), kernels);
         var state = LlmcDebugState.Read(ReferenceFixtureTests.FixturePath($"{name}_state.bin"), model.Config);
         var report = ReferenceVerifier.Verify(model, state);
         Assert.True(report.Ok, $"loss {report.Loss} vs {report.ExpectedLoss}; logits {report.Logits.MaxAbsDifference}; "
