@@ -13,14 +13,7 @@ public sealed unsafe class GpuCrossEntropyTests(EmulatedGpu gpu) : GpuTwinTest(g
     {
         var rng = new Random(rows + v);
         using var twin = CreateTwin(nvidiaWarps);
-        float[] logitData = DeviceArrays.Random(rng, (long)rows * vp, 8f);
-        int[] targetData = [.. Enumerable.Range(0, rows).Select(i => i % 4 == 1 ? -1 : rng.Next(v))];
-        var logits = twin.Floats(logitData);
-        var targets = twin.Ints(targetData);
-        var losses = twin.Zeros(rows);
-        var lse = twin.Zeros(rows);
-        twin.Cpu.CrossEntropyForward(losses.Cpu, lse.Cpu, logits.Cpu, targets.Cpu, rows, v, vp);
-        twin.Gpu.CrossEntropyForward(losses.Gpu, lse.Gpu, logits.Gpu, targets.Gpu, rows, v, vp);
+        var (logits, targets, losses, lse) = Forward(twin, rng, rows, v, vp, 8f, maskedEvery: 4);
         twin.AssertClose(lse, rows, 1e-6, 1e-5, "log-sum-exp");
         twin.AssertClose(losses, rows, 1e-5, 1e-5, "losses");
         var (_, gpuLosses) = twin.Read(losses, rows);
@@ -46,14 +39,8 @@ public sealed unsafe class GpuCrossEntropyTests(EmulatedGpu gpu) : GpuTwinTest(g
         const int rows = 21, c = 32, v = 97, vp = 112;
         var rng = new Random(rows * v);
         using var twin = CreateTwin(nvidiaWarps);
-        float[] logitData = DeviceArrays.Random(rng, (long)rows * vp, 6f), lnfData = DeviceArrays.Random(rng, (long)rows * c), wteData = DeviceArrays.Random(rng, (long)vp * c);
-        int[] targetData = [.. Enumerable.Range(0, rows).Select(i => i % 5 == 3 ? -1 : rng.Next(v))];
-        var logits = twin.Floats(logitData);
-        var targets = twin.Ints(targetData);
-        var losses = twin.Zeros(rows);
-        var lse = twin.Zeros(rows);
-        twin.Cpu.CrossEntropyForward(losses.Cpu, lse.Cpu, logits.Cpu, targets.Cpu, rows, v, vp);
-        twin.Gpu.CrossEntropyForward(losses.Gpu, lse.Gpu, logits.Gpu, targets.Gpu, rows, v, vp);
+        var (logits, targets, _, lse) = Forward(twin, rng, rows, v, vp, 6f, maskedEvery: 5);
+        float[] lnfData = DeviceArrays.Random(rng, (long)rows * c), wteData = DeviceArrays.Random(rng, (long)vp * c);
         var dlnf = twin.Zeros((long)rows * c);
         var dwte = twin.Floats(DeviceArrays.Random(rng, (long)vp * c)); // accumulated into
         (TypedPointer Cpu, TypedPointer Gpu) lnf, wte;
@@ -74,5 +61,17 @@ public sealed unsafe class GpuCrossEntropyTests(EmulatedGpu gpu) : GpuTwinTest(g
         twin.Gpu.ClassifierBackward(dlnf.Gpu, dwte.Gpu, logits.Gpu, lse.Gpu, targets.Gpu, 0.25f, lnf.Gpu, wte.Gpu, rows, c, v, vp);
         twin.AssertClose(dlnf, (long)rows * c, bf16 ? 1e-2 : 1e-5, bf16 ? 2e-3 : 1e-6, "dlnf");
         twin.AssertClose(dwte, (long)vp * c, bf16 ? 1e-2 : 1e-5, bf16 ? 2e-3 : 1e-6, "dwte");
+    }
+
+    // Random logits and targets (every maskedEvery-th row from the second masked), and the cross-entropy forward on both.
+    private static (FloatPair Logits, IntPair Targets, FloatPair Losses, FloatPair Lse) Forward(KernelTwin twin, Random rng, int rows, int v, int vp, float scale, int maskedEvery)
+    {
+        var logits = twin.Floats(DeviceArrays.Random(rng, (long)rows * vp, scale));
+        var targets = twin.Ints([.. Enumerable.Range(0, rows).Select(i => i % maskedEvery == 1 ? -1 : rng.Next(v))]);
+        var losses = twin.Zeros(rows);
+        var lse = twin.Zeros(rows);
+        twin.Cpu.CrossEntropyForward(losses.Cpu, lse.Cpu, logits.Cpu, targets.Cpu, rows, v, vp);
+        twin.Gpu.CrossEntropyForward(losses.Gpu, lse.Gpu, logits.Gpu, targets.Gpu, rows, v, vp);
+        return (logits, targets, losses, lse);
     }
 }
