@@ -168,7 +168,7 @@ public sealed unsafe class GpuKernels : IGptKernels, IDisposable
         }
 
         ushort* gradient = (ushort*)_workspace.Get((((long)rows * vp) + 1) / 2);
-        _crossEntropy.BackwardToBf16(gradient, logits, lse, targets, dloss, rows, v, vp);
+        _crossEntropy.Backward(gradient, logits, lse, targets, dloss, rows, v, vp);
         _matmul.BackwardFromBf16(dinp, dwte, gradient, lnf, wte, rows, c, vp);
     }
 

@@ -220,23 +220,14 @@ internal sealed unsafe class GpuAttention(GpuDevice device, GpuWorkspace workspa
         {
             long o = (long)row * t;
             int last = row % t, end = Math.Min(t, ((last / blockRows) + 1) * blockRows);
-            float max = float.NegativeInfinity, sum = 0;
+            var lanes = RunningExpSum.Empty;
             for (int j = lane; j <= last; j += width)
             {
-                float x = scale * scores[o + j];
-                if (x > max)
-                {
-                    sum = (sum * KernelMath.Exp(max - x)) + 1f;
-                    max = x;
-                }
-                else
-                {
-                    sum += KernelMath.Exp(x - max);
-                }
+                lanes = lanes.Add(scale * scores[o + j]);
             }
 
-            float rowMax = KernelMath.WarpMax(max);
-            float inverse = 1f / KernelMath.WarpSum(sum == 0 ? 0 : sum * KernelMath.Exp(max - rowMax));
+            var total = lanes.WarpTotal();
+            float rowMax = total.Max, inverse = 1f / total.Sum;
             for (int j = lane; j < end; j += width)
             {
                 float p = j <= last ? KernelMath.Exp((scale * scores[o + j]) - rowMax) * inverse : 0f;

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using SharpGpt.Kernels;
 
 namespace SharpGpt.Gpu.Kernels;
 
@@ -12,8 +13,7 @@ namespace SharpGpt.Gpu.Kernels;
 internal sealed unsafe class GpuCrossEntropy(GpuDevice device)
 {
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int>? _forward;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, float, int, int, int>? _backward;
-    private Action<KernelConfig, ArrayView<ushort>, ArrayView<float>, ArrayView<float>, ArrayView<int>, float, int, int, int>? _backwardToBf16;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, ArrayView<float>, ArrayView<int>, float, int, int, int>? _backward;
 
     // losses (N), lse (N) <- logits (N,Vp), targets (N)
     public void Forward(float* losses, float* lse, float* logits, int* targets, int rows, int v, int vp)
@@ -25,20 +25,17 @@ internal sealed unsafe class GpuCrossEntropy(GpuDevice device)
     }
 
     // logits (N,Vp) <- d loss / d logits, each unmasked row's loss weighted by dloss
-    public void Backward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp)
-    {
-        var a = device.Addresses;
-        _backward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, float, int, int, int>(BackwardKernel);
-        _backward(device.WarpPerRow(rows), a.View<float>(logits, (long)rows * vp), a.View<float>(lse, rows), a.View<int>(targets, rows), dloss, rows, v, vp);
-    }
+    public void Backward(float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp) =>
+        Backward(logits, logits, lse, targets, dloss, rows, v, vp);
 
-    // gradient (N,Vp) bf16 <- d loss / d logits, the logits left as they are
-    public void BackwardToBf16(ushort* gradient, float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp)
+    // gradient (N,Vp) fp32 (possibly the logits) or bf16 <- d loss / d logits
+    public void Backward(TypedPointer gradient, float* logits, float* lse, int* targets, float dloss, int rows, int v, int vp)
     {
         var a = device.Addresses;
-        _backwardToBf16 ??= device.Accelerator.LoadStreamKernel<ArrayView<ushort>, ArrayView<float>, ArrayView<float>, ArrayView<int>, float, int, int, int>(BackwardToBf16Kernel);
-        _backwardToBf16(device.WarpPerRow(rows), a.View<ushort>(gradient, (long)rows * vp), a.View<float>(logits, (long)rows * vp), a.View<float>(lse, rows),
-            a.View<int>(targets, rows), dloss, rows, v, vp);
+        long n = (long)rows * vp;
+        _backward ??= device.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, ArrayView<float>, ArrayView<int>, float, int, int, int>(BackwardKernel);
+        _backward(device.WarpPerRow(rows), gradient.IsBf16 ? ArrayView<float>.Empty : a.View<float>(gradient.Fp32, n), gradient.IsBf16 ? a.View<ushort>(gradient.Bf16, n) : ArrayView<ushort>.Empty,
+            gradient.IsBf16 ? 1 : 0, a.View<float>(logits, n), a.View<float>(lse, rows), a.View<int>(targets, rows), dloss, rows, v, vp);
     }
 
     private static void ForwardKernel(ArrayView<float> losses, ArrayView<float> lse, ArrayView<float> logits, ArrayView<int> targets, int rows, int v, int vp)
@@ -46,26 +43,15 @@ internal sealed unsafe class GpuCrossEntropy(GpuDevice device)
         int lane = Warp.LaneIdx, width = Warp.WarpSize;
         for (int row = KernelMath.WarpIndex; row < rows; row += KernelMath.WarpCount)
         {
-            // One pass over the row: each lane keeps its maximum and its sum of exponentials relative to
-            // it, rescaling the sum when the maximum grows; the lanes' sums are then brought to the row's.
             long o = (long)row * vp;
-            float max = float.NegativeInfinity, sum = 0;
+            var lanes = RunningExpSum.Empty;
             for (int j = lane; j < v; j += width)
             {
-                float x = logits[o + j];
-                if (x > max)
-                {
-                    sum = (sum * KernelMath.Exp(max - x)) + 1f;
-                    max = x;
-                }
-                else
-                {
-                    sum += KernelMath.Exp(x - max);
-                }
+                lanes = lanes.Add(logits[o + j]);
             }
 
-            float rowMax = KernelMath.WarpMax(max);
-            float l = rowMax + KernelMath.Log(KernelMath.WarpSum(sum == 0 ? 0 : sum * KernelMath.Exp(max - rowMax)));
+            var total = lanes.WarpTotal();
+            float l = total.Max + KernelMath.Log(total.Sum);
             if (lane == 0)
             {
                 lse[row] = l;
@@ -75,7 +61,10 @@ internal sealed unsafe class GpuCrossEntropy(GpuDevice device)
         }
     }
 
-    private static void BackwardKernel(ArrayView<float> logits, ArrayView<float> lse, ArrayView<int> targets, float dloss, int rows, int v, int vp)
+    // (softmax - one-hot) * dloss for the real columns of unmasked rows, zero elsewhere; written fp32
+    // (possibly over the logits: each element is read, then written, by one lane) or bf16.
+    private static void BackwardKernel(ArrayView<float> out32, ArrayView<ushort> out16, int bf16, ArrayView<float> logits, ArrayView<float> lse,
+        ArrayView<int> targets, float dloss, int rows, int v, int vp)
     {
         int lane = Warp.LaneIdx, width = Warp.WarpSize;
         for (int row = KernelMath.WarpIndex; row < rows; row += KernelMath.WarpCount)
@@ -85,35 +74,25 @@ internal sealed unsafe class GpuCrossEntropy(GpuDevice device)
             float l = lse[row];
             for (int j = lane; j < vp; j += width)
             {
-                logits[o + j] = Gradient(logits, o, j, target, l, dloss, v);
+                float g = 0f;
+                if (target >= 0 && j < v)
+                {
+                    g = KernelMath.Exp(logits[o + j] - l) * dloss;
+                    if (j == target)
+                    {
+                        g -= dloss;
+                    }
+                }
+
+                if (bf16 != 0)
+                {
+                    out16[o + j] = KernelMath.ToBf16(g);
+                }
+                else
+                {
+                    out32[o + j] = g;
+                }
             }
         }
-    }
-
-    private static void BackwardToBf16Kernel(ArrayView<ushort> gradient, ArrayView<float> logits, ArrayView<float> lse, ArrayView<int> targets, float dloss, int rows, int v, int vp)
-    {
-        int lane = Warp.LaneIdx, width = Warp.WarpSize;
-        for (int row = KernelMath.WarpIndex; row < rows; row += KernelMath.WarpCount)
-        {
-            long o = (long)row * vp;
-            int target = targets[row];
-            float l = lse[row];
-            for (int j = lane; j < vp; j += width)
-            {
-                gradient[o + j] = KernelMath.ToBf16(Gradient(logits, o, j, target, l, dloss, v));
-            }
-        }
-    }
-
-    // (softmax - one-hot) * dloss for a real column of an unmasked row; zero otherwise.
-    private static float Gradient(ArrayView<float> logits, long o, int j, int target, float lse, float dloss, int v)
-    {
-        if (target < 0 || j >= v)
-        {
-            return 0f;
-        }
-
-        float g = KernelMath.Exp(logits[o + j] - lse) * dloss;
-        return j == target ? g - dloss : g;
     }
 }

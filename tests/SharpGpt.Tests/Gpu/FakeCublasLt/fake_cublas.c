@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements.h"
+
 enum { OK = 0, INVALID_VALUE = 7 };
-enum { R_32F = 0, R_16BF = 14, COMPUTE_32F = 68, GEMM_DEFAULT = -1 };
+enum { COMPUTE_32F = 68, GEMM_DEFAULT = -1 };
 
 static void *bound_stream;
 static size_t workspace_bytes;
@@ -30,15 +32,6 @@ int cublasSetWorkspace_v2(void *handle, void *workspace, size_t bytes)
     if (workspace == NULL) return INVALID_VALUE;
     workspace_bytes = bytes;
     return OK;
-}
-
-static float element(const void *p, int type, int64_t at)
-{
-    if (type == R_32F) return ((const float *)p)[at];
-    uint32_t bits = (uint32_t)((const uint16_t *)p)[at] << 16;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
 }
 
 int cublasGemmStridedBatchedEx(void *handle, int transa, int transb, int m, int n, int k, const void *alpha,

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements.h"
+
 enum { OK = 0, INVALID_VALUE = 7, NOT_SUPPORTED = 15 };
-enum { R_32F = 0, R_16BF = 14, COMPUTE_32F = 68, EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4, EPILOGUE_GELU_AUX_BIAS = 164 };
+enum { COMPUTE_32F = 68, EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4, EPILOGUE_GELU_AUX_BIAS = 164 };
 #define MAGIC 0x5eed5eedull
 
 typedef struct { int transa, transb; uint32_t epilogue; const void *bias; int32_t biasType; void *aux; int64_t auxLd; } Desc;
@@ -108,23 +110,6 @@ int cublasLtMatmulAlgoGetHeuristic(void *handle, Desc *desc, Layout *a, Layout *
     results[0].workspaceSize = 4096;
     *returned = 1;
     return OK;
-}
-
-static void store(void *p, int type, uint64_t at, float value)
-{
-    if (type == R_32F) { ((float *)p)[at] = value; return; }
-    uint32_t bits;
-    memcpy(&bits, &value, sizeof bits);
-    ((uint16_t *)p)[at] = (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);   /* nearest, ties to even */
-}
-
-static float element(const void *p, int type, uint64_t at)
-{
-    if (type == R_32F) return ((const float *)p)[at];
-    uint32_t bits = (uint32_t)((const uint16_t *)p)[at] << 16;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
 }
 
 int cublasLtMatmul(void *handle, Desc *desc, const float *alpha, const void *A, Layout *a, const void *B, Layout *b,
