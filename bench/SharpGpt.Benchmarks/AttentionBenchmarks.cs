@@ -28,14 +28,15 @@ public unsafe class AttentionBenchmarks
     [Params(1024, 2048)]
     public int T { get; set; }
 
-    [Params(AttentionAlgorithm.Plain, AttentionAlgorithm.Flash)]
-    public AttentionAlgorithm Algorithm { get; set; }
+    // The engine's types are internal; BenchmarkDotNet's parameters must be public, so the algorithm goes by name.
+    [Params(nameof(AttentionAlgorithm.Plain), nameof(AttentionAlgorithm.Flash))]
+    public string Algorithm { get; set; } = "";
 
     [GlobalSetup]
     public void Setup()
     {
         _runner = new ParallelRunner(Environment.ProcessorCount);
-        _kernels = new CpuKernels(_runner, Algorithm);
+        _kernels = new CpuKernels(_runner, Enum.Parse<AttentionAlgorithm>(Algorithm));
         _qkv = Filled((long)B * T * 3 * C, 1);
         _dout = Filled((long)B * T * C, 2);
         _out = new NativeBuffer((long)B * T * C);
@@ -110,7 +111,7 @@ public sealed class AttentionMemoryColumn(string name, string legend, bool state
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
-        if (benchmarkCase.Parameters["T"] is not int t || benchmarkCase.Parameters["Algorithm"] is not AttentionAlgorithm algorithm)
+        if (benchmarkCase.Parameters["T"] is not int t || !Enum.TryParse(benchmarkCase.Parameters["Algorithm"] as string, out AttentionAlgorithm algorithm))
         {
             return "-";
         }

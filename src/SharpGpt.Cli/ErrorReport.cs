@@ -1,7 +1,7 @@
 namespace SharpGpt.Cli;
 
 /// <summary>
-/// How a failed command is reported: an error the user can fix (a <see cref="UserErrorException"/>, or a
+/// How a failed command is reported: an error the user can fix (a <see cref="SharpGptException"/>, or a
 /// file or disk error from the runtime) is one line, <c>sharpgpt COMMAND: SUBJECT: PROBLEM[; REMEDY]</c>,
 /// and exit code 1; anything else is a bug, reported with its stack trace and exit code 70. With
 /// --verbose or SHARPGPT_DEBUG=1 a user error carries its stack trace too.
@@ -20,7 +20,7 @@ internal static class ErrorReport
     public static (string Text, int ExitCode) Describe(string command, Exception error, bool verbose, string where = "")
     {
         error = Unwrap(error);
-        if (UserMessage(error) is { } message)
+        if (UserMessage(command, error) is { } message)
         {
             return ($"sharpgpt {command}: {where}{message}{(verbose ? Environment.NewLine + error : "")}", UserErrorExitCode);
         }
@@ -38,15 +38,25 @@ internal static class ErrorReport
         return code;
     }
 
-    /// <summary>The one-line message of an error the user can fix, or null for a bug.</summary>
-    private static string? UserMessage(Exception e) => e switch
+    /// <summary>The one-line message of an error the user can fix, or null for a bug. The library's names for what is
+    /// wrong (an options property, a parameter) become the command's flags; an argument error whose parameter is no
+    /// flag of the command is a bug.</summary>
+    private static string? UserMessage(string command, Exception e) => e switch
     {
-        UserErrorException user => user.Message,
+        SharpGptException user => FlagNames.Translate(command, user.Message),
+        ArgumentException { ParamName: { } name } argument when FlagNames.Of(command, name) is { } flag =>
+            $"{flag}: {WithoutLeading(FlagNames.Translate(command, FirstLine(argument.Message).Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)), flag)}",
         // Library messages lead with the file; the runtime's own name it in quotes.
         InvalidDataException => e.Message,
         IOException or UnauthorizedAccessException => IoErrorText.Split(e.Message) is (string path, var reason) ? $"{path}: {reason}." : e.Message,
         _ => null,
     };
+
+    // "--tokens: --tokens must be >= 0." reads better as "--tokens: must be >= 0."
+    private static string WithoutLeading(string message, string flag) =>
+        message.StartsWith(flag + " ", StringComparison.Ordinal) ? message[(flag.Length + 1)..] : message;
+
+    private static string FirstLine(string text) => text.Split('\n')[0].TrimEnd('\r');
 
     private static Exception Unwrap(Exception e)
     {

@@ -4,7 +4,7 @@ namespace SharpGpt;
 
 /// <summary>The runtime's I/O error messages quote the file they failed on ("No space left on device : '/out/x'",
 /// "Access to the path '/out/x' is denied."); this takes them apart so an error can lead with the file.</summary>
-public static partial class IoErrorText
+internal static partial class IoErrorText
 {
     /// <summary>The quoted path of the message, or null, and the message without it, starting in lower case.</summary>
     public static (string? Path, string Reason) Split(string message)

@@ -29,10 +29,10 @@ internal static class BenchAllReduceCommand
         {
             if (collectives.WorldSize < 2)
             {
-                throw new UserErrorException("ranks", "bench-allreduce needs at least 2", "start it with 'mpirun -np 2 sharpgpt bench-allreduce'.");
+                throw new SharpGptException("ranks", "bench-allreduce needs at least 2", "start it with 'mpirun -np 2 sharpgpt bench-allreduce'.");
             }
 
-            return Run((MpiCollectives)collectives, GptConfig.FromPreset(r.GetValue(preset)!), r.GetValue(steps), r.GetValue(commChunk));
+            return Run((MpiCollectives)collectives, CommonOptions.Preset(r.GetValue(preset)!), r.GetValue(steps), r.GetValue(commChunk));
         }));
         return command;
     }

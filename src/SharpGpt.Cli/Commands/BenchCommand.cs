@@ -38,7 +38,7 @@ internal static class BenchCommand
         };
         command.SetAction(r =>
         {
-            var config = GptConfig.FromPreset(r.GetValue(preset)!);
+            var config = CommonOptions.Preset(r.GetValue(preset)!);
             config = config with
             {
                 NumLayers = r.GetValue(layers) > 0 ? r.GetValue(layers) : config.NumLayers,
@@ -54,17 +54,17 @@ internal static class BenchCommand
     }
 
     private static int Run(GptConfig config, int b, int t, int steps, int warmup, bool profile, AttentionAlgorithm attention, Precision precision, double peakGflops, int threads,
-        ThreadParallelism parallel, string device)
+        ThreadParallelism parallel, ComputeDevice device)
     {
         config.Validate("model options");
         if (t > config.MaxSeqLen)
         {
-            throw new UserErrorException("--seq", $"{t} exceeds the model's block size {config.MaxSeqLen}", "use a shorter --seq, or a larger --block-size.");
+            throw new SharpGptException("--seq", $"{t} exceeds the model's block size {config.MaxSeqLen}", "use a shorter --seq, or a larger --block-size.");
         }
 
         if (b <= 0 || t <= 0)
         {
-            throw new UserErrorException("--batch, --seq", $"must be positive, got {b} and {t}.");
+            throw new SharpGptException("--batch, --seq", $"must be positive, got {b} and {t}.");
         }
 
         long n = new ParameterLayout(config).UnpaddedTotal;
@@ -73,7 +73,7 @@ internal static class BenchCommand
         var plan = backend.IsGpu ? new ThreadPlan(1, threads) : ThreadPlan.Choose(parallel, threads, b, 1, n);
         int ranks = plan.Ranks, rankBatch = b / ranks;
         var runners = new ParallelRunner[ranks];
-        var models = new GptModel[ranks];
+        var models = new GptNetwork[ranks];
         ProfilingKernels? profiler = null;
         try
         {
@@ -84,7 +84,7 @@ internal static class BenchCommand
                 profiler ??= profile ? new ProfilingKernels(cpu) : null; // rank 0's kernels
                 if (rank == 0)
                 {
-                    models[0] = new GptModel(config, profiler ?? (IGptKernels)cpu);
+                    models[0] = new GptNetwork(config, profiler ?? (IGptKernels)cpu);
                     models[0].InitializeWeights(1337);
                 }
                 else
@@ -104,7 +104,7 @@ internal static class BenchCommand
             // nanoGPT's estimate: 6N per token for the matmuls, plus attention's 12 * L * C * T.
             double flopsPerStep = ((6.0 * n) + (12.0 * config.NumLayers * config.Channels * t)) * b * t;
             long activationBytes = models.Sum(m => m.ActivationBytes);
-            string runsOn = backend.IsGpu ? $"{device}, materialised attention"
+            string runsOn = backend.IsGpu ? $"{CommonOptions.NameOf(device)}, materialised attention"
                 : $"{plan.Describe(b)}, {attention} attention, fp32 peak {peak / 1e9:F0} GFLOP/s ({PeakFlops.InstructionSet} FMA on {threads} threads)";
             // One plain line: Spectre would wrap it at 80 columns when the output is redirected.
             Console.WriteLine(FormattableString.Invariant($"bench: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, {n / 1e6:F1}M params, B={b} T={t}, {runsOn}, {dtype}, activations {activationBytes / 1e6:F0} MB"));

@@ -1,12 +1,8 @@
 using System.CommandLine;
-using SharpGpt.Data;
-using SharpGpt.Formats;
-using SharpGpt.Kernels;
-using SharpGpt.Training;
 
 namespace SharpGpt.Cli.Commands;
 
-/// <summary><c>sharpgpt eval</c>: the validation loss of a model on a prepared data folder.</summary>
+/// <summary><c>sharpgpt eval</c>: the validation loss of a model on a prepared data folder (<see cref="GptModel.EvaluateLoss"/>).</summary>
 internal static class EvalCommand
 {
     public static Command Create()
@@ -21,22 +17,18 @@ internal static class EvalCommand
         var command = new Command("eval", "Print a model's validation loss on prepared data.") { checkpoint, data, steps, batch, seq, threads, device };
         command.SetAction(r =>
         {
-            using var runner = new ParallelRunner(CommonOptions.ResolveThreads(r.GetValue(threads)));
-            using var backend = CommonOptions.CreateBackend(r.GetValue(device)!, runner);
-            var (model, _) = ModelFile.Load(r.GetValue(checkpoint)!.FullName, backend.Kernels);
-            using (model)
+            using var model = GptModel.Open(r.GetValue(checkpoint)!.FullName, CommonOptions.ModelOptions(r.GetValue(device), Precision.Fp32, r.GetValue(threads)));
+            if (model.Device != ComputeDevice.Cpu || r.GetValue(device) == ComputeDevice.Auto)
             {
-                int t = r.GetValue(seq) > 0 ? r.GetValue(seq) : model.Config.MaxSeqLen;
-                var loader = TokenDataLoader.ForSplit(r.GetValue(data)!.FullName, "val", r.GetValue(batch), t);
-                loader.ValidateTokens(model.Config.VocabSize);
-                var sw = System.Diagnostics.Stopwatch.StartNew();
-                long batches = ValidationLoss.Batches(loader, r.GetValue(steps));
-                var progress = new ProgressLines(Console.Error.WriteLine);
-                var (sum, count, _) = ValidationLoss.Measure(model, loader, r.GetValue(steps),
-                    done => progress.Report("eval: validation", "batches", done, batches, sw.Elapsed.TotalSeconds));
-                Console.WriteLine(FormattableString.Invariant($"val loss {sum / count:F4} over {count:N0} tokens ({sw.Elapsed.TotalSeconds:F1} s)"));
+                Console.WriteLine(model.DeviceDescription);
             }
 
+            var trainingData = TrainingData.FromDirectory(r.GetValue(data)!.FullName);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var lines = new ProgressLines(Console.Error.WriteLine);
+            var progress = new InlineProgress<EvaluationProgress>(p => lines.Report("eval: validation", "batches", p.Done, p.Total, clock.Elapsed.TotalSeconds));
+            var score = model.EvaluateLoss(trainingData, r.GetValue(steps), r.GetValue(batch), r.GetValue(seq) > 0 ? r.GetValue(seq) : null, progress);
+            Console.WriteLine(FormattableString.Invariant($"val loss {score.Loss:F4} over {score.TokenCount:N0} tokens ({clock.Elapsed.TotalSeconds:F1} s)"));
             return 0;
         });
         return command;

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using SharpGpt.Formats;
-using SharpGpt.Kernels;
 
 namespace SharpGpt.Cli.Commands;
 
@@ -14,22 +12,17 @@ internal static class ExportCommand
         var command = new Command("export", "Write a model as a Hugging Face GPT-2 folder that GPT2LMHeadModel.from_pretrained loads.") { checkpoint, to };
         command.SetAction(r =>
         {
-            using var runner = new ParallelRunner(1);
-            var (model, _) = ModelFile.Load(r.GetValue(checkpoint)!, new CpuKernels(runner));
-            using (model)
+            using var model = GptModel.Open(r.GetValue(checkpoint)!, new GptModelOptions { Device = ComputeDevice.Cpu, Threads = 1 });
+            string dir = r.GetValue(to)!.FullName;
+            if (File.Exists(dir))
             {
-                string dir = r.GetValue(to)!.FullName;
-                if (File.Exists(dir))
-                {
-                    throw new UserErrorException(dir, "a file, not a folder", "pass a folder to --to.");
-                }
-
-                HuggingFaceGpt2.Save(model, dir);
-                var c = model.Config;
-                Console.WriteLine($"export: wrote {Path.Combine(dir, HuggingFaceGpt2.WeightsFileName)} and {HuggingFaceGpt2Config.FileName} "
-                    + $"({c.NumLayers} layers, {c.NumHeads} heads, {c.Channels} channels, vocab {c.VocabSize}, block {c.MaxSeqLen}; {model.Layout.UnpaddedTotal:N0} parameters, F32)");
+                throw new SharpGptException(dir, "a file, not a folder", "pass a folder to --to.");
             }
 
+            model.ExportHuggingFace(dir);
+            var c = model.Config;
+            Console.WriteLine($"export: wrote {Path.Combine(dir, "model.safetensors")} and config.json "
+                + $"({c.NumLayers} layers, {c.NumHeads} heads, {c.Channels} channels, vocab {c.VocabSize}, block {c.MaxSeqLen}; {model.ParameterCount:N0} parameters, F32)");
             return 0;
         });
         return command;

@@ -41,19 +41,19 @@ internal static class GpuCheckCommand
     {
         if (benchSteps < 1)
         {
-            throw new UserErrorException("--bench-steps", $"must be at least 1, got {benchSteps}.");
+            throw new SharpGptException("--bench-steps", $"must be at least 1, got {benchSteps}.");
         }
 
         if (trainingSteps < 1)
         {
-            throw new UserErrorException("--training-steps", $"must be at least 1, got {trainingSteps}.");
+            throw new SharpGptException("--training-steps", $"must be at least 1, got {trainingSteps}.");
         }
 
         using var runner = new ParallelRunner(threads);
         ComputeBackend backend;
         try
         {
-            backend = ComputeBackend.Create(deviceName, runner);
+            backend = ComputeBackend.Create(deviceName == "cuda" ? DeviceKind.Cuda : DeviceKind.CudaEmulated, runner);
         }
         catch (GpuUnavailableException e)
         {
@@ -63,7 +63,7 @@ internal static class GpuCheckCommand
 
         using (backend)
         {
-            var gpu = (GpuKernels)backend.Kernels;
+            var gpu = ((GpuBackend)backend.Gpu!).GpuKernels;
             var cpu = new CpuKernels(runner);
             var report = new Dictionary<string, object?> { ["device"] = backend.Describe() };
             Console.WriteLine(backend.Describe());
@@ -119,7 +119,7 @@ internal static class GpuCheckCommand
         int b = requestedBatch > 0 ? requestedBatch : GpuBench.LargestMicroBatch(config, gpu, t, Precision.Bf16, budget);
         if (b == 0)
         {
-            throw new UserErrorException("gpu-check bench", $"not even one sequence of GPT-2 124M at T = {t} fits in {BatchPlan.Format(budget)} of free GPU memory");
+            throw new SharpGptException("gpu-check bench", $"not even one sequence of GPT-2 124M at T = {t} fits in {BatchPlan.Format(budget)} of free GPU memory");
         }
 
         Console.WriteLine($"bench: GPT-2 124M, T={t}, bf16, micro-batch {b}{(b < 16 && requestedBatch == 0 ? " (16 does not fit)" : "")}, {steps} timed steps after 3 ...");

@@ -1,14 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
-using SharpGpt.Data;
-using SharpGpt.Eval;
-using SharpGpt.Formats;
-using SharpGpt.Kernels;
 using Spectre.Console;
 
 namespace SharpGpt.Cli.Commands;
 
-/// <summary><c>sharpgpt hellaswag</c>: HellaSwag accuracy of a model, scored as build-nanogpt does.</summary>
+/// <summary><c>sharpgpt hellaswag</c>: HellaSwag accuracy of a model, scored as build-nanogpt does (<see cref="GptModel.EvaluateHellaSwag"/>).</summary>
 internal static class HellaSwagCommand
 {
     public static Command Create()
@@ -28,80 +24,87 @@ internal static class HellaSwagCommand
         {
             if (r.GetValue(limit) < 0)
             {
-                throw new UserErrorException("--limit", $"must be >= 0, got {r.GetValue(limit)}.");
+                throw new SharpGptException("--limit", $"must be >= 0, got {r.GetValue(limit)}.");
             }
 
-            return Run(r.GetValue(checkpoint)!, r.GetValue(data)!.FullName, r.GetValue(limit), r.GetValue(predictions)?.FullName,
-                r.GetValue(tokenizerDir)?.FullName, CommonOptions.ResolveThreads(r.GetValue(threads)), r.GetValue(device)!);
+            string path = r.GetValue(checkpoint)!;
+            var options = CommonOptions.ModelOptions(r.GetValue(device), Precision.Fp32, r.GetValue(threads)) with
+            {
+                Tokenizer = r.GetValue(tokenizerDir) is { } dir ? TrainingData.FromDirectory(dir.FullName).Tokenizer : null,
+            };
+            using var model = GptModel.Open(path, options);
+            if (model.Device != ComputeDevice.Cpu || r.GetValue(device) == ComputeDevice.Auto)
+            {
+                Console.WriteLine(model.DeviceDescription);
+            }
+
+            if (model.Tokenizer is not { } tokenizer)
+            {
+                throw new SharpGptException(path, $"records no tokenizer and its vocabulary ({model.Config.VocabSize}) is not GPT-2's", "pass --tokenizer-dir.");
+            }
+
+            var c = model.Config;
+            string dataPath = r.GetValue(data)!.FullName;
+            // The header waits for the first scored example, so a bad file is the only line.
+            string header = FormattableString.Invariant(
+                $"hellaswag: {dataPath}; model {c.NumLayers}L {c.NumHeads}H {c.Channels}C, vocab {c.VocabSize}, block {c.MaxSeqLen}; tokenizer {tokenizer.Name}; {options.Threads} threads");
+            long start = Stopwatch.GetTimestamp();
+            var result = RunWithProgress(header, progress => model.EvaluateHellaSwag(dataPath, r.GetValue(limit), progress));
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+            Console.WriteLine(FormattableString.Invariant(
+                $"hellaswag: acc {result.Accuracy:F4} ({result.Correct}/{result.Count}), acc_norm {result.AccuracyNorm:F4} ({result.CorrectNorm}/{result.Count}), count {result.Count}"));
+            Console.Error.WriteLine(FormattableString.Invariant($"hellaswag: {seconds:F1} s, {result.Count / seconds:F2} examples/s"));
+            if (r.GetValue(predictions) is { } file)
+            {
+                result.WritePredictions(file.FullName);
+                Console.WriteLine($"predictions: {file.FullName}");
+            }
+
+            return 0;
         });
         return command;
     }
 
-    private static int Run(string checkpoint, string dataPath, int limit, string? predictionsPath, string? tokenizerDir, int threads, string device)
+    private static HellaSwagResult RunWithProgress(string header, Func<IProgress<EvaluationProgress>, HellaSwagResult> evaluate)
     {
-        using var runner = new ParallelRunner(threads);
-        using var backend = CommonOptions.CreateBackend(device, runner);
-        var (model, tokenizer) = ModelFile.Load(checkpoint, backend.Kernels);
-        using var owned = model;
-        if (tokenizerDir is not null)
+        bool announced = false;
+        void Announce()
         {
-            tokenizer = TokenizerFactory.LoadForDataDir(tokenizerDir);
-        }
-        else if (tokenizer is null && model.Config.VocabSize >= Gpt2Tokenizer.Gpt2VocabSize)
-        {
-            tokenizer = new Gpt2Tokenizer();
+            if (!announced)
+            {
+                announced = true;
+                Console.Error.WriteLine(header);
+            }
         }
 
-        if (tokenizer is null)
-        {
-            throw new UserErrorException(checkpoint, $"records no tokenizer and its vocabulary ({model.Config.VocabSize}) is not GPT-2's", "pass --tokenizer-dir.");
-        }
-
-        var examples = HellaSwagExample.Read(dataPath, limit);
-        var evaluator = new HellaSwagEvaluator(model, tokenizer, examples);
-        var c = model.Config;
-        Console.Error.WriteLine(FormattableString.Invariant(
-            $"hellaswag: {examples.Count} examples from {dataPath}; model {c.NumLayers}L {c.NumHeads}H {c.Channels}C, vocab {c.VocabSize}, block {c.MaxSeqLen}; tokenizer {tokenizer.Name}; {threads} threads; row lengths {string.Join("/", evaluator.Lengths.Reverse())}"));
-
-        long start = Stopwatch.GetTimestamp();
-        var result = RunWithProgress(evaluator);
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-
-        Console.WriteLine(FormattableString.Invariant(
-            $"hellaswag: acc {result.Accuracy:F4} ({result.Correct}/{result.Count}), acc_norm {result.AccuracyNorm:F4} ({result.CorrectNorm}/{result.Count}), count {result.Count}"));
-        Console.Error.WriteLine(FormattableString.Invariant($"hellaswag: {seconds:F1} s, {result.Count / seconds:F2} examples/s"));
-        if (predictionsPath is not null)
-        {
-            result.WritePredictions(predictionsPath);
-            Console.WriteLine($"predictions: {predictionsPath}");
-        }
-
-        return 0;
-    }
-
-    private static HellaSwagResult RunWithProgress(HellaSwagEvaluator evaluator)
-    {
         if (Console.IsErrorRedirected || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
             // Plain lines: about every 10%, and at the end.
             long start = Stopwatch.GetTimestamp();
-            int step = Math.Max(1, evaluator.Count / 10);
-            return evaluator.Evaluate((done, total) =>
+            return evaluate(new InlineProgress<EvaluationProgress>(p =>
             {
-                if (done % step == 0 || done == total)
+                Announce();
+                long step = Math.Max(1, p.Total / 10);
+                if (p.Done % step == 0 || p.Done == p.Total)
                 {
                     double s = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                    Console.Error.WriteLine(FormattableString.Invariant($"hellaswag: {done}/{total} ({s:F1} s)"));
+                    Console.Error.WriteLine(FormattableString.Invariant($"hellaswag: {p.Done}/{p.Total} ({s:F1} s)"));
                 }
-            });
+            }));
         }
 
         return AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask("hellaswag", maxValue: evaluator.Count);
-                return evaluator.Evaluate((done, _) => task.Value = done);
+                var task = ctx.AddTask("hellaswag");
+                return evaluate(new InlineProgress<EvaluationProgress>(p =>
+                {
+                    Announce();
+                    task.MaxValue = p.Total;
+                    task.Value = p.Done;
+                }));
             });
     }
 }

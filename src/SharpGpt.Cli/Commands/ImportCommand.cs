@@ -1,6 +1,4 @@
 using System.CommandLine;
-using SharpGpt.Formats;
-using SharpGpt.Kernels;
 
 namespace SharpGpt.Cli.Commands;
 
@@ -15,21 +13,12 @@ internal static class ImportCommand
         var command = new Command("import", "Convert a Hugging Face GPT-2 checkpoint (safetensors; F32, F16 or BF16) into an llm.c checkpoint.") { from, output, heads };
         command.SetAction(r =>
         {
-            using var runner = new ParallelRunner(1);
-            var (model, info) = HuggingFaceGpt2.Import(r.GetValue(from)!, new CpuKernels(runner), r.GetValue(heads));
-            using (model)
-            {
-                Console.WriteLine($"import: {info.Describe()}");
-                if (info.IgnoredTensors.Count > 0)
-                {
-                    Console.WriteLine($"import: ignored {string.Join(", ", info.IgnoredTensors.Take(4))}{(info.IgnoredTensors.Count > 4 ? ", ..." : "")}");
-                }
-
-                string outPath = r.GetValue(output)!.FullName;
-                LlmcCheckpoint.Save(model, outPath);
-                Console.WriteLine($"import: wrote {outPath} ({model.Layout.UnpaddedTotal:N0} parameters)");
-            }
-
+            using var model = GptModel.Open(r.GetValue(from)!, new GptModelOptions { Device = ComputeDevice.Cpu, Threads = 1, HuggingFaceHeads = r.GetValue(heads) });
+            Console.WriteLine($"import: {model.Source}");
+            string outPath = r.GetValue(output)!.FullName;
+            model.Save(Path.GetExtension(outPath).Equals(".bin", StringComparison.OrdinalIgnoreCase) ? outPath
+                : throw new SharpGptException("--out", $"'{outPath}' is not a .bin file", "name an llm.c checkpoint, e.g. gpt2.bin."));
+            Console.WriteLine($"import: wrote {outPath} ({model.ParameterCount:N0} parameters)");
             return 0;
         });
         return command;

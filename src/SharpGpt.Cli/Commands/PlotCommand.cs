@@ -1,5 +1,5 @@
 using System.CommandLine;
-using SharpGpt.Training;
+using SharpGpt.Plots;
 
 namespace SharpGpt.Cli.Commands;
 
@@ -16,13 +16,12 @@ internal static class PlotCommand
             var file = r.GetValue(metrics)!;
             if (!file.Exists)
             {
-                throw new UserErrorException(file.FullName, "metrics file not found", "pass --metrics OUT/metrics.jsonl of a training run.");
+                throw new SharpGptException(file.FullName, "metrics file not found", "pass --metrics OUT/metrics.jsonl of a training run.");
             }
 
             string png = r.GetValue(output)?.FullName ?? Path.Combine(file.DirectoryName!, "loss.png");
-            var records = MetricsLog.Read(file.FullName);
-            LossPlot.Save(records, png);
-            Console.WriteLine($"wrote {png} ({records.Count} steps)");
+            int steps = LossPlot.Save(file.FullName, png);
+            Console.WriteLine($"wrote {png} ({steps} steps)");
             return 0;
         });
         return command;

@@ -57,7 +57,7 @@ internal static class PrepareCommand
         {
             if (parseResult.GetValue(valTokens) is not null && parseResult.GetResult(valFraction) is { Implicit: false })
             {
-                throw new UserErrorException("--val-fraction and --val-tokens", "both choose the validation split", "give one of them");
+                throw new SharpGptException("--val-fraction and --val-tokens", "both choose the validation split", "give one of them");
             }
 
             var options = new PrepareOptions

@@ -7,7 +7,7 @@ namespace SharpGpt.Cli.Commands;
 /// <summary>Turns a model and its tokenizer into a "give me a sample" function for training runs.</summary>
 internal static class TextSampling
 {
-    public static Func<Rng, string>? Create(GptModel model, ITextTokenizer tokenizer, int tokens)
+    public static Func<Rng, string>? Create(GptNetwork model, GptTokenizer tokenizer, int tokens)
     {
         if (tokens <= 0 || tokenizer.VocabSize > model.Config.VocabSize)
         {
@@ -28,7 +28,7 @@ internal static class TextSampling
 
     /// <summary>The token an unconditional sample starts from: the end-of-text token (GPT-2), else a
     /// newline when the vocabulary has one (as nanoGPT's character samples do), else its first symbol.</summary>
-    public static int StartToken(ITextTokenizer tokenizer)
+    public static int StartToken(GptTokenizer tokenizer)
     {
         if (tokenizer.EndOfTextToken is int eot)
         {

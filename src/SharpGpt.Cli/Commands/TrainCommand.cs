@@ -1,18 +1,16 @@
 using System.CommandLine;
-using SharpGpt.Data;
-using SharpGpt.Distributed;
-using SharpGpt.Formats;
-using SharpGpt.Kernels;
-using SharpGpt.Model;
+using System.CommandLine.Parsing;
+using SharpGpt.Plots;
 using SharpGpt.Training;
 using Spectre.Console;
 
 namespace SharpGpt.Cli.Commands;
 
 /// <summary>
-/// <c>sharpgpt train</c>. Without --data it trains a character-level GPT on the embedded Tiny
-/// Shakespeare with nanoGPT's CPU quick-start settings; with --data, a short GPT-2 run; with --recipe,
-/// a published run (<see cref="TrainingRecipe"/>). Flags given explicitly override any of these.
+/// <c>sharpgpt train</c>. Without --data it trains a character-level GPT on the embedded Tiny Shakespeare with
+/// nanoGPT's CPU quick-start settings; with --data, a short GPT-2 run; with --recipe, a published run
+/// (<see cref="TrainingRecipe"/>). Flags given explicitly override any of these. It parses, makes the model and the
+/// data, and hands the rest to <see cref="GptModel.Train"/>.
 /// </summary>
 internal static class TrainCommand
 {
@@ -31,6 +29,7 @@ internal static class TrainCommand
         var memoryBudget = new Option<string>("--memory-budget") { Description = "Memory for --micro-batch auto (default 8GiB; on a GPU, 92% of its free memory)", DefaultValueFactory = _ => "8GiB" };
         var seqLen = new Option<int?>("--seq-len") { Description = "Tokens per sequence T" };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Optimizer steps" };
+        var epochs = new Option<double?>("--epochs") { Description = "Passes over the train split, instead of --max-steps" };
         var lr = new Option<float?>("--lr") { Description = "Peak learning rate" };
         var minLr = new Option<float?>("--min-lr") { Description = "Learning rate at the end of the cosine decay (default 10% of --lr)" };
         var warmup = new Option<int?>("--warmup") { Description = "Linear warm-up steps" };
@@ -61,7 +60,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a GPT. With no arguments: a character-level GPT on Tiny Shakespeare, writing to ./out.")
         {
-            data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, lr, minLr,
+            data, output, preset, layers, heads, embd, blockSize, initFrom, totalBatch, microBatch, memoryBudget, seqLen, maxSteps, epochs, lr, minLr,
             warmup, weightDecay, beta1, beta2, gradClip, seed, valEvery, valSteps, sampleEvery, sampleTokens, checkpointEvery, resume, batches,
             hellaSwag, hellaSwagEvery, hellaSwagLimit, zero, commChunk, threads, parallel, dtype, device, recipe, dryRun, dryRunSteps,
         };
@@ -74,176 +73,154 @@ internal static class TrainCommand
             var outDir = r.GetValue(output)!.FullName;
             if (File.Exists(outDir))
             {
-                throw new UserErrorException(outDir, "a file, not a folder", "pass a folder to --out.");
+                throw new SharpGptException(outDir, "a file, not a folder", "pass a folder to --out.");
             }
 
-            Directory.CreateDirectory(outDir);
-
-            // The device first: its line is the first of the run's output.
-            int threadCount = CommonOptions.ResolveThreads(r.GetValue(threads));
-            using var runner = new ParallelRunner(threadCount);
-            using var backend = CommonOptions.CreateBackend(r.GetValue(device)!, runner, announce: main, collectives.WorldSize);
-            var d = TrainingRecipe.Resolve(r.GetValue(recipe), hasData: r.GetValue(data) is not null);
-            string dataDir = r.GetValue(data)?.FullName ?? PrepareEmbedded(outDir, collectives);
-            ITextTokenizer tokenizer = TokenizerFactory.LoadForDataDir(dataDir);
-            int t = r.GetValue(seqLen) ?? d.SeqLen;
-
-            var kernels = backend.Kernels;
-            using var model = CreateModel(r.GetValue(initFrom), r.GetValue(preset) ?? (r.GetValue(initFrom) is null ? d.Preset : null), r.GetValue(layers), r.GetValue(heads), r.GetValue(embd),
-                r.GetValue(blockSize) ?? Math.Max(t, d.BlockSize), tokenizer, kernels, r.GetValue(seed), isShakespeare: d == TrainingRecipe.TinyShakespeare,
+            var d = ResolveRecipe(r.GetValue(recipe), hasData: r.GetValue(data) is not null);
+            var trainingData = r.GetValue(data) is { } dir ? TrainingData.FromDirectory(dir.FullName) : TrainingData.TinyShakespeare();
+            int t = r.GetValue(seqLen) ?? d.Options.SequenceLength ?? 1024;
+            var modelOptions = CommonOptions.ModelOptions(r.GetValue(device), r.GetValue(dtype), r.GetValue(threads), collectives.WorldSize) with { Seed = r.GetValue(seed) };
+            using var model = CreateModel(r, initFrom, preset, layers, heads, embd, blockSize, d, t, trainingData, modelOptions,
                 initialize: !r.GetValue(dryRun) || r.GetValue(dryRunSteps) > 0);
-
-            Precision precision = r.GetValue(dtype);
-            long total = r.GetValue(totalBatch) ?? d.TotalBatchTokens;
-            int b;
-            string? micro = r.GetValue(microBatch) ?? (d.AutoMicroBatch ? "auto" : null);
-            long? autoBudget = null;
-            if (string.Equals(micro, "auto", StringComparison.OrdinalIgnoreCase))
+            if (main && (model.Device != ComputeDevice.Cpu || r.GetValue(device) == ComputeDevice.Auto))
             {
-                // On a GPU the budget is its memory unless one is given.
-                long budget = r.GetResult(memoryBudget) is null or { Implicit: true } && backend.Device is { IsEmulated: false } gpu
-                    ? (long)((gpu.MemoryBytes - gpu.MemoryInUse()) * 0.92)
-                    : BatchPlan.ParseBytes(r.GetValue(memoryBudget)!);
-                long wanted = total > 0 ? total : (long)d.MicroBatch * t;
-                var (plan, bytes) = BatchPlan.Auto(model.Config, kernels, wanted, t, collectives.WorldSize, budget, precision);
-                long state = BatchPlan.StateBytes(model.Config, precision);
-                if (main)
-                {
-                    Console.WriteLine($"micro-batch auto: B={plan.MicroBatch} x T={t} x {plan.AccumulationSteps} accumulation steps = {plan.TotalBatchTokens:N0} tokens/step; memory {BatchPlan.Format(bytes)} (parameters, gradients and AdamW {BatchPlan.Format(state)}, activations {BatchPlan.Format(bytes - state)}) of {BatchPlan.Format(budget)} per rank");
-                }
-
-                b = plan.MicroBatch;
-                total = plan.TotalBatchTokens;
-                autoBudget = budget;
-            }
-            else
-            {
-                b = micro is null ? d.MicroBatch : int.TryParse(micro, out int parsed) && parsed > 0 ? parsed : throw new UserErrorException("--micro-batch", $"must be a positive number or 'auto', got '{micro}'.");
+                Console.WriteLine(model.DeviceDescription);
             }
 
-            var options = new TrainingOptions
+            if (main && r.GetValue(data) is null)
             {
-                DataDir = dataDir,
-                OutDir = outDir,
-                MicroBatch = b,
-                SeqLen = t,
-                TotalBatchTokens = total,
-                MaxSteps = r.GetValue(maxSteps) ?? d.MaxSteps,
-                LearningRate = r.GetValue(lr) ?? d.Lr,
-                MinLearningRate = r.GetValue(minLr) ?? (r.GetValue(lr) is float given ? given * d.MinLrFraction : d.MinLr),
-                WarmupSteps = r.GetValue(warmup) ?? d.Warmup,
-                Adam = new AdamWSettings(r.GetValue(beta1) ?? d.Beta1, r.GetValue(beta2) ?? d.Beta2, d.Eps, r.GetValue(weightDecay) ?? d.WeightDecay),
-                GradClip = r.GetValue(gradClip) ?? d.GradClip,
-                Seed = r.GetValue(seed),
-                ValEvery = r.GetValue(valEvery) ?? d.ValEvery,
-                ValSteps = r.GetValue(valSteps) ?? d.ValSteps,
-                FinalValSteps = r.GetValue(finalValSteps) ?? (r.GetValue(valSteps) is null ? d.FinalValSteps : null),
-                SampleEvery = r.GetValue(sampleEvery) ?? d.SampleEvery,
-                CheckpointEvery = r.GetValue(checkpointEvery) ?? d.CheckpointEvery,
-                Resume = r.GetValue(resume),
-                RandomWindows = (r.GetValue(batches) ?? d.Batches) == "random",
-                HellaSwagPath = r.GetValue(hellaSwag)?.FullName,
-                HellaSwagEvery = r.GetValue(hellaSwagEvery) ?? d.HellaSwagEvery,
-                HellaSwagLimit = r.GetValue(hellaSwagLimit),
-                ZeroStage = r.GetValue(zero),
-                CollectiveChunkFloats = r.GetValue(commChunk) > 0 ? r.GetValue(commChunk) : throw new UserErrorException("--comm-chunk", $"must be positive, got {r.GetValue(commChunk)}."),
-                Precision = precision,
-                Device = backend.Kind,
-            };
-
-            if (main && precision == Precision.Bf16)
-            {
-                Console.WriteLine("precision: bf16 matmuls (bf16 weights and input activations, fp32 sums); fp32 master weights, gradients and AdamW");
+                Console.WriteLine("data: embedded Tiny Shakespeare, char-level");
             }
 
-            int sampleLength = r.GetValue(sampleTokens);
-            // On a GPU the host threads only feed it: one model, one rank.
-            var threadPlan = backend.IsGpu ? new ThreadPlan(1, threadCount) : ThreadPlan.Choose(r.GetValue(parallel), threadCount, b, collectives.WorldSize, model.Layout.UnpaddedTotal);
-            var settings = TrainSettingSources.Describe(r, d, model.Config, options, micro, r.GetValue(memoryBudget)!);
+            var options = Options(r, d, t, outDir);
             if (r.GetValue(dryRun))
             {
-                return main ? TrainDryRun.Run(model, tokenizer, options, settings, d, collectives.WorldSize, threadCount, autoBudget, r.GetValue(dryRunSteps)) : 0;
-            }
-
-            if (main)
-            {
-                TrainSettingSources.Print(d, settings);
+                return main ? TrainDryRun.Run(r, model, trainingData, options, d, collectives.WorldSize, r.GetValue(dryRunSteps)) : 0;
             }
 
             using var signals = new StopSignals("train");
-            // MFU's denominator: the peak of every thread of every rank (none known for a GPU here).
-            Span<double> peak = [backend.IsGpu ? 0 : PeakFlops.Measure(runner)];
-            collectives.AllReduceSum(peak);
-            if (!main)
-            {
-                var outcome = new Trainer(model, options, collectives, new QuietTrainingObserver()).Run(signals.Token);
-                return outcome.Diverged ? 3 : outcome.Interrupted ? StopSignals.ExitCode : 0;
-            }
-
-            if (!backend.IsGpu)
-            {
-                Console.WriteLine(threadPlan.Describe(b));
-            }
-
-            var observer = new ConsoleTrainingObserver(peak[0]);
-            if (threadPlan.Ranks > 1)
-            {
-                return TrainOnThreadRanks(threadPlan, model, options with { MicroBatch = b / threadPlan.Ranks }, observer, tokenizer, sampleLength, signals.Token, ResumeCommand(r));
-            }
-
-            var trainer = new Trainer(model, options, collectives, observer, TextSampling.Create(model, tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson());
-            return Finish(RunWithProgress(trainer, observer, signals.Token), model, tokenizer, sampleLength, options, ResumeCommand(r));
+            var progress = new ConsoleTrainingProgress(plan => TrainSettingSources.Print(d, TrainSettingSources.Describe(r, d, model.Config, plan.Options)));
+            var result = main ? RunWithProgress(progress, p => model.TrainAsRank(trainingData, options, collectives, p, signals.Token))
+                : model.TrainAsRank(trainingData, options, collectives, null, signals.Token);
+            return main ? Finish(result, model, options, r.GetValue(sampleTokens), ResumeCommand(r))
+                : result.Diverged ? 3 : result.Stopped ? StopSignals.ExitCode : 0;
         }));
         return command;
     }
 
-    /// <summary>Trains with each thread a data-parallel rank: replicas of <paramref name="model"/>, each on
-    /// one thread with its share of the micro-batch; rank 0 prints, samples and writes.</summary>
-    private static int TrainOnThreadRanks(ThreadPlan plan, GptModel model, TrainingOptions options, ConsoleTrainingObserver observer,
-        ITextTokenizer tokenizer, int sampleLength, CancellationToken stop, string resumeCommand)
+    /// <summary>The recipe a run starts from: the named one, else the defaults for training with or without --data.</summary>
+    internal static TrainingRecipe ResolveRecipe(string? name, bool hasData)
     {
-        var runners = new ParallelRunner[plan.Ranks];
-        var replicas = new GptModel[plan.Ranks];
-        try
+        if (name is null)
         {
-            for (int rank = 0; rank < plan.Ranks; rank++)
-            {
-                runners[rank] = new ParallelRunner(plan.ThreadsPerRank);
-                replicas[rank] = model.Replicate(new CpuKernels(runners[rank]));
-            }
-
-            var outcome = ThreadRanks.Run(plan.Ranks, collectives => collectives.Rank == 0
-                ? RunWithProgress(new Trainer(replicas[0], options, collectives, observer, TextSampling.Create(replicas[0], tokenizer, sampleLength), TokenizerFile.Of(tokenizer).ToJson()), observer, stop)
-                : new Trainer(replicas[collectives.Rank], options, collectives, new QuietTrainingObserver()).Run(stop));
-            return Finish(outcome, replicas[0], tokenizer, sampleLength, options, resumeCommand);
+            return hasData ? TrainingRecipe.DataDefaults : TrainingRecipe.ShakespeareChar;
         }
-        finally
-        {
-            foreach (var replica in replicas)
-            {
-                replica?.Dispose();
-            }
 
-            foreach (var runner in runners)
-            {
-                runner?.Dispose();
-            }
-        }
+        var recipe = TrainingRecipe.Named.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new SharpGptException("--recipe", $"unknown recipe '{name}'", $"known: {string.Join(", ", TrainingRecipe.Named.Select(r => r.Name))}");
+        return hasData ? recipe : throw new SharpGptException($"--recipe {recipe.Name}", "trains on GPT-2 tokens and needs --data", "give --data DIR, made by 'sharpgpt prepare'");
     }
 
-    private static TrainingOutcome RunWithProgress(Trainer trainer, ConsoleTrainingObserver observer, CancellationToken stop)
+    /// <summary>The recipe's options with every flag given on top.</summary>
+    private static TrainingOptions Options(ParseResult r, TrainingRecipe d, int t, string outDir)
+    {
+        var o = d.Options;
+        string? micro = r.GetValue<string?>("--micro-batch");
+        int? microBatch = micro is null ? o.MicroBatchSize
+            : string.Equals(micro, "auto", StringComparison.OrdinalIgnoreCase) ? null
+            : int.TryParse(micro, out int parsed) && parsed > 0 ? parsed
+            : throw new SharpGptException("--micro-batch", $"must be a positive number or 'auto', got '{micro}'.");
+        var memoryBudget = r.GetResult("--memory-budget") is null or OptionResult { Implicit: true } ? (long?)null : BatchPlan.ParseBytes(r.GetValue<string>("--memory-budget")!);
+        float? lr = r.GetValue<float?>("--lr");
+        long commChunk = r.GetValue<long>("--comm-chunk");
+        return o with
+        {
+            OutputDirectory = outDir,
+            SequenceLength = t,
+            MicroBatchSize = microBatch,
+            MemoryBudgetBytes = microBatch is null ? memoryBudget ?? o.MemoryBudgetBytes : null,
+            TotalBatchTokens = r.GetValue<long?>("--total-batch-tokens") ?? o.TotalBatchTokens,
+            MaxSteps = r.GetValue<int?>("--max-steps") ?? o.MaxSteps,
+            Epochs = r.GetValue<double?>("--epochs") ?? o.Epochs,
+            LearningRate = lr ?? o.LearningRate,
+            MinLearningRate = r.GetValue<float?>("--min-lr") ?? (lr is float given ? given * d.MinLearningRateFraction : o.MinLearningRate),
+            WarmupSteps = r.GetValue<int?>("--warmup") ?? o.WarmupSteps,
+            Beta1 = r.GetValue<float?>("--beta1") ?? o.Beta1,
+            Beta2 = r.GetValue<float?>("--beta2") ?? o.Beta2,
+            WeightDecay = r.GetValue<float?>("--weight-decay") ?? o.WeightDecay,
+            GradientClip = r.GetValue<float?>("--grad-clip") ?? o.GradientClip,
+            Seed = r.GetValue<ulong>("--seed"),
+            ValidationInterval = r.GetValue<int?>("--val-every") ?? o.ValidationInterval,
+            ValidationBatches = r.GetValue<int?>("--val-steps") ?? o.ValidationBatches,
+            FinalValidationBatches = r.GetValue<int?>("--final-val-steps") ?? (r.GetValue<int?>("--val-steps") is null ? o.FinalValidationBatches : null),
+            SampleInterval = r.GetValue<int?>("--sample-every") ?? o.SampleInterval,
+            SampleTokens = r.GetValue<int>("--sample-tokens"),
+            CheckpointInterval = r.GetValue<int?>("--checkpoint-every") ?? o.CheckpointInterval,
+            Resume = r.GetValue<bool>("--resume"),
+            BatchOrder = r.GetValue<string?>("--batches") switch
+            {
+                "random" => BatchOrder.RandomWindows,
+                "sequential" => BatchOrder.Sequential,
+                _ => o.BatchOrder,
+            },
+            HellaSwagPath = r.GetValue<FileInfo?>("--hellaswag")?.FullName,
+            HellaSwagInterval = r.GetValue<int?>("--hellaswag-every") ?? o.HellaSwagInterval,
+            HellaSwagLimit = r.GetValue<int>("--hellaswag-limit"),
+            Parallelism = r.GetValue<ThreadParallelism>("--parallel"),
+            ZeroStage = r.GetValue<int>("--zero"),
+            CollectiveChunkFloats = commChunk > 0 ? commChunk : throw new SharpGptException("--comm-chunk", $"must be positive, got {commChunk}."),
+        };
+    }
+
+    private static GptModel CreateModel(ParseResult r, Option<FileInfo?> initFrom, Option<string?> preset, Option<int?> layers, Option<int?> heads, Option<int?> embd,
+        Option<int?> blockSize, TrainingRecipe recipe, int t, TrainingData data, GptModelOptions options, bool initialize)
+    {
+        var tokenizer = data.Tokenizer;
+        if (r.GetValue(initFrom) is { } from)
+        {
+            if (r.GetValue(preset) is not null || r.GetValue(layers) is not null || r.GetValue(heads) is not null || r.GetValue(embd) is not null)
+            {
+                throw new SharpGptException("--init-from", "it takes the model's shape from the checkpoint", "drop --preset/--layers/--heads/--embd.");
+            }
+
+            var loaded = GptModel.Open(from.FullName, options);
+            if (loaded.Config.VocabSize < tokenizer.VocabSize)
+            {
+                loaded.Dispose();
+                throw new SharpGptException(from.FullName, $"the model's vocabulary ({loaded.Config.VocabSize}) is smaller than the data's ({tokenizer.VocabSize}).");
+            }
+
+            return loaded;
+        }
+
+        int block = r.GetValue(blockSize) ?? Math.Max(t, recipe.Model?.MaxSeqLen ?? 1024);
+        var config = r.GetValue(preset) is { } name ? CommonOptions.Preset(name)
+            : recipe.Model ?? (tokenizer.VocabSize < 1000 ? new GptConfig(block, tokenizer.VocabSize, 4, 4, 128) : GptConfig.Gpt2Small);
+        config = config with
+        {
+            VocabSize = tokenizer.VocabSize,
+            MaxSeqLen = block,
+            NumLayers = r.GetValue(layers) ?? config.NumLayers,
+            NumHeads = r.GetValue(heads) ?? config.NumHeads,
+            Channels = r.GetValue(embd) ?? config.Channels,
+        };
+        config.Validate("model options");
+        return GptModel.CreateModel(config, tokenizer, options, initialize);
+    }
+
+    private static TrainingResult RunWithProgress(ConsoleTrainingProgress progress, Func<IProgress<TrainingEvent>, TrainingResult> train)
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
-            return trainer.Run(stop);
+            return train(progress);
         }
 
         return AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                observer.Progress = ctx.AddTask("training");
-                return trainer.Run(stop);
+                progress.Progress = ctx.AddTask("training");
+                return train(progress);
             });
     }
 
@@ -262,96 +239,43 @@ internal static class TrainCommand
     private static string ShellQuote(string word) =>
         word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,@%+".Contains(c)) ? word : $"'{word.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 
-    private static string PrepareEmbedded(string outDir, ICollectives collectives)
+    private static int Finish(TrainingResult result, GptModel model, TrainingOptions options, int sampleTokens, string resumeCommand)
     {
-        string dir = Path.Combine(outDir, "data");
-        if (collectives.Rank == 0)
+        string metrics = Path.Combine(options.OutputDirectory!, "metrics.jsonl");
+        string plot = Path.Combine(options.OutputDirectory!, "loss.png");
+        if (File.Exists(metrics))
         {
-            if (!File.Exists(Path.Combine(dir, PreparedDataMeta.FileName)))
-            {
-                DataPreparer.PrepareEmbeddedShakespeare(dir, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
-            }
-
-            Console.WriteLine($"data: embedded Tiny Shakespeare, char-level, in {dir}");
+            LossPlot.Save(metrics, plot);
         }
 
-        // The other ranks read what rank 0 wrote (several machines need --out on a shared file system, or --data).
-        collectives.Barrier();
-        return dir;
-    }
-
-    private static GptModel CreateModel(FileInfo? initFrom, string? preset, int? layers, int? heads, int? embd, int blockSize,
-        ITextTokenizer tokenizer, IGptKernels kernels, ulong seed, bool isShakespeare, bool initialize)
-    {
-        if (initFrom is not null)
-        {
-            if (preset is not null || layers is not null || heads is not null || embd is not null)
-            {
-                throw new UserErrorException("--init-from", "it takes the model's shape from the checkpoint", "drop --preset/--layers/--heads/--embd.");
-            }
-
-            var (loaded, _) = ModelFile.Load(initFrom.FullName, kernels);
-            if (loaded.Config.VocabSize < tokenizer.VocabSize)
-            {
-                loaded.Dispose();
-                throw new UserErrorException(initFrom.FullName, $"the model's vocabulary ({loaded.Config.VocabSize}) is smaller than the data's ({tokenizer.VocabSize}).");
-            }
-
-            return loaded;
-        }
-
-        var config = preset is not null ? GptConfig.FromPreset(preset)
-            : isShakespeare || tokenizer.VocabSize < 1000 ? new GptConfig(blockSize, tokenizer.VocabSize, 4, 4, 128)
-            : GptConfig.Gpt2Small;
-        config = config with
-        {
-            VocabSize = tokenizer.VocabSize,
-            MaxSeqLen = blockSize,
-            NumLayers = layers ?? config.NumLayers,
-            NumHeads = heads ?? config.NumHeads,
-            Channels = embd ?? config.Channels,
-        };
-        config.Validate("model options");
-        var model = new GptModel(config, kernels);
-        if (initialize)
-        {
-            model.InitializeWeights(seed);
-        }
-
-        return model;
-    }
-
-    private static int Finish(TrainingOutcome outcome, GptModel model, ITextTokenizer tokenizer, int sampleTokens, TrainingOptions options, string resumeCommand)
-    {
-        if (outcome.Diverged)
+        if (result.Diverged)
         {
             return 3;
         }
 
-        if (outcome.Interrupted)
+        if (result.Stopped)
         {
-            Console.WriteLine($"stopped after {outcome.Steps} step(s) of this run; checkpoint: {outcome.LastCheckpoint}");
+            Console.WriteLine($"stopped after {result.Steps} step(s) of this run; checkpoint: {result.LastCheckpoint}");
             Console.WriteLine($"resume with: {resumeCommand}");
             return StopSignals.ExitCode;
         }
 
-        if (outcome.FinalValLoss is float val)
+        if (result.FinalValidationLoss is float val)
         {
-            string scope = outcome.FinalValWholeSplit ? "whole split" : $"{outcome.FinalValBatches} batches";
+            string scope = result.FinalValidationWholeSplit ? "whole split" : $"{result.FinalValidationBatches} batches";
             Console.WriteLine(FormattableString.Invariant($"final validation loss ({scope}): {val:F4}"));
         }
 
-        Console.WriteLine(FormattableString.Invariant($"trained {outcome.Steps} steps in {outcome.TrainingSeconds:F1} s"));
-        var sampler = TextSampling.Create(model, tokenizer, sampleTokens);
-        if (sampler is not null)
+        Console.WriteLine(FormattableString.Invariant($"trained {result.Steps} steps in {result.TrainingTime.TotalSeconds:F1} s"));
+        if (sampleTokens > 0 && model.Tokenizer is not null)
         {
             Console.WriteLine("sample:");
-            Console.WriteLine(sampler(new Rng(options.Seed)));
+            Console.WriteLine(model.Generate("", new GenerationOptions { MaxTokens = sampleTokens, Seed = options.Seed, StopAtEndOfText = false }).Text);
         }
 
-        Console.WriteLine($"checkpoint: {outcome.LastCheckpoint ?? "(none)"}");
-        Console.WriteLine($"metrics:    {Path.Combine(options.OutDir, "metrics.jsonl")}");
-        Console.WriteLine($"plot:       {Path.Combine(options.OutDir, "loss.png")}");
+        Console.WriteLine($"checkpoint: {result.LastCheckpoint ?? "(none)"}");
+        Console.WriteLine($"metrics:    {metrics}");
+        Console.WriteLine($"plot:       {plot}");
         return 0;
     }
 }

@@ -9,11 +9,12 @@ namespace SharpGpt.Cli.Commands;
 /// (or the defaults), printed at the start of every run and in the dry run's plan.</summary>
 internal static class TrainSettingSources
 {
-    public static IReadOnlyList<TrainingSetting> Describe(ParseResult r, TrainingRecipe recipe, GptConfig config, TrainingOptions o, string? microBatch, string memoryBudget)
+    public static IReadOnlyList<TrainingSetting> Describe(ParseResult r, TrainingRecipe recipe, GptConfig config, TrainingOptions o)
     {
         string Source(params string[] flags) => flags.FirstOrDefault(f => r.GetResult(f) is OptionResult { Implicit: false }) ?? recipe.Label;
         string shape = Source("--init-from", "--preset");
-        bool auto = string.Equals(microBatch, "auto", StringComparison.OrdinalIgnoreCase);
+        bool auto = string.Equals(r.GetValue<string?>("--micro-batch"), "auto", StringComparison.OrdinalIgnoreCase)
+            || (r.GetValue<string?>("--micro-batch") is null && recipe.Options.MicroBatchSize is null);
         return
         [
             new("layers", $"{config.NumLayers}", Source("--layers") is var l && l != recipe.Label ? l : shape),
@@ -21,25 +22,25 @@ internal static class TrainSettingSources
             new("embd", $"{config.Channels}", Source("--embd") is var e && e != recipe.Label ? e : shape),
             new("block_size", $"{config.MaxSeqLen}", Source("--block-size", "--init-from")),
             new("vocab", $"{config.VocabSize}", Source("--init-from") is var v && v != recipe.Label ? v : "data"),
-            new("seq_len", $"{o.SeqLen}", Source("--seq-len")),
+            new("seq_len", $"{o.SequenceLength}", Source("--seq-len")),
             new("total_batch_tokens", o.TotalBatchTokens > 0 ? $"{o.TotalBatchTokens}" : "one micro-batch", Source("--total-batch-tokens")),
-            new("micro_batch", auto ? $"{o.MicroBatch} (auto, --memory-budget {memoryBudget})" : $"{o.MicroBatch}", Source("--micro-batch")),
-            new("max_steps", $"{o.MaxSteps}", Source("--max-steps")),
+            new("micro_batch", auto ? $"{o.MicroBatchSize} (auto, --memory-budget {r.GetValue<string>("--memory-budget")})" : $"{o.MicroBatchSize}", Source("--micro-batch")),
+            new("max_steps", $"{o.MaxSteps}", Source("--max-steps", "--epochs")),
             new("lr", Text(o.LearningRate), Source("--lr")),
-            new("min_lr", Text(o.EffectiveMinLearningRate), Source("--min-lr") is var m && m != recipe.Label ? m
-                : r.GetResult("--lr") is OptionResult { Implicit: false } ? $"{recipe.MinLrFraction * 100:0}% of --lr ({recipe.Label})" : recipe.Label),
+            new("min_lr", Text(o.MinLearningRate ?? o.LearningRate * 0.1f), Source("--min-lr") is var m && m != recipe.Label ? m
+                : r.GetResult("--lr") is OptionResult { Implicit: false } ? $"{recipe.MinLearningRateFraction * 100:0}% of --lr ({recipe.Label})" : recipe.Label),
             new("warmup", $"{o.WarmupSteps}", Source("--warmup")),
-            new("beta1", Text(o.Adam.Beta1), Source("--beta1")),
-            new("beta2", Text(o.Adam.Beta2), Source("--beta2")),
-            new("eps", Text(o.Adam.Epsilon), recipe.Label),
-            new("weight_decay", Text(o.Adam.WeightDecay), Source("--weight-decay")),
-            new("grad_clip", Text(o.GradClip), Source("--grad-clip")),
-            new("val_every", $"{o.ValEvery}", Source("--val-every")),
-            new("val_steps", $"{o.ValSteps}", Source("--val-steps")),
-            new("hellaswag_every", o.HellaSwagPath is null ? $"{o.HellaSwagEvery} (no --hellaswag: off)" : $"{o.HellaSwagEvery}", Source("--hellaswag-every")),
-            new("checkpoint_every", $"{o.CheckpointEvery}", Source("--checkpoint-every")),
-            new("sample_every", $"{o.SampleEvery}", Source("--sample-every")),
-            new("batches", o.RandomWindows ? "random" : "sequential", Source("--batches")),
+            new("beta1", Text(o.Beta1), Source("--beta1")),
+            new("beta2", Text(o.Beta2), Source("--beta2")),
+            new("eps", Text(o.Epsilon), recipe.Label),
+            new("weight_decay", Text(o.WeightDecay), Source("--weight-decay")),
+            new("grad_clip", Text(o.GradientClip), Source("--grad-clip")),
+            new("val_every", $"{o.ValidationInterval}", Source("--val-every")),
+            new("val_steps", $"{o.ValidationBatches}", Source("--val-steps")),
+            new("hellaswag_every", o.HellaSwagPath is null ? $"{o.HellaSwagInterval} (no --hellaswag: off)" : $"{o.HellaSwagInterval}", Source("--hellaswag-every")),
+            new("checkpoint_every", $"{o.CheckpointInterval}", Source("--checkpoint-every")),
+            new("sample_every", $"{o.SampleInterval}", Source("--sample-every")),
+            new("batches", o.BatchOrder == BatchOrder.RandomWindows ? "random" : "sequential", Source("--batches")),
             new("seed", $"{o.Seed}", Source("--seed")),
         ];
     }

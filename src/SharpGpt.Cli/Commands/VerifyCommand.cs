@@ -76,7 +76,7 @@ internal static class VerifyCommand
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "expected-losses file not found.");
+            throw new SharpGptException(path, "expected-losses file not found.");
         }
 
         try
@@ -84,14 +84,14 @@ internal static class VerifyCommand
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("losses", out var losses) || losses.ValueKind != JsonValueKind.Array)
             {
-                throw new UserErrorException(path, "no \"losses\" array.");
+                throw new SharpGptException(path, "no \"losses\" array.");
             }
 
             return [.. losses.EnumerateArray().Select(e => e.GetSingle())];
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
-            throw new UserErrorException(path, $"not a JSON object with a \"losses\" array of numbers: {e.Message}", innerException: e);
+            throw new SharpGptException(path, $"not a JSON object with a \"losses\" array of numbers: {e.Message}", innerException: e);
         }
     }
 }

@@ -5,7 +5,7 @@ namespace SharpGpt.Data;
 
 /// <summary>Character-level tokenizer as in nanoGPT's shakespeare_char: one id per distinct character (Unicode scalar
 /// value) of the training text, ids in code-point order. It has no end-of-text token.</summary>
-public sealed class CharTokenizer : ITextTokenizer
+internal sealed class CharTokenizer : GptTokenizer
 {
     public const string TypeName = "char";
 
@@ -59,11 +59,11 @@ public sealed class CharTokenizer : ITextTokenizer
     /// <summary>The vocabulary, character i having id i.</summary>
     public string Chars { get; }
 
-    public string Name => TypeName;
+    public override string Name => TypeName;
 
-    public int VocabSize => _idToText.Length;
+    public override int VocabSize => _idToText.Length;
 
-    public int? EndOfTextToken => null;
+    public override int? EndOfTextToken => null;
 
     /// <summary>The vocabulary of a training text: its sorted distinct characters.</summary>
     public static CharTokenizer FromText(string text) => FromTexts([text]);
@@ -113,7 +113,7 @@ public sealed class CharTokenizer : ITextTokenizer
         return new CharTokenizer(chars.ToString());
     }
 
-    public int[] Encode(string text)
+    public override int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new int[text.Length]; // one id per char at most; fewer when surrogate pairs occur
@@ -148,7 +148,7 @@ public sealed class CharTokenizer : ITextTokenizer
         return count == ids.Length ? ids : ids[..count];
     }
 
-    public string Decode(ReadOnlySpan<int> tokens)
+    public override string Decode(ReadOnlySpan<int> tokens)
     {
         var text = new StringBuilder(tokens.Length);
         for (var i = 0; i < tokens.Length; i++)
@@ -170,7 +170,7 @@ public sealed class CharTokenizer : ITextTokenizer
 
     /// <summary>Loads a tokenizer.json written by <see cref="Save"/>.</summary>
     public static CharTokenizer Load(string path) => TokenizerFactory.Load(path) as CharTokenizer
-        ?? throw new UserErrorException(path, "not a character tokenizer.");
+        ?? throw new SharpGptException(path, "not a character tokenizer.");
 
     private int Lookup(Rune rune) => rune.IsBmp ? _bmpToId[rune.Value] : _supplementaryToId.GetValueOrDefault(rune.Value, NotInVocab);
 

@@ -20,17 +20,17 @@ internal static class DataJson
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "file not found.");
+            throw new SharpGptException(path, "file not found.");
         }
 
         try
         {
             return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
-                ?? throw new UserErrorException(path, "the file holds JSON null.");
+                ?? throw new SharpGptException(path, "the file holds JSON null.");
         }
         catch (JsonException e)
         {
-            throw new UserErrorException(path, $"not valid JSON for {typeof(T).Name}: {e.Message}", innerException: e);
+            throw new SharpGptException(path, $"not valid JSON for {typeof(T).Name}: {e.Message}", innerException: e);
         }
     }
 

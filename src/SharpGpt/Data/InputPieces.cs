@@ -40,6 +40,6 @@ internal static class InputPieces
 
         return file.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
             ? [new TextFilePiece(file, bytesBefore + length, length)]
-            : throw new UserErrorException(file, $"unsupported input type '{Path.GetExtension(file)}'", "expected .txt, .jsonl, .jsonl.gz or .parquet");
+            : throw new SharpGptException(file, $"unsupported input type '{Path.GetExtension(file)}'", "expected .txt, .jsonl, .jsonl.gz or .parquet");
     }
 }

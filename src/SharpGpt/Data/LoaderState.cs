@@ -2,4 +2,4 @@ namespace SharpGpt.Data;
 
 /// <summary>Where a <see cref="TokenDataLoader"/> is in its split, for checkpoints. <see cref="Position"/> is the
 /// token offset of the next step in the shard, the same on every rank (rank r reads at Position + r·B·T).</summary>
-public readonly record struct LoaderState(int ShardIndex, long Position);
+internal readonly record struct LoaderState(int ShardIndex, long Position);

@@ -1,7 +1,7 @@
 namespace SharpGpt.Data;
 
 /// <summary>How <see cref="DataPreparer"/> tokenizes and splits its input.</summary>
-public sealed record PrepareOptions
+internal sealed record PrepareOptions
 {
     /// <summary>"gpt2" or "char".</summary>
     public string Tokenizer { get; init; } = Gpt2Tokenizer.TypeName;
@@ -28,32 +28,32 @@ public sealed record PrepareOptions
     {
         if (!(ValFraction >= 0 && ValFraction < 1))
         {
-            throw new UserErrorException("--val-fraction", $"must be in [0, 1), got {ValFraction}.");
+            throw new SharpGptException("--val-fraction", $"must be in [0, 1), got {ValFraction}.");
         }
 
         if (ValTokens is <= 0)
         {
-            throw new UserErrorException("--val-tokens", $"must be positive, got {ValTokens}.");
+            throw new SharpGptException("--val-tokens", $"must be positive, got {ValTokens}.");
         }
 
         if (ShardTokens <= 0)
         {
-            throw new UserErrorException("--shard-tokens", $"must be positive, got {ShardTokens}.");
+            throw new SharpGptException("--shard-tokens", $"must be positive, got {ShardTokens}.");
         }
 
         if (string.IsNullOrEmpty(TextColumn))
         {
-            throw new UserErrorException("--text-column", "must name a field or column.");
+            throw new SharpGptException("--text-column", "must name a field or column.");
         }
 
         if (Threads < 0)
         {
-            throw new UserErrorException("--threads", $"must be positive (or 0 for one per core), got {Threads}.");
+            throw new SharpGptException("--threads", $"must be positive (or 0 for one per core), got {Threads}.");
         }
 
         if (!TokenizerFactory.Names.Contains(Tokenizer))
         {
-            throw new UserErrorException("--tokenizer", $"unknown tokenizer '{Tokenizer}'; known: {string.Join(", ", TokenizerFactory.Names)}.");
+            throw new SharpGptException("--tokenizer", $"unknown tokenizer '{Tokenizer}'; known: {string.Join(", ", TokenizerFactory.Names)}.");
         }
     }
 }

@@ -1,7 +1,7 @@
 namespace SharpGpt.Data;
 
 /// <summary>How far <see cref="DataPreparer"/> has come: input bytes tokenized and written, of the total.</summary>
-public sealed record PrepareProgress(long BytesRead, long TotalBytes, long Tokens, long Documents, TimeSpan Elapsed)
+internal sealed record PrepareProgress(long BytesRead, long TotalBytes, long Tokens, long Documents, TimeSpan Elapsed)
 {
     public double TokensPerSecond => Elapsed.TotalSeconds > 0 ? Tokens / Elapsed.TotalSeconds : 0;
 

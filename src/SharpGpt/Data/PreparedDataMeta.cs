@@ -1,7 +1,7 @@
 namespace SharpGpt.Data;
 
 /// <summary>The content of meta.json in a prepared data directory: what the shards hold.</summary>
-public sealed record PreparedDataMeta(string Tokenizer, int VocabSize, long TrainTokens, long ValTokens, int TrainShards, int ValShards)
+internal sealed record PreparedDataMeta(string Tokenizer, int VocabSize, long TrainTokens, long ValTokens, int TrainShards, int ValShards)
 {
     public const string FileName = "meta.json";
 

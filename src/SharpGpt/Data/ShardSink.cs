@@ -25,7 +25,7 @@ internal sealed class ShardSink(string outDir, string split, int shardTokens) : 
         {
             if ((uint)token > TokenShardFormat.MaxTokenId)
             {
-                throw new UserErrorException(split, $"token {token} does not fit in a uint16 shard (0..{TokenShardFormat.MaxTokenId}).");
+                throw new SharpGptException(split, $"token {token} does not fit in a uint16 shard (0..{TokenShardFormat.MaxTokenId}).");
             }
 
             _file ??= OpenShard();

@@ -8,9 +8,9 @@ namespace SharpGpt.Data;
 /// <para>With a window seed, each row instead reads a window at a random offset of the current shard, as
 /// nanoGPT samples batches; the offset is a hash of (seed, shard, step, global row), so the state is still
 /// (shard, step), resumable, and the ranks together still read what one rank with batch W·B would.</para></summary>
-public sealed class TokenDataLoader
+internal sealed class TokenDataLoader
 {
-    private readonly string[] _shardPaths;
+    private readonly TokenShards _shards;
     private readonly int[] _shardTokenCounts;
     private ushort[] _shard = [];
     private int _loadedShard = -1;
@@ -19,6 +19,11 @@ public sealed class TokenDataLoader
     private readonly ulong? _windowSeed;
 
     public TokenDataLoader(IReadOnlyList<string> shardPaths, int batchSize, int seqLen, int rank = 0, int worldSize = 1, ulong? randomWindowSeed = null)
+        : this(Files(shardPaths), batchSize, seqLen, rank, worldSize, randomWindowSeed)
+    {
+    }
+
+    public TokenDataLoader(TokenShards shards, int batchSize, int seqLen, int rank = 0, int worldSize = 1, ulong? randomWindowSeed = null)
     {
         _windowSeed = randomWindowSeed;
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -29,23 +34,18 @@ public sealed class TokenDataLoader
             throw new ArgumentOutOfRangeException(nameof(rank), $"rank {rank} is outside 0..{worldSize - 1}.");
         }
 
-        if (shardPaths.Count == 0)
-        {
-            throw new ArgumentException("A data loader needs at least one shard.", nameof(shardPaths));
-        }
-
         BatchSize = batchSize;
         SeqLen = seqLen;
         Rank = rank;
         WorldSize = worldSize;
-        _shardPaths = [.. shardPaths];
-        _shardTokenCounts = new int[_shardPaths.Length];
-        for (var i = 0; i < _shardPaths.Length; i++)
+        _shards = shards;
+        _shardTokenCounts = new int[shards.Count];
+        for (var i = 0; i < shards.Count; i++)
         {
-            var count = TokenShardReader.ReadTokenCount(_shardPaths[i]);
+            var count = shards.TokenCount(i);
             if (count < StepTokens + 1)
             {
-                throw new UserErrorException(_shardPaths[i], $"holds {count} tokens, fewer than one step needs ({WorldSize} rank(s) × B {BatchSize} × T {SeqLen} + 1 = {StepTokens + 1}); use a smaller batch or sequence length.");
+                throw new SharpGptException(shards.Name(i), $"holds {count} tokens, fewer than one step needs ({WorldSize} rank(s) × B {BatchSize} × T {SeqLen} + 1 = {StepTokens + 1}); use a smaller batch or sequence length.");
             }
 
             _shardTokenCounts[i] = count;
@@ -58,20 +58,27 @@ public sealed class TokenDataLoader
 
     /// <summary>The loader of split "train" or "val" of a prepared directory: its {split}_*.bin in name order.</summary>
     public static TokenDataLoader ForSplit(string dataDir, string split, int batchSize, int seqLen, int rank = 0, int worldSize = 1, ulong? randomWindowSeed = null) =>
-        new(FindShards(dataDir, split), batchSize, seqLen, rank, worldSize, randomWindowSeed);
+        new(TokenShards.InFolder(dataDir, split), batchSize, seqLen, rank, worldSize, randomWindowSeed);
+
+    private static TokenShards Files(IReadOnlyList<string> shardPaths) => shardPaths.Count > 0
+        ? TokenShards.Files(shardPaths)
+        : throw new ArgumentException("A data loader needs at least one shard.", nameof(shardPaths));
+
+    /// <summary>Whether a prepared folder has shards of <paramref name="split"/>.</summary>
+    public static bool HasShards(string dataDir, string split) => Directory.Exists(dataDir) && Directory.GetFiles(dataDir, $"{split}_*.bin").Length > 0;
 
     /// <summary>The shards of a split in name order; throws naming the directory when there are none.</summary>
     public static string[] FindShards(string dataDir, string split)
     {
         if (!Directory.Exists(dataDir))
         {
-            throw new UserErrorException(dataDir, "data directory not found; run 'sharpgpt prepare' first.");
+            throw new SharpGptException(dataDir, "data directory not found; run 'sharpgpt prepare' first.");
         }
 
         var shards = Directory.GetFiles(dataDir, $"{split}_*.bin");
         if (shards.Length == 0)
         {
-            throw new UserErrorException(dataDir, $"no {split}_*.bin shards; run 'sharpgpt prepare' first.");
+            throw new SharpGptException(dataDir, $"no {split}_*.bin shards; run 'sharpgpt prepare' first.");
         }
 
         Array.Sort(shards, StringComparer.Ordinal);
@@ -86,7 +93,8 @@ public sealed class TokenDataLoader
 
     public int WorldSize { get; }
 
-    public IReadOnlyList<string> ShardPaths => _shardPaths;
+    /// <summary>Where each shard is: its path, or its name in memory.</summary>
+    public IReadOnlyList<string> ShardPaths => [.. Enumerable.Range(0, _shards.Count).Select(_shards.Name)];
 
     /// <summary>Tokens all ranks consume together in one step.</summary>
     public long StepTokens => (long)WorldSize * BatchSize * SeqLen;
@@ -134,14 +142,14 @@ public sealed class TokenDataLoader
     /// <summary>Continues exactly where <paramref name="state"/> was taken (with the same B, T and world size).</summary>
     public void Restore(LoaderState state)
     {
-        if (state.ShardIndex < 0 || state.ShardIndex >= _shardPaths.Length)
+        if (state.ShardIndex < 0 || state.ShardIndex >= _shards.Count)
         {
-            throw new ArgumentOutOfRangeException(nameof(state), $"shard index {state.ShardIndex} is outside 0..{_shardPaths.Length - 1}.");
+            throw new ArgumentOutOfRangeException(nameof(state), $"shard index {state.ShardIndex} is outside 0..{_shards.Count - 1}.");
         }
 
         if (state.Position < 0 || state.Position >= _shardTokenCounts[state.ShardIndex])
         {
-            throw new ArgumentOutOfRangeException(nameof(state), $"position {state.Position} is outside shard {_shardPaths[state.ShardIndex]} ({_shardTokenCounts[state.ShardIndex]} tokens).");
+            throw new ArgumentOutOfRangeException(nameof(state), $"position {state.Position} is outside shard {_shards.Name(state.ShardIndex)} ({_shardTokenCounts[state.ShardIndex]} tokens).");
         }
 
         _shardIndex = state.ShardIndex;
@@ -159,14 +167,14 @@ public sealed class TokenDataLoader
             return; // every uint16 token fits
         }
 
-        for (var s = 0; s < _shardPaths.Length; s++)
+        for (var s = 0; s < _shards.Count; s++)
         {
             LoadShard(s);
             var tokens = _shard.AsSpan(0, _shardTokenCounts[s]);
             var bad = tokens.IndexOfAnyInRange((ushort)vocabSize, ushort.MaxValue);
             if (bad >= 0)
             {
-                throw new UserErrorException(_shardPaths[s], $"token {tokens[bad]} at position {bad} is outside the model's vocabulary of {vocabSize}; was the data prepared with another tokenizer?");
+                throw new SharpGptException(_shards.Name(s), $"token {tokens[bad]} at position {bad} is outside the model's vocabulary of {vocabSize}; was the data prepared with another tokenizer?");
             }
         }
     }
@@ -186,10 +194,10 @@ public sealed class TokenDataLoader
         }
 
         _loadedShard = -1;
-        var count = TokenShardReader.ReadInto(_shardPaths[index], ref _shard);
+        var count = _shards.Read(index, ref _shard);
         if (count != _shardTokenCounts[index])
         {
-            throw new UserErrorException(_shardPaths[index], $"holds {count} tokens now but {_shardTokenCounts[index]} when the loader opened it; was it rewritten during training?");
+            throw new SharpGptException(_shards.Name(index), $"holds {count} tokens now but {_shardTokenCounts[index]} when the loader opened it; was it rewritten during training?");
         }
 
         _loadedShard = index;
@@ -230,7 +238,7 @@ public sealed class TokenDataLoader
             // As many steps per shard as the sequential order takes.
             if (_position >= (_shardTokenCounts[_shardIndex] - 1) / StepTokens)
             {
-                _shardIndex = (_shardIndex + 1) % _shardPaths.Length;
+                _shardIndex = (_shardIndex + 1) % _shards.Count;
                 _position = 0;
             }
 
@@ -239,7 +247,7 @@ public sealed class TokenDataLoader
 
         if (_position + StepTokens + 1 > _shardTokenCounts[_shardIndex])
         {
-            _shardIndex = (_shardIndex + 1) % _shardPaths.Length;
+            _shardIndex = (_shardIndex + 1) % _shards.Count;
             _position = 0;
         }
     }

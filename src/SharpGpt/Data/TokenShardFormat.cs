@@ -2,7 +2,7 @@ namespace SharpGpt.Data;
 
 /// <summary>llm.c's token shard layout: a header of 256 little-endian int32 (magic, version, token count, then
 /// zeros) followed by the tokens as little-endian uint16.</summary>
-public static class TokenShardFormat
+internal static class TokenShardFormat
 {
     public const int Magic = 20240520;
     public const int Version = 1;

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace SharpGpt.Data;
 
 /// <summary>Reads and validates token shards in llm.c's format. Errors name the file and what is wrong.</summary>
-public static class TokenShardReader
+internal static class TokenShardReader
 {
     /// <summary>Checks the header against the file length and returns the token count.</summary>
     public static int ReadTokenCount(string path)
@@ -46,7 +46,7 @@ public static class TokenShardReader
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "token shard not found.");
+            throw new SharpGptException(path, "token shard not found.");
         }
 
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
@@ -57,7 +57,7 @@ public static class TokenShardReader
         var length = stream.Length;
         if (length < TokenShardFormat.HeaderBytes)
         {
-            throw new UserErrorException(path, $"file is {length} bytes, shorter than the {TokenShardFormat.HeaderBytes}-byte shard header.");
+            throw new SharpGptException(path, $"file is {length} bytes, shorter than the {TokenShardFormat.HeaderBytes}-byte shard header.");
         }
 
         Span<int> header = stackalloc int[3];
@@ -69,19 +69,19 @@ public static class TokenShardReader
 
         if (header[0] != TokenShardFormat.Magic)
         {
-            throw new UserErrorException(path, $"wrong magic {header[0]} (expected {TokenShardFormat.Magic}); not a token shard.");
+            throw new SharpGptException(path, $"wrong magic {header[0]} (expected {TokenShardFormat.Magic}); not a token shard.");
         }
 
         if (header[1] != TokenShardFormat.Version)
         {
-            throw new UserErrorException(path, $"unsupported shard version {header[1]} (expected {TokenShardFormat.Version}).");
+            throw new SharpGptException(path, $"unsupported shard version {header[1]} (expected {TokenShardFormat.Version}).");
         }
 
         var count = header[2];
         var held = (length - TokenShardFormat.HeaderBytes) / TokenShardFormat.BytesPerToken;
         if (count < 0 || TokenShardFormat.FileLength(count) != length)
         {
-            throw new UserErrorException(path, $"header says {count} tokens but the file holds {held} ({length} bytes; expected {TokenShardFormat.FileLength(Math.Max(count, 0))}).");
+            throw new SharpGptException(path, $"header says {count} tokens but the file holds {held} ({length} bytes; expected {TokenShardFormat.FileLength(Math.Max(count, 0))}).");
         }
 
         stream.Position = TokenShardFormat.HeaderBytes;

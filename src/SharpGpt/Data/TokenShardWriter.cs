@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace SharpGpt.Data;
 
 /// <summary>Writes token shards in llm.c's format.</summary>
-public static class TokenShardWriter
+internal static class TokenShardWriter
 {
     /// <summary>Writes <paramref name="tokens"/> to <paramref name="path"/>; throws if one does not fit in uint16.</summary>
     public static void Write(string path, ReadOnlySpan<int> tokens)

@@ -1,12 +1,12 @@
 namespace SharpGpt.Data;
 
 /// <summary>Finds the tokenizer by its type name or by the files that prepare wrote.</summary>
-public static class TokenizerFactory
+internal static class TokenizerFactory
 {
     public static readonly IReadOnlyList<string> Names = [Gpt2Tokenizer.TypeName, CharTokenizer.TypeName];
 
     /// <summary>A new tokenizer of the named type; "char" builds its vocabulary from <paramref name="trainingText"/>.</summary>
-    public static ITextTokenizer Create(string name, string? trainingText = null) => name.ToLowerInvariant() switch
+    public static GptTokenizer Create(string name, string? trainingText = null) => name.ToLowerInvariant() switch
     {
         Gpt2Tokenizer.TypeName => new Gpt2Tokenizer(),
         CharTokenizer.TypeName => CharTokenizer.FromText(trainingText
@@ -15,23 +15,23 @@ public static class TokenizerFactory
     };
 
     /// <summary>Loads a tokenizer.json file.</summary>
-    public static ITextTokenizer Load(string path) => FromFile(TokenizerFile.Read(path), path);
+    public static GptTokenizer Load(string path) => FromFile(TokenizerFile.Read(path), path);
 
     /// <summary>The tokenizer a <see cref="TokenizerFile"/> describes; <paramref name="source"/> names it in errors.</summary>
-    public static ITextTokenizer FromFile(TokenizerFile file, string source) => file.Type switch
+    public static GptTokenizer FromFile(TokenizerFile file, string source) => file.Type switch
     {
         Gpt2Tokenizer.TypeName => new Gpt2Tokenizer(),
         CharTokenizer.TypeName when !string.IsNullOrEmpty(file.Chars) => new CharTokenizer(file.Chars),
-        CharTokenizer.TypeName => throw new UserErrorException(source, "a char tokenizer needs a non-empty \"chars\" field."),
-        _ => throw new UserErrorException(source, $"unknown tokenizer type '{file.Type}'. Known: {string.Join(", ", Names)}."),
+        CharTokenizer.TypeName => throw new SharpGptException(source, "a char tokenizer needs a non-empty \"chars\" field."),
+        _ => throw new SharpGptException(source, $"unknown tokenizer type '{file.Type}'. Known: {string.Join(", ", Names)}."),
     };
 
     /// <summary>The tokenizer of a directory made by prepare: its tokenizer.json, else the "tokenizer" of meta.json.</summary>
-    public static ITextTokenizer LoadForDataDir(string dataDir)
+    public static GptTokenizer LoadForDataDir(string dataDir)
     {
         if (!Directory.Exists(dataDir))
         {
-            throw new UserErrorException(dataDir, File.Exists(dataDir) ? "a file, not a prepared data folder" : "data folder not found", "prepare one with 'sharpgpt prepare'.");
+            throw new SharpGptException(dataDir, File.Exists(dataDir) ? "a file, not a prepared data folder" : "data folder not found", "prepare one with 'sharpgpt prepare'.");
         }
 
         var tokenizerPath = Path.Combine(dataDir, TokenizerFile.FileName);
@@ -43,12 +43,12 @@ public static class TokenizerFactory
         var metaPath = Path.Combine(dataDir, PreparedDataMeta.FileName);
         if (!File.Exists(metaPath))
         {
-            throw new UserErrorException(dataDir, $"not a prepared data folder: neither {TokenizerFile.FileName} nor {PreparedDataMeta.FileName} is there", "prepare one with 'sharpgpt prepare'.");
+            throw new SharpGptException(dataDir, $"not a prepared data folder: neither {TokenizerFile.FileName} nor {PreparedDataMeta.FileName} is there", "prepare one with 'sharpgpt prepare'.");
         }
 
         var meta = PreparedDataMeta.Read(dataDir);
         return meta.Tokenizer == Gpt2Tokenizer.TypeName
             ? new Gpt2Tokenizer()
-            : throw new UserErrorException(metaPath, $"tokenizer '{meta.Tokenizer}' needs {TokenizerFile.FileName}, which is missing.");
+            : throw new SharpGptException(metaPath, $"tokenizer '{meta.Tokenizer}' needs {TokenizerFile.FileName}, which is missing.");
     }
 }

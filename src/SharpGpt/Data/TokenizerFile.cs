@@ -1,7 +1,7 @@
 namespace SharpGpt.Data;
 
 /// <summary>The content of tokenizer.json: {"type":"gpt2"} or {"type":"char","chars":"..."}.</summary>
-public sealed record TokenizerFile(string Type, string? Chars = null)
+internal sealed record TokenizerFile(string Type, string? Chars = null)
 {
     public const string FileName = "tokenizer.json";
 
@@ -15,17 +15,17 @@ public sealed record TokenizerFile(string Type, string? Chars = null)
         try
         {
             return System.Text.Json.JsonSerializer.Deserialize<TokenizerFile>(json, DataJson.Options)
-                ?? throw new UserErrorException(source, "empty tokenizer record.");
+                ?? throw new SharpGptException(source, "empty tokenizer record.");
         }
         catch (System.Text.Json.JsonException e)
         {
-            throw new UserErrorException(source, $"corrupt tokenizer record: {e.Message}", innerException: e);
+            throw new SharpGptException(source, $"corrupt tokenizer record: {e.Message}", innerException: e);
         }
     }
 
     public static void Write(string path, TokenizerFile file) => DataJson.Write(path, file);
 
-    public static TokenizerFile Of(ITextTokenizer tokenizer) => tokenizer switch
+    public static TokenizerFile Of(GptTokenizer tokenizer) => tokenizer switch
     {
         CharTokenizer chars => new TokenizerFile(CharTokenizer.TypeName, chars.Chars),
         _ => new TokenizerFile(tokenizer.Name),

@@ -1,27 +1,21 @@
-using SharpGpt.Gpu;
 using SharpGpt.Kernels;
 
 namespace SharpGpt.Devices;
 
 /// <summary>
-/// The kernels of the device a command runs on, and what it takes to run them: the CPU kernels on
-/// the command's threads, or the GPU backend on its device (disposed with this). <c>auto</c> takes
+/// The kernels of the device a model runs on, and what it takes to run them: the CPU kernels on
+/// the given threads, or a GPU backend from SharpGpt.Cuda (disposed with this). <c>auto</c> takes
 /// an NVIDIA GPU when there is one with its libraries, else the CPU, and says why.
 /// </summary>
-public sealed class ComputeBackend : IDisposable
+internal sealed class ComputeBackend : IDisposable
 {
-    /// <summary>What <c>--device</c> takes: auto or a <see cref="DeviceKind"/>'s name.</summary>
-    public const string Auto = "auto";
-
-    private readonly GpuDevice? _device;
-    private readonly GpuKernels? _gpu;
+    private readonly IGpuBackend? _gpu;
     private readonly string? _why;
 
-    private ComputeBackend(DeviceKind kind, IGptKernels kernels, GpuDevice? device, GpuKernels? gpu, string? why)
+    private ComputeBackend(DeviceKind kind, IGptKernels kernels, IGpuBackend? gpu, string? why)
     {
         Kind = kind;
         Kernels = kernels;
-        _device = device;
         _gpu = gpu;
         _why = why;
     }
@@ -33,17 +27,17 @@ public sealed class ComputeBackend : IDisposable
     /// <summary>Whether the kernels run on a GPU (or its emulation): one process, one model, device memory.</summary>
     public bool IsGpu => Kind != DeviceKind.Cpu;
 
-    /// <summary>The GPU, or null on the CPU.</summary>
-    public GpuDevice? Device => _device;
+    /// <summary>The GPU backend, or null on the CPU.</summary>
+    public IGpuBackend? Gpu => _gpu;
 
-    /// <param name="device">auto, cpu, cuda or cuda-emulated.</param>
+    /// <param name="device">null for auto, else the device to run on.</param>
     /// <param name="runner">The CPU kernels' threads; on a GPU, the host's.</param>
     /// <param name="processRanks">mpirun's ranks: auto keeps several on the CPU, where the collectives are.</param>
-    public static ComputeBackend Create(string device, ParallelRunner runner, int processRanks = 1)
+    public static ComputeBackend Create(DeviceKind? device, ParallelRunner runner, int processRanks = 1)
     {
-        if (device != Auto)
+        if (device is DeviceKind kind)
         {
-            return Create(DeviceNames.Parse(device), runner, why: null);
+            return Create(kind, runner, why: null);
         }
 
         if (processRanks > 1)
@@ -65,32 +59,24 @@ public sealed class ComputeBackend : IDisposable
     {
         if (kind == DeviceKind.Cpu)
         {
-            return new ComputeBackend(kind, new CpuKernels(runner), null, null, why);
+            return new ComputeBackend(kind, new CpuKernels(runner), null, why);
         }
 
-        var device = kind == DeviceKind.Cuda ? GpuDevice.CreateCuda() : GpuDevice.CreateEmulated();
-        var gpu = new GpuKernels(device, runner, device.IsEmulated ? GpuKernels.EmulatedParameterLimit : 0);
-        return new ComputeBackend(kind, gpu, device, gpu, why);
+        var provider = GpuBackends.Find()
+            ?? throw new GpuUnavailableException($"the {DeviceNames.Of(kind)} device needs the SharpGpt.Cuda package, which this application does not reference");
+        var gpu = provider.Create(kind, runner);
+        return new ComputeBackend(kind, gpu.Kernels, gpu, why);
     }
+
+    /// <summary>Bytes of GPU memory free now; null on the CPU and the emulated device.</summary>
+    public long? FreeGpuMemoryBytes() => _gpu is { IsEmulated: false } gpu ? gpu.FreeMemoryBytes() : null;
 
     /// <summary>One line for the start of a command's output: which device, what it is, and why it was chosen.</summary>
     public string Describe()
     {
         string reason = _why is null ? "" : $" [{_why}]";
-        return Kind switch
-        {
-            DeviceKind.Cpu => $"device: cpu{reason}",
-            DeviceKind.CudaEmulated => $"device: cuda-emulated ({_device!.Name}, warps of {_device.WarpSize} threads, {_device.Blas.Name}): "
-                + "the GPU code path run on the CPU, about 2,000x slower than --device cpu; models up to "
-                + $"{GpuKernels.EmulatedParameterLimit / 1_000_000}M parameters{reason}",
-            _ => $"device: cuda ({_device!.Name}, compute capability {_device.ComputeCapability?.Major}.{_device.ComputeCapability?.Minor}, "
-                + $"{_device.Multiprocessors} SMs, {_device.MemoryBytes / (double)(1L << 30):F1} GiB; driver CUDA {_device.DriverVersion / 1000}.{_device.DriverVersion % 1000 / 10}; {_device.Blas.Name}){reason}",
-        };
+        return _gpu is null ? $"device: cpu{reason}" : $"device: {_gpu.Description}{reason}";
     }
 
-    public void Dispose()
-    {
-        _gpu?.Dispose();
-        _device?.Dispose();
-    }
+    public void Dispose() => _gpu?.Dispose();
 }

@@ -4,7 +4,7 @@ namespace SharpGpt.Devices;
 
 /// <summary>What the kernels run on (<c>--device</c>).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<DeviceKind>))]
-public enum DeviceKind
+internal enum DeviceKind
 {
     /// <summary>The CPU kernels, on host memory.</summary>
     [JsonStringEnumMemberName("cpu")]

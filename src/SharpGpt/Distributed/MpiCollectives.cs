@@ -8,7 +8,7 @@ namespace SharpGpt.Distributed;
 /// chunks about 0.1 s (Open MPI allocates and touches scratch buffers the size of each message).
 /// Only the thread that created it may call it.
 /// </summary>
-public sealed unsafe class MpiCollectives : ICollectives
+internal sealed unsafe class MpiCollectives : ICollectives
 {
     /// <summary>Floats per MPI call for large buffers (4M floats = 16 MiB).</summary>
     public const long DefaultChunkFloats = 4L << 20;

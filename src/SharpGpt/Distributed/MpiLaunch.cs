@@ -4,7 +4,7 @@ namespace SharpGpt.Distributed;
 /// Whether this process was started by mpirun (or another PMIx launcher), read from the
 /// environment alone, so a plain run never needs an MPI library.
 /// </summary>
-public static class MpiLaunch
+internal static class MpiLaunch
 {
     /// <summary>True when Open MPI's launcher started this process.</summary>
     public static bool IsActive =>

@@ -7,10 +7,10 @@ namespace SharpGpt.Distributed;
 /// Checks that every rank holds bit-identical weights: data parallelism only works if they start
 /// the same (same seed, or the same checkpoint) and stay the same after every update.
 /// </summary>
-public static unsafe class ReplicaCheck
+internal static unsafe class ReplicaCheck
 {
     /// <summary>Throws on every rank, naming how many ranks differ from rank 0, when the weights are not identical.</summary>
-    public static ulong RequireIdenticalWeights(GptModel model, ICollectives collectives, string when)
+    public static ulong RequireIdenticalWeights(GptNetwork model, ICollectives collectives, string when)
     {
         ulong mine;
         using (var weights = model.ReadParameters())

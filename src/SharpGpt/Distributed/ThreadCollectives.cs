@@ -11,7 +11,7 @@ namespace SharpGpt.Distributed;
 /// reads their buffers directly; a second wait keeps any rank from changing its buffer while another
 /// still reads it. Every rank sums in rank order, so all ranks get bit-identical results.
 /// </summary>
-public sealed unsafe class ThreadCollectives : ICollectives
+internal sealed unsafe class ThreadCollectives : ICollectives
 {
     private readonly ThreadGroup _group;
     private float* _scratch;

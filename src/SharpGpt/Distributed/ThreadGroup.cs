@@ -5,7 +5,7 @@ namespace SharpGpt.Distributed;
 /// spinning barrier, a slot per rank where it publishes the buffer of the collective it is in, and a
 /// failure flag, so that when one rank fails the others leave their barrier instead of waiting forever.
 /// </summary>
-public sealed unsafe class ThreadGroup
+internal sealed unsafe class ThreadGroup
 {
     private readonly void*[] _slots;
     private int _arrived;

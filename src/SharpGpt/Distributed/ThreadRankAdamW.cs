@@ -9,7 +9,7 @@ namespace SharpGpt.Distributed;
 
 /// <summary>
 /// AdamW for ranks that are threads of one process, each rank owning one slice of the parameter
-/// buffer (whole cache lines, <see cref="ThreadCollectives.Slice"/>). <see cref="ReduceGradients"/>
+/// buffer (whole cache lines, <see cref="ThreadCollectives.Slice(long)"/>). <see cref="ReduceGradients"/>
 /// sums the ranks' gradients over the slice straight from their buffers into its own, with the
 /// slice's sum of squares in the same pass; <see cref="Update"/> runs AdamW over the slice with the
 /// slice's moments, writes the new weights into every replica and clears the slice of every
@@ -20,12 +20,12 @@ namespace SharpGpt.Distributed;
 /// about 1e-8 relative, which now and then moves a clipping scale by one float ulp; it is the
 /// same on every rank.
 /// </summary>
-public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
+internal sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
 {
     // Floats per part of the runner's loops (a multiple of the cache line, so a slice's parts start on one).
     private const int Block = 16384;
 
-    private readonly GptModel _model;
+    private readonly GptNetwork _model;
     private readonly ThreadCollectives _collectives;
     private readonly long _start;
     private readonly long _end;
@@ -39,7 +39,7 @@ public sealed unsafe class ThreadRankAdamW : IDistributedOptimizer
     private readonly float** _secondMoments;
     private readonly double* _partials;
 
-    public ThreadRankAdamW(GptModel model, AdamWSettings settings, ThreadCollectives collectives)
+    public ThreadRankAdamW(GptNetwork model, AdamWSettings settings, ThreadCollectives collectives)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(collectives);

@@ -5,7 +5,7 @@ namespace SharpGpt.Distributed;
 /// calling thread (so it keeps the console), the others on threads of their own. A rank that fails
 /// makes the others leave their next collective; the first real failure is rethrown to the caller.
 /// </summary>
-public static class ThreadRanks
+internal static class ThreadRanks
 {
     /// <summary>Runs body(collectives) on <paramref name="ranks"/> ranks and returns rank 0's result.</summary>
     public static T Run<T>(int ranks, Func<ThreadCollectives, T> body)

@@ -14,15 +14,15 @@ namespace SharpGpt.Distributed;
 /// after <see cref="ReduceGradients"/> (the in-place reduce-scatter reuses it), so it costs no
 /// extra memory.
 /// </summary>
-public sealed unsafe class ZeroAdamW : IDistributedOptimizer
+internal sealed unsafe class ZeroAdamW : IDistributedOptimizer
 {
-    private readonly GptModel _model;
+    private readonly GptNetwork _model;
     private readonly ICollectives _collectives;
     private readonly NativeBuffer _m;
     private readonly NativeBuffer _v;
     private readonly double* _partials;
 
-    public ZeroAdamW(GptModel model, AdamWSettings settings, ICollectives collectives, long chunkFloats = MpiCollectives.DefaultChunkFloats)
+    public ZeroAdamW(GptNetwork model, AdamWSettings settings, ICollectives collectives, long chunkFloats = MpiCollectives.DefaultChunkFloats)
     {
         _model = model;
         _collectives = collectives;

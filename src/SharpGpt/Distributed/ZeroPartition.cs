@@ -7,7 +7,7 @@ namespace SharpGpt.Distributed;
 /// reduce-scatter and all-gather with no packing, and large buffers still go in chunks. A rank's
 /// moments are its blocks of every round, stored back to back.
 /// </summary>
-public sealed class ZeroPartition
+internal sealed class ZeroPartition
 {
     private const int Align = 16;
 
@@ -65,7 +65,7 @@ public sealed class ZeroPartition
 /// <summary>One round: the floats [Start, Start + Length) of the buffer, block r of Counts[r] floats owned by rank r.</summary>
 /// <param name="Offset">Where this rank's block starts, relative to Start.</param>
 /// <param name="LocalStart">Where this rank's block starts in its moment buffers.</param>
-public sealed record ZeroRound(long Start, int[] Counts, long Offset, long LocalStart)
+internal sealed record ZeroRound(long Start, int[] Counts, long Offset, long LocalStart)
 {
     public long Length { get; } = Counts.Sum(c => (long)c);
 }

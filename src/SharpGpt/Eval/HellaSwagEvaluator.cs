@@ -7,25 +7,25 @@ namespace SharpGpt.Eval;
 /// HellaSwag scored the completion way build-nanogpt does: each example becomes four rows, the
 /// context tokens followed by the tokens of " " + ending; the loss counts the ending tokens only;
 /// the ending with the lowest mean loss is the prediction for acc_norm, the lowest summed loss for
-/// acc. The four rows of an example run as one (B = 4) forward (<see cref="GptModel.ScoreTargets"/>,
+/// acc. The four rows of an example run as one (B = 4) forward (<see cref="GptNetwork.ScoreTargets"/>,
 /// which runs the output layer on the ending positions only), padded to a multiple of
 /// <see cref="LengthStep"/> tokens; examples are run grouped by that length so the model reallocates
 /// its activations once per length, not once per example. A row longer than the block size keeps its tail.
 /// </summary>
-public sealed class HellaSwagEvaluator
+internal sealed class HellaSwagEvaluator
 {
     /// <summary>Rows are padded to a multiple of this many tokens.</summary>
     public const int LengthStep = 16;
 
-    private readonly GptModel _model;
+    private readonly GptNetwork _model;
     private readonly Rendered[] _items;
 
     /// <summary>Tokenizes every example now, so a bad one fails before any scoring.</summary>
-    public HellaSwagEvaluator(GptModel model, ITextTokenizer tokenizer, IReadOnlyList<HellaSwagExample> examples)
+    public HellaSwagEvaluator(GptNetwork model, GptTokenizer tokenizer, IReadOnlyList<HellaSwagExample> examples)
     {
         if (tokenizer.VocabSize > model.Config.VocabSize)
         {
-            throw new UserErrorException($"tokenizer {tokenizer.Name}", $"has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}", "use the tokenizer the model was trained with.");
+            throw new SharpGptException($"tokenizer {tokenizer.Name}", $"has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}", "use the tokenizer the model was trained with.");
         }
 
         _model = model;
@@ -123,7 +123,7 @@ public sealed class HellaSwagEvaluator
         return best;
     }
 
-    private static Rendered Render(HellaSwagExample example, int index, ITextTokenizer tokenizer, int blockSize)
+    private static Rendered Render(HellaSwagExample example, int index, GptTokenizer tokenizer, int blockSize)
     {
         string where = string.IsNullOrEmpty(example.Source) ? $"HellaSwag example {index}" : example.Source;
         int[] context;
@@ -145,7 +145,7 @@ public sealed class HellaSwagEvaluator
                 start = Math.Max(1, start - drop);
                 if (start >= row.Length)
                 {
-                    throw new UserErrorException(where, $"ending {r} has no token to score (an empty context and a one-token ending, or an empty ending).");
+                    throw new SharpGptException(where, $"ending {r} has no token to score (an empty context and a one-token ending, or an empty ending).");
                 }
 
                 rows[r] = row;
@@ -155,7 +155,7 @@ public sealed class HellaSwagEvaluator
         }
         catch (ArgumentException e)
         {
-            throw new UserErrorException(where, $"cannot tokenize it: {e.Message}", innerException: e);
+            throw new SharpGptException(where, $"cannot tokenize it: {e.Message}", innerException: e);
         }
 
         int t = Math.Min(blockSize, (longest + LengthStep - 1) / LengthStep * LengthStep);

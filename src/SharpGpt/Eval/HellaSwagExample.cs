@@ -5,7 +5,7 @@ namespace SharpGpt.Eval;
 
 /// <summary>One HellaSwag item: a context, four candidate endings and the index of the right one.
 /// <paramref name="Source"/> names where it came from ("file:line") for errors.</summary>
-public sealed record HellaSwagExample(string Context, IReadOnlyList<string> Endings, int Label, string Source = "")
+internal sealed record HellaSwagExample(string Context, IReadOnlyList<string> Endings, int Label, string Source = "")
 {
     public const int EndingCount = 4;
 
@@ -15,7 +15,7 @@ public sealed record HellaSwagExample(string Context, IReadOnlyList<string> Endi
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "HellaSwag file not found.");
+            throw new SharpGptException(path, "HellaSwag file not found.");
         }
 
         var examples = new List<HellaSwagExample>();
@@ -38,7 +38,7 @@ public sealed record HellaSwagExample(string Context, IReadOnlyList<string> Endi
 
         if (examples.Count == 0)
         {
-            throw new UserErrorException(path, "no HellaSwag examples in the file.");
+            throw new SharpGptException(path, "no HellaSwag examples in the file.");
         }
 
         return examples;
@@ -54,7 +54,7 @@ public sealed record HellaSwagExample(string Context, IReadOnlyList<string> Endi
         }
         catch (JsonException e)
         {
-            throw new UserErrorException(source, $"not valid JSON: {e.Message}", innerException: e);
+            throw new SharpGptException(source, $"not valid JSON: {e.Message}", innerException: e);
         }
 
         using (doc)
@@ -62,23 +62,23 @@ public sealed record HellaSwagExample(string Context, IReadOnlyList<string> Endi
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                throw new UserErrorException(source, "not a JSON object.");
+                throw new SharpGptException(source, "not a JSON object.");
             }
 
             if (!root.TryGetProperty("ctx", out var ctx) || ctx.ValueKind != JsonValueKind.String)
             {
-                throw new UserErrorException(source, "missing or non-string \"ctx\".");
+                throw new SharpGptException(source, "missing or non-string \"ctx\".");
             }
 
             if (!root.TryGetProperty("endings", out var endings) || endings.ValueKind != JsonValueKind.Array
                 || endings.GetArrayLength() != EndingCount || endings.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
             {
-                throw new UserErrorException(source, $"\"endings\" must be an array of {EndingCount} strings.");
+                throw new SharpGptException(source, $"\"endings\" must be an array of {EndingCount} strings.");
             }
 
             if (!root.TryGetProperty("label", out var labelElement))
             {
-                throw new UserErrorException(source, "missing \"label\" (the test split has no labels; use the validation split).");
+                throw new SharpGptException(source, "missing \"label\" (the test split has no labels; use the validation split).");
             }
 
             int label = labelElement.ValueKind switch
@@ -89,7 +89,7 @@ public sealed record HellaSwagExample(string Context, IReadOnlyList<string> Endi
             };
             if (label is < 0 or >= EndingCount)
             {
-                throw new UserErrorException(source, $"\"label\" is {labelElement.GetRawText()}, expected 0 to {EndingCount - 1}.");
+                throw new SharpGptException(source, $"\"label\" is {labelElement.GetRawText()}, expected 0 to {EndingCount - 1}.");
             }
 
             return new HellaSwagExample(ctx.GetString()!, [.. endings.EnumerateArray().Select(e => e.GetString()!)], label, source);

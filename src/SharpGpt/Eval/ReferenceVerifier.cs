@@ -4,13 +4,13 @@ using SharpGpt.Model;
 namespace SharpGpt.Eval;
 
 /// <summary>The largest difference between our values and a reference for one tensor.</summary>
-public sealed record TensorDifference(string Name, double MaxAbsDifference, long Index, float Ours, float Expected, double Tolerance)
+internal sealed record TensorDifference(string Name, double MaxAbsDifference, long Index, float Ours, float Expected, double Tolerance)
 {
     public bool Ok => MaxAbsDifference <= Tolerance;
 }
 
 /// <summary>How one forward and backward compares with a PyTorch / llm.c debug state.</summary>
-public sealed record VerificationReport(float Loss, float ExpectedLoss, TensorDifference Logits, IReadOnlyList<TensorDifference> Gradients)
+internal sealed record VerificationReport(float Loss, float ExpectedLoss, TensorDifference Logits, IReadOnlyList<TensorDifference> Gradients)
 {
     public const double LogitTolerance = 1e-2;
     public const double LossTolerance = 1e-2;
@@ -22,9 +22,9 @@ public sealed record VerificationReport(float Loss, float ExpectedLoss, TensorDi
 }
 
 /// <summary>Checks the model against a reference with llm.c's tolerances (test_gpt2.c).</summary>
-public static unsafe class ReferenceVerifier
+internal static unsafe class ReferenceVerifier
 {
-    public static VerificationReport Verify(GptModel model, LlmcDebugState state)
+    public static VerificationReport Verify(GptNetwork model, LlmcDebugState state)
     {
         var config = model.Config;
         model.ZeroGradients();

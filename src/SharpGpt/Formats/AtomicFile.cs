@@ -6,10 +6,10 @@ namespace SharpGpt.Formats;
 /// <summary>
 /// Writes a file through a temporary sibling (<c>NAME.tmp-PID</c>) and a rename, so a crash never leaves
 /// a half-written file under the real name. A failed write (a full or read-only disk) deletes its
-/// temporary file and throws a <see cref="UserErrorException"/> naming the file; the temporary files of
+/// temporary file and throws a <see cref="SharpGptException"/> naming the file; the temporary files of
 /// processes that died while writing are found and removed by <see cref="RemoveStaleTemporaryFiles"/>.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     private const string TemporaryMarker = ".tmp-";
 
@@ -44,7 +44,7 @@ public static class AtomicFile
             TryDelete(temp);
             if (e is IOException or UnauthorizedAccessException)
             {
-                throw new UserErrorException(full, $"cannot write it: {IoErrorText.Split(e.Message).Reason}", innerException: e);
+                throw new SharpGptException(full, $"cannot write it: {IoErrorText.Split(e.Message).Reason}", innerException: e);
             }
 
             throw;

@@ -10,14 +10,14 @@ internal static class BinaryHeader
     {
         if (stream.Length < Bytes)
         {
-            throw new UserErrorException(path, $"truncated {what}: {stream.Length} bytes, but the header alone needs {Bytes}.");
+            throw new SharpGptException(path, $"truncated {what}: {stream.Length} bytes, but the header alone needs {Bytes}.");
         }
 
         var header = new int[Ints];
         stream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(header.AsSpan()));
         if (header[0] != expectedMagic)
         {
-            throw new UserErrorException(path, $"not a {what}: magic is {header[0]}, expected {expectedMagic}.");
+            throw new SharpGptException(path, $"not a {what}: magic is {header[0]}, expected {expectedMagic}.");
         }
 
         return header;
@@ -28,7 +28,7 @@ internal static class BinaryHeader
         if (stream.Length != expected)
         {
             string kind = stream.Length < expected ? "truncated" : "too long";
-            throw new UserErrorException(path, $"{kind}: {stream.Length} bytes, expected {expected} ({detail}).");
+            throw new SharpGptException(path, $"{kind}: {stream.Length} bytes, expected {expected} ({detail}).");
         }
     }
 }

@@ -12,7 +12,7 @@ namespace SharpGpt.Formats;
 /// and BF16 are read. Our vocabulary is padded to a multiple of 128: the padded rows are zero on
 /// import and dropped on export.
 /// </summary>
-public static unsafe partial class HuggingFaceGpt2
+internal static unsafe partial class HuggingFaceGpt2
 {
     public const string WeightsFileName = "model.safetensors";
     public const string Prefix = "transformer.";
@@ -39,7 +39,7 @@ public static unsafe partial class HuggingFaceGpt2
                 string detail = File.Exists(weights + ".index.json")
                     ? $"it holds {WeightsFileName}.index.json, a sharded checkpoint, which is not supported"
                     : $"it holds no {WeightsFileName}";
-                throw new UserErrorException(full, $"not a Hugging Face model folder: {detail}.");
+                throw new SharpGptException(full, $"not a Hugging Face model folder: {detail}.");
             }
         }
         else
@@ -48,7 +48,7 @@ public static unsafe partial class HuggingFaceGpt2
             folder = Path.GetDirectoryName(full)!;
             if (!File.Exists(weights))
             {
-                throw new UserErrorException(full, "model file not found.");
+                throw new SharpGptException(full, "model file not found.");
             }
         }
 
@@ -64,18 +64,18 @@ public static unsafe partial class HuggingFaceGpt2
         return Plan(file, configPath, heads).Config;
     }
 
-    public static GptModel Load(string path, IGptKernels kernels, int? heads = null) => Import(path, kernels, heads).Model;
+    public static GptNetwork Load(string path, IGptKernels kernels, int? heads = null) => Import(path, kernels, heads).Model;
 
     /// <summary>Reads a checkpoint into a new model. Every tensor's presence, dtype and shape is checked
     /// against the config before the model is allocated.</summary>
     /// <param name="heads">n_head when there is no config.json (the tensor shapes do not tell it);
     /// with a config.json it must agree.</param>
-    public static (GptModel Model, HuggingFaceImportInfo Info) Import(string path, IGptKernels kernels, int? heads = null)
+    public static (GptNetwork Model, HuggingFaceImportInfo Info) Import(string path, IGptKernels kernels, int? heads = null)
     {
         var (weights, configPath) = Resolve(path);
         using var file = SafeTensorsFile.Open(weights);
         var plan = Plan(file, configPath, heads);
-        var model = new GptModel(plan.Config, kernels);
+        var model = new GptNetwork(plan.Config, kernels);
         try
         {
             using var host = model.EditParameters(keepCurrent: false);
@@ -117,7 +117,7 @@ public static unsafe partial class HuggingFaceGpt2
     /// <summary>Writes model.safetensors (F32, <c>transformer.</c> keys, Conv1D layout, no lm_head since it
     /// is tied) and config.json into <paramref name="directory"/>, each atomically, so that
     /// <c>GPT2LMHeadModel.from_pretrained(directory)</c> loads it.</summary>
-    public static void Save(GptModel model, string directory)
+    public static void Save(GptNetwork model, string directory)
     {
         Directory.CreateDirectory(directory);
         var config = model.Config;
@@ -195,7 +195,7 @@ public static unsafe partial class HuggingFaceGpt2
         var tensors = file.Tensors;
         string prefix = tensors.ContainsKey(Prefix + "wte.weight") ? Prefix
             : tensors.ContainsKey("wte.weight") ? ""
-            : throw new UserErrorException(path, "not a GPT-2 checkpoint: it has neither 'transformer.wte.weight' nor 'wte.weight'.");
+            : throw new SharpGptException(path, "not a GPT-2 checkpoint: it has neither 'transformer.wte.weight' nor 'wte.weight'.");
 
         GptConfig config;
         if (configPath is not null)
@@ -203,7 +203,7 @@ public static unsafe partial class HuggingFaceGpt2
             config = HuggingFaceGpt2Config.Read(configPath);
             if (heads is int h && h != config.NumHeads)
             {
-                throw new UserErrorException("--heads", $"{h} disagrees with n_head {config.NumHeads} in {configPath}.");
+                throw new SharpGptException("HuggingFaceHeads", $"{h} disagrees with n_head {config.NumHeads} in {configPath}.");
             }
         }
         else
@@ -217,7 +217,7 @@ public static unsafe partial class HuggingFaceGpt2
             expected.Add(slot.Name);
             if (!tensors.TryGetValue(slot.Name, out var tensor))
             {
-                throw new UserErrorException(path, $"tensor '{slot.Name}' is missing (expected for {Describe(config)}).");
+                throw new SharpGptException(path, $"tensor '{slot.Name}' is missing (expected for {Describe(config)}).");
             }
 
             RequireShape(path, tensor, slot.Shape, config);
@@ -250,7 +250,7 @@ public static unsafe partial class HuggingFaceGpt2
 
         if (unexpected.Count > 0)
         {
-            throw new UserErrorException(path, $"{unexpected.Count} tensor(s) that a GPT-2 ({Describe(config)}) does not have: {string.Join(", ", unexpected.Take(5))}{(unexpected.Count > 5 ? ", ..." : "")}.");
+            throw new SharpGptException(path, $"{unexpected.Count} tensor(s) that a GPT-2 ({Describe(config)}) does not have: {string.Join(", ", unexpected.Take(5))}{(unexpected.Count > 5 ? ", ..." : "")}.");
         }
 
         return new ImportPlan(config, prefix, ignored);
@@ -262,12 +262,12 @@ public static unsafe partial class HuggingFaceGpt2
         var wte = file.Tensors[prefix + "wte.weight"];
         if (!file.Tensors.TryGetValue(prefix + "wpe.weight", out var wpe))
         {
-            throw new UserErrorException(path, $"tensor '{prefix}wpe.weight' is missing.");
+            throw new SharpGptException(path, $"tensor '{prefix}wpe.weight' is missing.");
         }
 
         if (wte.Shape.Length != 2 || wpe.Shape.Length != 2 || wte.Shape[1] != wpe.Shape[1])
         {
-            throw new UserErrorException(path, $"wte.weight {wte.ShapeText} and wpe.weight {wpe.ShapeText} are not [vocab, n_embd] and [n_positions, n_embd].");
+            throw new SharpGptException(path, $"wte.weight {wte.ShapeText} and wpe.weight {wpe.ShapeText} are not [vocab, n_embd] and [n_positions, n_embd].");
         }
 
         int layers = 0;
@@ -278,12 +278,12 @@ public static unsafe partial class HuggingFaceGpt2
 
         if (heads is not int h)
         {
-            throw new UserErrorException(path, $"no {HuggingFaceGpt2Config.FileName} beside it, and n_head cannot be read from the tensor shapes: pass --heads.");
+            throw new SharpGptException(path, $"no {HuggingFaceGpt2Config.FileName} beside it, and n_head cannot be read from the tensor shapes: give HuggingFaceHeads.");
         }
 
         if (wte.Shape[0] > int.MaxValue || wte.Shape[1] > int.MaxValue || wpe.Shape[0] > int.MaxValue)
         {
-            throw new UserErrorException(path, $"wte.weight {wte.ShapeText} or wpe.weight {wpe.ShapeText} is too large.");
+            throw new SharpGptException(path, $"wte.weight {wte.ShapeText} or wpe.weight {wpe.ShapeText} is too large.");
         }
 
         var config = new GptConfig(MaxSeqLen: (int)wpe.Shape[0], VocabSize: (int)wte.Shape[0], NumLayers: layers, NumHeads: h, Channels: (int)wte.Shape[1]);
@@ -295,12 +295,12 @@ public static unsafe partial class HuggingFaceGpt2
     {
         if (!tensor.Shape.SequenceEqual(shape))
         {
-            throw new UserErrorException(path, $"tensor '{tensor.Name}' has shape {tensor.ShapeText}, expected [{string.Join(", ", shape)}] for {Describe(config)}.");
+            throw new SharpGptException(path, $"tensor '{tensor.Name}' has shape {tensor.ShapeText}, expected [{string.Join(", ", shape)}] for {Describe(config)}.");
         }
 
         if (!ReadableDTypes.Contains(tensor.DType))
         {
-            throw new UserErrorException(path, $"tensor '{tensor.Name}' has dtype {tensor.DType}; weights must be {string.Join(", ", ReadableDTypes)}.");
+            throw new SharpGptException(path, $"tensor '{tensor.Name}' has dtype {tensor.DType}; weights must be {string.Join(", ", ReadableDTypes)}.");
         }
     }
 
@@ -312,7 +312,7 @@ public static unsafe partial class HuggingFaceGpt2
         {
             if (BitConverter.SingleToInt32Bits(head[i]) != BitConverter.SingleToInt32Bits(wte[i]))
             {
-                throw new UserErrorException(file.Path, $"lm_head.weight differs from wte.weight (first at row {i / c}, column {i % c}: {head[i]} vs {wte[i]})",
+                throw new SharpGptException(file.Path, $"lm_head.weight differs from wte.weight (first at row {i / c}, column {i % c}: {head[i]} vs {wte[i]})",
                     "this model ties the output layer to the token embedding, so an untied checkpoint cannot be imported.");
             }
         }

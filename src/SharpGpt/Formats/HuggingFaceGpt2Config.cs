@@ -8,7 +8,7 @@ namespace SharpGpt.Formats;
 /// refusing settings this model does not compute (another activation, LayerNorm epsilon, MLP width
 /// or attention scaling), and written with the fields <c>GPT2LMHeadModel.from_pretrained</c> expects.
 /// </summary>
-public static class HuggingFaceGpt2Config
+internal static class HuggingFaceGpt2Config
 {
     public const string FileName = "config.json";
 
@@ -18,7 +18,7 @@ public static class HuggingFaceGpt2Config
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "config.json not found.");
+            throw new SharpGptException(path, "config.json not found.");
         }
 
         JsonDocument doc;
@@ -28,7 +28,7 @@ public static class HuggingFaceGpt2Config
         }
         catch (JsonException e)
         {
-            throw new UserErrorException(path, $"not valid JSON: {e.Message}", innerException: e);
+            throw new SharpGptException(path, $"not valid JSON: {e.Message}", innerException: e);
         }
 
         using (doc)
@@ -36,12 +36,12 @@ public static class HuggingFaceGpt2Config
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                throw new UserErrorException(path, "not a JSON object.");
+                throw new SharpGptException(path, "not a JSON object.");
             }
 
             if (root.TryGetProperty("model_type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() != "gpt2")
             {
-                throw new UserErrorException(path, $"model_type is \"{type.GetString()}\", expected \"gpt2\".");
+                throw new SharpGptException(path, $"model_type is \"{type.GetString()}\", expected \"gpt2\".");
             }
 
             int layers = RequiredInt(root, path, "n_layer");
@@ -49,22 +49,22 @@ public static class HuggingFaceGpt2Config
             int channels = RequiredInt(root, path, "n_embd");
             int vocab = RequiredInt(root, path, "vocab_size");
             int positions = OptionalInt(root, path, "n_positions") ?? OptionalInt(root, path, "n_ctx")
-                ?? throw new UserErrorException(path, "neither \"n_positions\" nor \"n_ctx\" is given.");
+                ?? throw new SharpGptException(path, "neither \"n_positions\" nor \"n_ctx\" is given.");
 
             if (root.TryGetProperty("activation_function", out var act) && !(act.ValueKind == JsonValueKind.String && TanhGelu.Contains(act.GetString())))
             {
-                throw new UserErrorException(path, $"activation_function {act.GetRawText()} is not supported; this model computes the tanh GELU (\"gelu_new\").");
+                throw new SharpGptException(path, $"activation_function {act.GetRawText()} is not supported; this model computes the tanh GELU (\"gelu_new\").");
             }
 
             if (root.TryGetProperty("layer_norm_epsilon", out var eps) && !(eps.ValueKind == JsonValueKind.Number && Math.Abs(eps.GetDouble() - 1e-5) < 1e-12))
             {
-                throw new UserErrorException(path, $"layer_norm_epsilon {eps.GetRawText()} is not supported; this model uses 1e-5.");
+                throw new SharpGptException(path, $"layer_norm_epsilon {eps.GetRawText()} is not supported; this model uses 1e-5.");
             }
 
             if (root.TryGetProperty("n_inner", out var inner) && inner.ValueKind != JsonValueKind.Null
                 && !(inner.ValueKind == JsonValueKind.Number && inner.TryGetInt32(out int innerValue) && innerValue == 4 * channels))
             {
-                throw new UserErrorException(path, $"n_inner {inner.GetRawText()} is not supported; the MLP is 4 x n_embd = {4 * channels} wide.");
+                throw new SharpGptException(path, $"n_inner {inner.GetRawText()} is not supported; the MLP is 4 x n_embd = {4 * channels} wide.");
             }
 
             RequireBool(root, path, "scale_attn_weights", expected: true);
@@ -116,7 +116,7 @@ public static class HuggingFaceGpt2Config
     });
 
     private static int RequiredInt(JsonElement root, string path, string name) =>
-        OptionalInt(root, path, name) ?? throw new UserErrorException(path, $"\"{name}\" is missing.");
+        OptionalInt(root, path, name) ?? throw new SharpGptException(path, $"\"{name}\" is missing.");
 
     private static int? OptionalInt(JsonElement root, string path, string name)
     {
@@ -127,14 +127,14 @@ public static class HuggingFaceGpt2Config
 
         return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int v) && v > 0
             ? v
-            : throw new UserErrorException(path, $"\"{name}\" is {value.GetRawText()}, not a positive integer.");
+            : throw new SharpGptException(path, $"\"{name}\" is {value.GetRawText()}, not a positive integer.");
     }
 
     private static void RequireBool(JsonElement root, string path, string name, bool expected)
     {
         if (root.TryGetProperty(name, out var value) && !(value.ValueKind == (expected ? JsonValueKind.True : JsonValueKind.False)))
         {
-            throw new UserErrorException(path, $"{name} {value.GetRawText()} is not supported; this model needs {(expected ? "true" : "false")}.");
+            throw new SharpGptException(path, $"{name} {value.GetRawText()} is not supported; this model needs {(expected ? "true" : "false")}.");
         }
     }
 }

@@ -4,7 +4,7 @@ namespace SharpGpt.Formats;
 
 /// <summary>What an import of a Hugging Face GPT-2 found: where the weights and the shape came from,
 /// the dtypes read, the buffers skipped and whether an untied-looking lm_head was present.</summary>
-public sealed record HuggingFaceImportInfo(
+internal sealed record HuggingFaceImportInfo(
     GptConfig Config,
     string WeightsPath,
     string? ConfigPath,
@@ -17,7 +17,7 @@ public sealed record HuggingFaceImportInfo(
     public string Describe()
     {
         var c = Config;
-        string source = ConfigPath is null ? "tensor shapes and --heads" : ConfigPath;
+        string source = ConfigPath is null ? "tensor shapes and HuggingFaceHeads" : ConfigPath;
         string prefix = KeyPrefix.Length == 0 ? "no key prefix" : $"keys prefixed '{KeyPrefix}'";
         string lmHead = HadLmHead ? "lm_head.weight equal to wte (tied)" : "lm_head tied (absent)";
         return $"{WeightsPath}: {c.NumLayers} layers, {c.NumHeads} heads, {c.Channels} channels, vocab {c.VocabSize}, block {c.MaxSeqLen} (shape from {source}); "

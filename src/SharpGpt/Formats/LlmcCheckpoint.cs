@@ -7,7 +7,7 @@ namespace SharpGpt.Formats;
 /// llm.c's GPT-2 checkpoint: 256 int32 header (magic 20240326; version 3 = fp32, 5 = bf16; block
 /// size, vocab, layers, heads, channels, padded vocab), then every parameter in layout order.
 /// </summary>
-public static unsafe class LlmcCheckpoint
+internal static unsafe class LlmcCheckpoint
 {
     public const int Magic = 20240326;
     public const int VersionFp32 = 3;
@@ -20,11 +20,11 @@ public static unsafe class LlmcCheckpoint
     }
 
     /// <summary>Loads a checkpoint into a new model.</summary>
-    public static GptModel Load(string path, IGptKernels kernels)
+    public static GptNetwork Load(string path, IGptKernels kernels)
     {
         using var stream = OpenRead(path);
         var (config, version) = ReadHeader(stream, path);
-        var model = new GptModel(config, kernels);
+        var model = new GptNetwork(config, kernels);
         try
         {
             ReadParameters(stream, version, model);
@@ -38,9 +38,9 @@ public static unsafe class LlmcCheckpoint
     }
 
     /// <summary>Writes an fp32 (version 3) checkpoint atomically.</summary>
-    public static void Save(GptModel model, string path) => AtomicFile.Write(path, s => Write(model, s));
+    public static void Save(GptNetwork model, string path) => AtomicFile.Write(path, s => Write(model, s));
 
-    public static void Write(GptModel model, Stream stream)
+    public static void Write(GptNetwork model, Stream stream)
     {
         var c = model.Config;
         var header = new int[BinaryHeader.Ints];
@@ -60,7 +60,7 @@ public static unsafe class LlmcCheckpoint
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "model checkpoint not found.");
+            throw new SharpGptException(path, "model checkpoint not found.");
         }
 
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
@@ -72,14 +72,14 @@ public static unsafe class LlmcCheckpoint
         int version = h[1];
         if (version != VersionFp32 && version != VersionBf16)
         {
-            throw new UserErrorException(path, $"unsupported checkpoint version {version} (supported: 3 = fp32, 5 = bf16).");
+            throw new SharpGptException(path, $"unsupported checkpoint version {version} (supported: 3 = fp32, 5 = bf16).");
         }
 
         var config = new GptConfig(MaxSeqLen: h[2], VocabSize: h[3], NumLayers: h[4], NumHeads: h[5], Channels: h[6]);
         config.Validate(path);
         if (h[7] != config.PaddedVocabSize)
         {
-            throw new UserErrorException(path, $"padded_vocab_size is {h[7]}, expected {config.PaddedVocabSize} (vocab_size {config.VocabSize} rounded up to a multiple of {GptConfig.VocabPadding}).");
+            throw new SharpGptException(path, $"padded_vocab_size is {h[7]}, expected {config.PaddedVocabSize} (vocab_size {config.VocabSize} rounded up to a multiple of {GptConfig.VocabPadding}).");
         }
 
         long total = new ParameterLayout(config).Total;
@@ -88,7 +88,7 @@ public static unsafe class LlmcCheckpoint
         return (config, version);
     }
 
-    private static void ReadParameters(Stream stream, int version, GptModel model)
+    private static void ReadParameters(Stream stream, int version, GptNetwork model)
     {
         long total = model.Layout.Total;
         if (version == VersionFp32)

@@ -7,7 +7,7 @@ namespace SharpGpt.Formats;
 /// the expected logits (B, T, V) over the real vocabulary, the expected loss, and the expected
 /// gradient of every parameter in checkpoint order.
 /// </summary>
-public sealed class LlmcDebugState
+internal sealed class LlmcDebugState
 {
     public const int Magic = 20240327;
     public const int Version = 2;
@@ -44,25 +44,25 @@ public sealed class LlmcDebugState
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "debug state not found.");
+            throw new SharpGptException(path, "debug state not found.");
         }
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         int[] h = BinaryHeader.Read(stream, path, Magic, "llm.c debug state");
         if (h[1] != Version)
         {
-            throw new UserErrorException(path, $"unsupported debug state version {h[1]} (supported: {Version}).");
+            throw new SharpGptException(path, $"unsupported debug state version {h[1]} (supported: {Version}).");
         }
 
         int b = h[2], t = h[3];
         if (b <= 0)
         {
-            throw new UserErrorException(path, $"batch size B must be positive, got {b}.");
+            throw new SharpGptException(path, $"batch size B must be positive, got {b}.");
         }
 
         if (t <= 0 || t > config.MaxSeqLen)
         {
-            throw new UserErrorException(path, $"sequence length T = {t} does not fit the model (block size {config.MaxSeqLen}).");
+            throw new SharpGptException(path, $"sequence length T = {t} does not fit the model (block size {config.MaxSeqLen}).");
         }
 
         long bt = (long)b * t;
@@ -74,12 +74,12 @@ public sealed class LlmcDebugState
         }
         catch (OverflowException)
         {
-            throw new UserErrorException(path, $"batch size B is {b}, out of range: with T = {t} and vocab_size {config.VocabSize} the file would pass 2^63 bytes.");
+            throw new SharpGptException(path, $"batch size B is {b}, out of range: with T = {t} and vocab_size {config.VocabSize} the file would pass 2^63 bytes.");
         }
 
         if (bt * config.VocabSize > Array.MaxLength)
         {
-            throw new UserErrorException(path, $"batch size B is {b}, out of range: B x T x vocab_size = {bt * config.VocabSize} logits do not fit one array.");
+            throw new SharpGptException(path, $"batch size B is {b}, out of range: B x T x vocab_size = {bt * config.VocabSize} logits do not fit one array.");
         }
 
         BinaryHeader.RequireLength(stream, path, expected,
@@ -102,7 +102,7 @@ public sealed class LlmcDebugState
         {
             if (ids[i] >= vocab || (ids[i] < 0 && !(allowMasked && ids[i] == -1)))
             {
-                throw new UserErrorException(path, $"{field}[{i}] = {ids[i]} is outside the model's vocabulary [0, {vocab}).");
+                throw new SharpGptException(path, $"{field}[{i}] = {ids[i]} is outside the model's vocabulary [0, {vocab}).");
             }
         }
     }

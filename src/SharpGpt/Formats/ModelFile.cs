@@ -9,25 +9,38 @@ namespace SharpGpt.Formats;
 /// or a Hugging Face GPT-2 (a .safetensors file, or a folder holding model.safetensors and config.json).
 /// A file is read as the format its first bytes say it is, else as the one its extension names, so an
 /// error describes the file as what it claims to be.</summary>
-public static class ModelFile
+internal static class ModelFile
 {
     private const int LongestMagic = 8;
 
     /// <returns>The model, and its tokenizer when the file records one.</returns>
-    public static (GptModel Model, ITextTokenizer? Tokenizer) Load(string path, IGptKernels kernels)
+    public static (GptNetwork Model, GptTokenizer? Tokenizer) Load(string path, IGptKernels kernels)
+    {
+        var loaded = Open(path, kernels);
+        return (loaded.Network, loaded.Tokenizer);
+    }
+
+    /// <summary>Opens a model file with everything it records besides the weights.</summary>
+    /// <param name="heads">n_head for a Hugging Face model without config.json.</param>
+    public static LoadedModel Open(string path, IGptKernels kernels, int? heads = null)
     {
         if (HuggingFaceGpt2.IsHuggingFacePath(path))
         {
-            return (HuggingFaceGpt2.Load(path, kernels), null);
+            var (model, info) = HuggingFaceGpt2.Import(path, kernels, heads);
+            string ignored = info.IgnoredTensors.Count == 0 ? ""
+                : $"; ignored {string.Join(", ", info.IgnoredTensors.Take(4))}{(info.IgnoredTensors.Count > 4 ? ", ..." : "")}";
+            return new LoadedModel(model, null, null, $"Hugging Face GPT-2 {info.Describe()}{ignored}");
         }
 
         if (IsSharpGpt(path))
         {
             var (model, meta) = TrainingCheckpoint.LoadModel(path, kernels);
-            return (model, TokenizerOf(meta, path));
+            string step = meta.Step > 0 ? $" at step {meta.Step}" : "";
+            return new LoadedModel(model, TokenizerOf(meta, path), meta.ChatTemplate, $"SharpGPT checkpoint {path}{step}: {TrainingCheckpoint.Describe(meta.Config)}");
         }
 
-        return (LlmcCheckpoint.Load(path, kernels), null);
+        var llmc = LlmcCheckpoint.Load(path, kernels);
+        return new LoadedModel(llmc, null, null, $"llm.c checkpoint {path}: {TrainingCheckpoint.Describe(llmc.Config)}");
     }
 
     /// <summary>The model shape a file holds, without reading its weights.</summary>
@@ -42,7 +55,7 @@ public static class ModelFile
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "model file not found.");
+            throw new SharpGptException(path, "model file not found.");
         }
 
         Span<byte> head = stackalloc byte[LongestMagic];
@@ -73,12 +86,12 @@ public static class ModelFile
             return false;
         }
 
-        throw new UserErrorException(path, read == 0 ? "the file is empty, not a model"
+        throw new SharpGptException(path, read == 0 ? "the file is empty, not a model"
             : $"not a model file: it starts with neither a SharpGPT checkpoint's SGPTCKPT nor an llm.c checkpoint's magic {LlmcCheckpoint.Magic}",
             "pass a .sgpt, .bin or .safetensors file, or a Hugging Face model folder.");
     }
 
-    private static ITextTokenizer? TokenizerOf(CheckpointMetadata meta, string path)
+    private static GptTokenizer? TokenizerOf(CheckpointMetadata meta, string path)
     {
         if (meta.TokenizerJson is null)
         {

@@ -1,7 +1,7 @@
 namespace SharpGpt.Formats;
 
 /// <summary>One tensor of a safetensors file: its dtype, shape and byte range inside the data buffer.</summary>
-public sealed record SafeTensorInfo(string Name, string DType, long[] Shape, long Begin, long End)
+internal sealed record SafeTensorInfo(string Name, string DType, long[] Shape, long Begin, long End)
 {
     /// <summary>Bytes per element of every dtype the safetensors format defines.</summary>
     public static readonly IReadOnlyDictionary<string, int> DTypeSizes = new Dictionary<string, int>(StringComparer.Ordinal)

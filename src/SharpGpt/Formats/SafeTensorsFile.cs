@@ -12,7 +12,7 @@ namespace SharpGpt.Formats;
 /// the file, each dtype is known, each shape times its dtype size equals its byte range, and the
 /// ranges tile the data buffer exactly (no overlap, no gap, nothing after the last tensor).
 /// </summary>
-public sealed unsafe class SafeTensorsFile : IDisposable
+internal sealed unsafe class SafeTensorsFile : IDisposable
 {
     /// <summary>The reference implementation's limit on the JSON header.</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -43,7 +43,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "safetensors file not found.");
+            throw new SharpGptException(path, "safetensors file not found.");
         }
 
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
@@ -80,7 +80,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 ReadHalves(tensor.DType == "BF16", destination, count);
                 break;
             default:
-                throw new UserErrorException(Path, $"tensor '{tensor.Name}' has dtype {tensor.DType}; only F32, F16 and BF16 can be read as weights.");
+                throw new SharpGptException(Path, $"tensor '{tensor.Name}' has dtype {tensor.DType}; only F32, F16 and BF16 can be read as weights.");
         }
     }
 
@@ -128,7 +128,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         long fileLength = stream.Length;
         if (fileLength < 8)
         {
-            throw new UserErrorException(path, $"not a safetensors file: {fileLength} bytes, but the header length alone takes 8.");
+            throw new SharpGptException(path, $"not a safetensors file: {fileLength} bytes, but the header length alone takes 8.");
         }
 
         Span<byte> lengthBytes = stackalloc byte[8];
@@ -136,24 +136,24 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength < 2 || headerLength > MaxHeaderBytes)
         {
-            throw new UserErrorException(path, $"safetensors header length {headerLength} is outside [2, {MaxHeaderBytes}] bytes.");
+            throw new SharpGptException(path, $"safetensors header length {headerLength} is outside [2, {MaxHeaderBytes}] bytes.");
         }
 
         if ((long)headerLength > fileLength - 8)
         {
-            throw new UserErrorException(path, $"truncated safetensors file: the header claims {headerLength} bytes but only {fileLength - 8} follow the length.");
+            throw new SharpGptException(path, $"truncated safetensors file: the header claims {headerLength} bytes but only {fileLength - 8} follow the length.");
         }
 
         var json = new byte[headerLength];
         stream.ReadExactly(json);
         if (json[0] != (byte)'{')
         {
-            throw new UserErrorException(path, $"the safetensors header is not a JSON object (it starts with byte 0x{json[0]:x2}).");
+            throw new SharpGptException(path, $"the safetensors header is not a JSON object (it starts with byte 0x{json[0]:x2}).");
         }
 
         if (!System.Text.Unicode.Utf8.IsValid(json))
         {
-            throw new UserErrorException(path, "the safetensors header is not valid UTF-8.");
+            throw new SharpGptException(path, "the safetensors header is not valid UTF-8.");
         }
 
         long dataStart = 8 + (long)headerLength;
@@ -167,14 +167,14 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
         catch (JsonException e)
         {
-            throw new UserErrorException(path, $"the safetensors header is not valid JSON: {e.Message}", innerException: e);
+            throw new SharpGptException(path, $"the safetensors header is not valid JSON: {e.Message}", innerException: e);
         }
 
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw new UserErrorException(path, "the safetensors header is not a JSON object.");
+                throw new SharpGptException(path, "the safetensors header is not a JSON object.");
             }
 
             bool sawMetadata = false;
@@ -184,7 +184,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 {
                     if (sawMetadata)
                     {
-                        throw new UserErrorException(path, $"the safetensors header has \"{MetadataKey}\" twice.");
+                        throw new SharpGptException(path, $"the safetensors header has \"{MetadataKey}\" twice.");
                     }
 
                     sawMetadata = true;
@@ -194,7 +194,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
                 if (tensors.ContainsKey(property.Name))
                 {
-                    throw new UserErrorException(path, $"the safetensors header names tensor '{property.Name}' twice.");
+                    throw new SharpGptException(path, $"the safetensors header names tensor '{property.Name}' twice.");
                 }
 
                 tensors.Add(property.Name, ReadTensor(property.Name, property.Value, dataLength, path));
@@ -209,19 +209,19 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         if (value.ValueKind != JsonValueKind.Object)
         {
-            throw new UserErrorException(path, $"\"{MetadataKey}\" is not a JSON object of strings.");
+            throw new SharpGptException(path, $"\"{MetadataKey}\" is not a JSON object of strings.");
         }
 
         foreach (var entry in value.EnumerateObject())
         {
             if (entry.Value.ValueKind != JsonValueKind.String)
             {
-                throw new UserErrorException(path, $"\"{MetadataKey}\".\"{entry.Name}\" is not a string.");
+                throw new SharpGptException(path, $"\"{MetadataKey}\".\"{entry.Name}\" is not a string.");
             }
 
             if (!metadata.TryAdd(entry.Name, entry.Value.GetString()!))
             {
-                throw new UserErrorException(path, $"\"{MetadataKey}\" has the key \"{entry.Name}\" twice.");
+                throw new SharpGptException(path, $"\"{MetadataKey}\" has the key \"{entry.Name}\" twice.");
             }
         }
     }
@@ -231,18 +231,18 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         string where = $"{path}: tensor '{name}'";
         if (value.ValueKind != JsonValueKind.Object)
         {
-            throw new UserErrorException(where, "its entry is not a JSON object.");
+            throw new SharpGptException(where, "its entry is not a JSON object.");
         }
 
         if (!value.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
         {
-            throw new UserErrorException(where, "missing or non-string \"dtype\".");
+            throw new SharpGptException(where, "missing or non-string \"dtype\".");
         }
 
         string dtype = dtypeElement.GetString()!;
         if (!SafeTensorInfo.DTypeSizes.TryGetValue(dtype, out int elementSize))
         {
-            throw new UserErrorException(where, $"unknown dtype \"{dtype}\" (known: {string.Join(", ", SafeTensorInfo.DTypeSizes.Keys)}).");
+            throw new SharpGptException(where, $"unknown dtype \"{dtype}\" (known: {string.Join(", ", SafeTensorInfo.DTypeSizes.Keys)}).");
         }
 
         long[] shape = ReadIntegers(value, "shape", where, expectedCount: null);
@@ -250,7 +250,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         long begin = offsets[0], end = offsets[1];
         if (begin > end || end > dataLength)
         {
-            throw new UserErrorException(where, $"data_offsets [{begin}, {end}] are not a range inside the {dataLength}-byte data buffer.");
+            throw new SharpGptException(where, $"data_offsets [{begin}, {end}] are not a range inside the {dataLength}-byte data buffer.");
         }
 
         long bytes;
@@ -264,12 +264,12 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
         catch (OverflowException)
         {
-            throw new UserErrorException(where, $"shape [{string.Join(", ", shape)}] overflows a 64-bit byte count.");
+            throw new SharpGptException(where, $"shape [{string.Join(", ", shape)}] overflows a 64-bit byte count.");
         }
 
         if (bytes != end - begin)
         {
-            throw new UserErrorException(where, $"shape [{string.Join(", ", shape)}] of {dtype} takes {bytes} bytes, but data_offsets [{begin}, {end}] span {end - begin}.");
+            throw new SharpGptException(where, $"shape [{string.Join(", ", shape)}] of {dtype} takes {bytes} bytes, but data_offsets [{begin}, {end}] span {end - begin}.");
         }
 
         return new SafeTensorInfo(name, dtype, shape, begin, end);
@@ -279,18 +279,18 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         if (!value.TryGetProperty(field, out var array) || array.ValueKind != JsonValueKind.Array)
         {
-            throw new UserErrorException(where, $"missing or non-array \"{field}\".");
+            throw new SharpGptException(where, $"missing or non-array \"{field}\".");
         }
 
         int count = array.GetArrayLength();
         if (expectedCount is int expected && count != expected)
         {
-            throw new UserErrorException(where, $"\"{field}\" has {count} numbers, expected {expected}.");
+            throw new SharpGptException(where, $"\"{field}\" has {count} numbers, expected {expected}.");
         }
 
         if (count > 16)
         {
-            throw new UserErrorException(where, $"\"{field}\" has {count} dimensions (at most 16 are accepted).");
+            throw new SharpGptException(where, $"\"{field}\" has {count} dimensions (at most 16 are accepted).");
         }
 
         var result = new long[count];
@@ -299,7 +299,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         {
             if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out long v) || v < 0)
             {
-                throw new UserErrorException(where, $"\"{field}\"[{i}] is {item.GetRawText()}, not a non-negative integer.");
+                throw new SharpGptException(where, $"\"{field}\"[{i}] is {item.GetRawText()}, not a non-negative integer.");
             }
 
             result[i++] = v;
@@ -316,12 +316,12 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         {
             if (t.Begin < expected)
             {
-                throw new UserErrorException(path, $"tensors '{previous!.Name}' [{previous.Begin}, {previous.End}] and '{t.Name}' [{t.Begin}, {t.End}] overlap.");
+                throw new SharpGptException(path, $"tensors '{previous!.Name}' [{previous.Begin}, {previous.End}] and '{t.Name}' [{t.Begin}, {t.End}] overlap.");
             }
 
             if (t.Begin > expected)
             {
-                throw new UserErrorException(path, $"bytes [{expected}, {t.Begin}) of the data buffer belong to no tensor (before '{t.Name}').");
+                throw new SharpGptException(path, $"bytes [{expected}, {t.Begin}) of the data buffer belong to no tensor (before '{t.Name}').");
             }
 
             expected = t.End;
@@ -330,7 +330,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
         if (expected != dataLength)
         {
-            throw new UserErrorException(path, $"the tensors end at byte {expected} of the data buffer, but it holds {dataLength} bytes.");
+            throw new SharpGptException(path, $"the tensors end at byte {expected} of the data buffer, but it holds {dataLength} bytes.");
         }
     }
 

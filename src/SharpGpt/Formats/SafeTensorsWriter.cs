@@ -5,7 +5,7 @@ namespace SharpGpt.Formats;
 
 /// <summary>Writes F32 safetensors files laid out as the reference implementation does: the JSON
 /// header padded with spaces to a multiple of 8 bytes, then the tensors back to back in the given order.</summary>
-public static class SafeTensorsWriter
+internal static class SafeTensorsWriter
 {
     public static void Write(Stream stream, IReadOnlyList<SafeTensorSource> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {

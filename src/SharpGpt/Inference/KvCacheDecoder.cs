@@ -15,9 +15,9 @@ namespace SharpGpt.Inference;
 /// on every token pays that re-prefill, the cost of decoding without a cache.
 /// </para>
 /// </summary>
-public sealed unsafe class KvCacheDecoder : IDisposable
+internal sealed unsafe class KvCacheDecoder : IDisposable
 {
-    private readonly GptModel _model;
+    private readonly GptNetwork _model;
     private readonly IGptKernels _k;
     private readonly int _maxT, _c, _nh, _v, _vp, _layers;
     private readonly DeviceBuffer _keys, _values;     // (L, maxT, C) each
@@ -28,7 +28,7 @@ public sealed unsafe class KvCacheDecoder : IDisposable
     private readonly float[] _hostLogits;
     private readonly float* _x, _x2, _ln, _qkv, _atty, _proj, _fch, _fchGelu, _mean, _rstd, _scores, _logits;
 
-    public KvCacheDecoder(GptModel model)
+    public KvCacheDecoder(GptNetwork model)
     {
         _model = model;
         _k = model.Kernels;

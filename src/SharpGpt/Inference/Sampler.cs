@@ -3,11 +3,12 @@ using SharpGpt.Model;
 namespace SharpGpt.Inference;
 
 /// <summary>
-/// Draws tokens from a <see cref="KvCacheDecoder"/>'s logits with temperature and top-k, one
+/// Draws tokens from a <see cref="KvCacheDecoder"/>'s logits with temperature, top-k and top-p, one
 /// seeded uniform draw per token, so a seed reproduces its sample exactly. Ties between equal
-/// logits go to the lower token id, so top-k = 1 is the same as greedy.
+/// logits go to the lower token id, so top-k = 1 is the same as greedy. Only the first
+/// <c>vocab</c> logits take part: a tokenizer smaller than the model's vocabulary has no text for the rest.
 /// </summary>
-public sealed class Sampler
+internal sealed class Sampler
 {
     private readonly KvCacheDecoder _decoder;
     private readonly Rng _rng;
@@ -16,12 +17,16 @@ public sealed class Sampler
     private readonly int[] _candidates;  // the top-k ids as a heap, then best first
     private readonly float[] _weights;   // unnormalised probabilities of the candidates
 
-    public Sampler(KvCacheDecoder decoder, SamplingOptions options)
+    private readonly float[] _sortKeys;  // top-p's order: negated weights
+
+    /// <param name="vocab">The ids that may be drawn, [0, vocab); 0 or less: the model's whole vocabulary.</param>
+    public Sampler(KvCacheDecoder decoder, SamplingOptions options, int vocab = 0)
     {
         options.Validate();
         _decoder = decoder;
         Options = options;
-        _vocab = decoder.Config.VocabSize;
+        _vocab = vocab > 0 ? Math.Min(vocab, decoder.Config.VocabSize) : decoder.Config.VocabSize;
+        _sortKeys = options.TopP < 1 ? new float[_vocab] : [];
         _rng = new Rng(options.Seed);
         _candidates = new int[_vocab];
         _weights = new float[_vocab];
@@ -63,13 +68,15 @@ public sealed class Sampler
         return generated;
     }
 
-    /// <summary>Picks the next token from logits over the vocabulary.</summary>
+    /// <summary>Picks the next token from logits over the vocabulary (the model's; only the first <c>vocab</c> count).</summary>
     public int Next(ReadOnlySpan<float> logits)
     {
-        if (logits.Length != _vocab)
+        if (logits.Length < _vocab)
         {
             throw new ArgumentException($"Expected {_vocab} logits, got {logits.Length}.", nameof(logits));
         }
+
+        logits = logits[.._vocab];
 
         float temperature = Options.Temperature;
         if (temperature == 0)
@@ -78,6 +85,14 @@ public sealed class Sampler
         }
 
         int count = _topK == _vocab ? _vocab : SelectTopK(logits, _topK);
+        if (_topK == _vocab && Options.TopP < 1)
+        {
+            // The last draw's nucleus sorted the ids: back to id order, which the weights below follow.
+            for (int i = 0; i < _vocab; i++)
+            {
+                _candidates[i] = i;
+            }
+        }
 
         // softmax(l / T) with the max subtracted, so exp() cannot overflow.
         float max = float.NegativeInfinity;
@@ -95,6 +110,11 @@ public sealed class Sampler
             sum += w;
         }
 
+        if (Options.TopP < 1)
+        {
+            (count, sum) = Nucleus(count, sum);
+        }
+
         double u = _rng.NextDouble() * sum, cumulative = 0;
         for (int i = 0; i < count; i++)
         {
@@ -106,6 +126,52 @@ public sealed class Sampler
         }
 
         return _candidates[count - 1]; // rounding left u at the very top
+    }
+
+    // Top-p: the candidates in order of weight, cut after the first whose running sum reaches TopP of the total.
+    // Top-k leaves them best first already; the whole vocabulary is sorted (ties keep the lower id first).
+    private (int Count, double Sum) Nucleus(int count, double sum)
+    {
+        if (_topK == _vocab)
+        {
+            var keys = _sortKeys.AsSpan(0, count);
+            for (int i = 0; i < count; i++)
+            {
+                keys[i] = -_weights[i];
+            }
+
+            keys.Sort(_candidates.AsSpan(0, count));
+            Span<int> ids = _candidates.AsSpan(0, count);
+            for (int i = 0; i < count; i++)
+            {
+                _weights[i] = -keys[i];
+            }
+
+            // Equal weights may come out in any order from the sort: put their ids in ascending order.
+            for (int i = 0; i < count;)
+            {
+                int j = i + 1;
+                while (j < count && keys[j] == keys[i])
+                {
+                    j++;
+                }
+
+                ids[i..j].Sort();
+                i = j;
+            }
+        }
+
+        double threshold = Options.TopP * sum, running = 0;
+        for (int i = 0; i < count; i++)
+        {
+            running += _weights[i];
+            if (running >= threshold)
+            {
+                return (i + 1, running);
+            }
+        }
+
+        return (count, sum);
     }
 
     private static int ArgMax(ReadOnlySpan<float> logits)

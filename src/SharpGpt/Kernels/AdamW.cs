@@ -7,7 +7,7 @@ namespace SharpGpt.Kernels;
 /// AdamW in one pass over the contiguous parameter buffer, in llm.c's form:
 /// p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p), with the gradient scaled first (for clipping).
 /// </summary>
-public static unsafe class AdamW
+internal static unsafe class AdamW
 {
     private const int Block = 16384;
 

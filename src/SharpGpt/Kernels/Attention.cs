@@ -4,7 +4,7 @@ namespace SharpGpt.Kernels;
 /// Causal multi-head self-attention that keeps the softmax matrix (B, NH, T, T) for the backward,
 /// as llm.c does. Simple and exact: the reference that flash attention is checked against.
 /// </summary>
-public static unsafe class Attention
+internal static unsafe class Attention
 {
     private struct Args
     {

@@ -1,7 +1,7 @@
 namespace SharpGpt.Kernels;
 
 /// <summary>Which attention kernel <see cref="CpuKernels"/> runs.</summary>
-public enum AttentionAlgorithm
+internal enum AttentionAlgorithm
 {
     /// <summary><see cref="FlashAttention"/>: tiled with an online softmax; state linear in T (the default).</summary>
     Flash,

@@ -12,7 +12,7 @@ namespace SharpGpt.Kernels;
 /// stay infinite and a NaN stays a NaN (made quiet, sign kept). bf16 to fp32 is exact. The vector
 /// forms give bit for bit what the scalar ones give.
 /// </summary>
-public static unsafe class BFloat16
+internal static unsafe class BFloat16
 {
     /// <summary>Elements per part of the parallel conversion: large enough to amortise the hand-off.</summary>
     private const int Block = 1 << 16;

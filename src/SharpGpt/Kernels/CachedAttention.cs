@@ -9,7 +9,7 @@ namespace SharpGpt.Kernels;
 /// softmax in tiles, so cached logits differ from its full forward by rounding only (under 3e-7 on
 /// the test models; the tests allow 1e-5).
 /// </summary>
-public static unsafe class CachedAttention
+internal static unsafe class CachedAttention
 {
     internal const long SerialWork = 1 << 16;
 

@@ -4,7 +4,7 @@ using SharpGpt.Model;
 namespace SharpGpt.Kernels;
 
 /// <summary>The managed, vectorised, multithreaded CPU kernels on host memory; flash attention unless told otherwise.</summary>
-public sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm attention = AttentionAlgorithm.Flash) : IGptKernels
+internal sealed unsafe class CpuKernels(ParallelRunner runner, AttentionAlgorithm attention = AttentionAlgorithm.Flash) : IGptKernels
 {
     // The norm's per-block partial sums, grown to the largest buffer seen (once: the gradients).
     private double[] _normPartials = [];

@@ -7,7 +7,7 @@ namespace SharpGpt.Kernels;
 /// The forward keeps only each row's log-sum-exp; the backward turns the logits into their
 /// gradient in place, so no separate probability matrix is ever stored. Targets of -1 are masked.
 /// </summary>
-public static unsafe class CrossEntropy
+internal static unsafe class CrossEntropy
 {
     private struct Args
     {

@@ -7,7 +7,7 @@ namespace SharpGpt.Kernels;
 /// a backend whose <see cref="IDeviceMemory.IsHostMemory"/> is true may have it read or written by
 /// the host; everyone else goes through the backend's copies.
 /// </summary>
-public abstract unsafe class DeviceBuffer : IDisposable
+internal abstract unsafe class DeviceBuffer : IDisposable
 {
     public abstract float* Pointer { get; }
 

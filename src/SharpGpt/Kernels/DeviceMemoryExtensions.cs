@@ -1,7 +1,7 @@
 namespace SharpGpt.Kernels;
 
 /// <summary>Typed and streamed transfers over <see cref="IDeviceMemory"/>'s byte copies.</summary>
-public static unsafe class DeviceMemoryExtensions
+internal static unsafe class DeviceMemoryExtensions
 {
     /// <summary>Floats per staged chunk when streaming device memory to or from a file.</summary>
     private const int StreamChunk = 1 << 22;

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace SharpGpt.Kernels;
 
 /// <summary>Token + position embedding: out[b,t,:] = wte[inputs[b,t],:] + wpe[t,:].</summary>
-public static unsafe class Encoder
+internal static unsafe class Encoder
 {
     private struct Args
     {

@@ -18,7 +18,7 @@ namespace SharpGpt.Kernels;
 /// tokens (a multiple of the vector width) or a head zero-padded to whole vectors (odd head sizes read padded copies of K and V rows).
 /// </para>
 /// </summary>
-public static unsafe class FlashAttention
+internal static unsafe class FlashAttention
 {
     /// <summary>Query and key tile (rows and columns of a score tile): 32 x 64 floats of k or v is 8 KiB, so a tile pair's working set stays in L1/L2.</summary>
     public const int DefaultTile = 32;

@@ -11,7 +11,7 @@ namespace SharpGpt.Kernels;
 /// the pre-activation, which nothing else reads. Every element goes through the same vector formula
 /// (tails through a padded vector), so a result does not depend on where a range is cut. The
 /// forward writes fp32 or, for a bf16 matmul to read, bf16.</summary>
-public static unsafe class Gelu
+internal static unsafe class Gelu
 {
     private const float Sqrt2OverPi = 0.7978845608028654f;
     private const float Cubic = 0.044715f;

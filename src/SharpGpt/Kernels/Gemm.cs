@@ -13,7 +13,7 @@ namespace SharpGpt.Kernels;
 /// so results are bit-identical run to run and across thread counts. A and B may be bf16: they are
 /// widened exactly while packed, so the product is bit for bit the fp32 product of the widened values.
 /// </summary>
-public static unsafe class Gemm
+internal static unsafe class Gemm
 {
     /// <summary>
     /// Longest row (in floats) of a row-major A that the kernel reads in place rather than packs. Short

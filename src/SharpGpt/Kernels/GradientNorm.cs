@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace SharpGpt.Kernels;
 
 /// <summary>The global L2 norm of a buffer, summed in fixed blocks (in double) so it is identical run to run.</summary>
-public static unsafe class GradientNorm
+internal static unsafe class GradientNorm
 {
     private const int Block = 65536;
 

@@ -5,7 +5,7 @@ namespace SharpGpt.Kernels;
 /// is the host's, else a staged copy that is read from the device when opened (if asked) and written
 /// back when disposed (if asked). For bulk host work on parameters: loading, saving, initialising.
 /// </summary>
-public sealed unsafe class HostView : IDisposable
+internal sealed unsafe class HostView : IDisposable
 {
     private readonly IDeviceMemory _memory;
     private readonly float* _device;

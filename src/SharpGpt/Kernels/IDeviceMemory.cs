@@ -6,7 +6,7 @@ namespace SharpGpt.Kernels;
 /// <see cref="DeviceBuffer"/>); copies and clears are ordered with the backend's kernels, and
 /// <see cref="CopyToHost"/> returns once the data is on the host.
 /// </summary>
-public unsafe interface IDeviceMemory
+internal unsafe interface IDeviceMemory
 {
     /// <summary>True when the backend's memory is the host's, so its addresses may be dereferenced (the CPU backend).</summary>
     bool IsHostMemory { get; }

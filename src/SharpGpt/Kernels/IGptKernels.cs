@@ -10,7 +10,7 @@ namespace SharpGpt.Kernels;
 /// accumulate (+=) into parameter gradients; where an input gradient is overwritten rather than
 /// accumulated, the method says so.
 /// </summary>
-public unsafe interface IGptKernels : IDeviceMemory
+internal unsafe interface IGptKernels : IDeviceMemory
 {
     /// <summary>The host threads: the CPU kernels' workers; on a GPU, host-side work only.</summary>
     ParallelRunner Runner { get; }

@@ -4,7 +4,7 @@ namespace SharpGpt.Kernels;
 
 /// <summary>LayerNorm over the channel dimension, eps 1e-5, with saved mean and 1/std for the backward.
 /// The forward writes fp32 or, for a bf16 matmul to read, bf16 (the statistics stay fp32).</summary>
-public static unsafe class LayerNorm
+internal static unsafe class LayerNorm
 {
     public const float Epsilon = 1e-5f;
 

@@ -4,7 +4,7 @@ namespace SharpGpt.Kernels;
 
 /// <summary>A linear layer, out = inp · W^T + bias, with W stored [OC, C] as in PyTorch; the products go to <see cref="Gemm"/>.
 /// inp and W may be bf16 (mixed precision); everything else is fp32.</summary>
-public static unsafe class Matmul
+internal static unsafe class Matmul
 {
     private struct Args
     {

@@ -8,7 +8,7 @@ namespace SharpGpt.Kernels;
 /// more are 2 MiB aligned and asked for transparent huge pages (Linux): the kernels walk
 /// activations in rows many pages apart, and with 4 KiB pages most of those steps miss the TLB.
 /// </summary>
-public sealed unsafe partial class NativeBuffer : DeviceBuffer
+internal sealed unsafe partial class NativeBuffer : DeviceBuffer
 {
     private const nuint HugePage = 2 << 20;
     private const int MadviseHugePage = 14; // MADV_HUGEPAGE

@@ -6,7 +6,7 @@ namespace SharpGpt.Kernels;
 /// Parts are claimed dynamically, so a body must make its result independent of which thread
 /// runs a part (partition by output, never reduce across parts) to stay deterministic.
 /// </summary>
-public sealed unsafe class ParallelRunner : IDisposable
+internal sealed unsafe class ParallelRunner : IDisposable
 {
     // How long an idle worker polls before it blocks. SpinWait yields the core after its first
     // few spins, so a machine with more busy threads than cores degrades gently instead of

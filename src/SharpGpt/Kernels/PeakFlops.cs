@@ -12,7 +12,7 @@ namespace SharpGpt.Kernels;
 /// process interrupted does not lower the peak and a model's MFU stays below 100%. The threads start each
 /// trial together, so threads that share a core's FMA units (SMT siblings) measure their share of it.
 /// </summary>
-public static unsafe class PeakFlops
+internal static unsafe class PeakFlops
 {
     private const int Accumulators = 12;
     private const long IterationsPerTrial = 1 << 16;

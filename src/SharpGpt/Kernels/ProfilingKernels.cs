@@ -7,7 +7,7 @@ namespace SharpGpt.Kernels;
 /// <summary>Wraps a kernel set and adds up the wall time spent in each kernel, for benchmark breakdowns.
 /// Each timed kernel starts and ends with the backend synchronized, so a GPU's asynchronous launches
 /// are charged to the kernel that ran them.</summary>
-public sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
+internal sealed unsafe class ProfilingKernels(IGptKernels inner) : IGptKernels
 {
     private readonly Dictionary<string, (double Seconds, long Calls)> _totals = [];
 

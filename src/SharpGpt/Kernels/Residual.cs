@@ -3,7 +3,7 @@ using System.Numerics;
 namespace SharpGpt.Kernels;
 
 /// <summary>Residual connection: out = a + b; its backward adds dout into both inputs' gradients.</summary>
-public static unsafe class Residual
+internal static unsafe class Residual
 {
     private const int Block = 8192;
 

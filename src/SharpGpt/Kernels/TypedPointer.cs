@@ -6,7 +6,7 @@ namespace SharpGpt.Kernels;
 /// kernels that produce them. Converts implicitly from <c>float*</c> and <c>ushort*</c>, so fp32
 /// callers read as before; offsets count elements, whatever their size.
 /// </summary>
-public readonly unsafe struct TypedPointer
+internal readonly unsafe struct TypedPointer
 {
     private readonly void* _address;
 

@@ -5,7 +5,7 @@ namespace SharpGpt.Model;
 /// (so a checkpoint is the buffer itself). Gradients and AdamW moments use the same layout.
 /// Weights are stored [out, in] like PyTorch's nn.Linear.
 /// </summary>
-public sealed class ParameterLayout
+internal sealed class ParameterLayout
 {
     public const int TensorCount = 16;
 

@@ -1,7 +1,7 @@
 namespace SharpGpt.Model;
 
 /// <summary>Named pointers into a buffer laid out by <see cref="ParameterLayout"/> (parameters, gradients or moments).</summary>
-public readonly unsafe struct ParameterTensors
+internal readonly unsafe struct ParameterTensors
 {
     public ParameterTensors(float* baseAddress, ParameterLayout layout)
     {

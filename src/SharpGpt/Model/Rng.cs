@@ -4,7 +4,7 @@ namespace SharpGpt.Model;
 /// xoshiro256** with a SplitMix64 seeder: fast, small, and its whole state fits in a checkpoint,
 /// so a resumed run draws exactly the numbers the uninterrupted one would have.
 /// </summary>
-public sealed class Rng
+internal sealed class Rng
 {
     private ulong _s0, _s1, _s2, _s3;
 

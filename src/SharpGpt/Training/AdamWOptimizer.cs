@@ -4,11 +4,11 @@ using SharpGpt.Model;
 namespace SharpGpt.Training;
 
 /// <summary>AdamW with fp32 moments in buffers laid out like the parameters, in the model's backend memory.</summary>
-public sealed unsafe class AdamWOptimizer : IDisposable
+internal sealed unsafe class AdamWOptimizer : IDisposable
 {
-    private readonly GptModel _model;
+    private readonly GptNetwork _model;
 
-    public AdamWOptimizer(GptModel model, AdamWSettings settings)
+    public AdamWOptimizer(GptNetwork model, AdamWSettings settings)
     {
         _model = model;
         Settings = settings;

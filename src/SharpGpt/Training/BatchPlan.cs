@@ -7,7 +7,7 @@ namespace SharpGpt.Training;
 /// How a total batch of tokens per optimizer step is reached: micro-batch x sequence length x
 /// ranks x accumulation steps.
 /// </summary>
-public sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long TotalBatchTokens)
+internal sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long TotalBatchTokens)
 {
     public long TokensPerMicroStep => (long)MicroBatch * SeqLen * WorldSize;
 
@@ -18,7 +18,7 @@ public sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long T
     {
         if (microBatch <= 0 || seqLen <= 0 || worldSize <= 0)
         {
-            throw new UserErrorException("--micro-batch, --seq-len", $"micro-batch ({microBatch}), seq-len ({seqLen}) and ranks ({worldSize}) must be positive.");
+            throw new SharpGptException("MicroBatchSize, SequenceLength", $"micro-batch ({microBatch}), seq-len ({seqLen}) and ranks ({worldSize}) must be positive.");
         }
 
         long perMicroStep = (long)microBatch * seqLen * worldSize;
@@ -32,10 +32,10 @@ public sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long T
             long below = totalBatchTokens / perMicroStep * perMicroStep;
             long above = below + perMicroStep;
             var divisors = DividingMicroBatches(totalBatchTokens, seqLen, worldSize).Take(8).ToList();
-            string micro = divisors.Count > 0 ? $"; or keep the total with --micro-batch {string.Join(", ", divisors)}" : "";
-            throw new UserErrorException("--total-batch-tokens",
+            string micro = divisors.Count > 0 ? $"; or keep the total with MicroBatchSize {string.Join(", ", divisors)}" : "";
+            throw new SharpGptException("TotalBatchTokens",
                 $"{totalBatchTokens} is not a multiple of micro-batch x seq-len x ranks = {microBatch} x {seqLen} x {worldSize} = {perMicroStep}",
-                $"use --total-batch-tokens {(below > 0 ? $"{below} or " : "")}{above}{micro}.");
+                $"use TotalBatchTokens {(below > 0 ? $"{below} or " : "")}{above}{micro}.");
         }
 
         return new BatchPlan(microBatch, seqLen, worldSize, totalBatchTokens);
@@ -73,7 +73,7 @@ public sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long T
         var candidates = DividingMicroBatches(totalBatchTokens, seqLen, worldSize).ToList();
         if (candidates.Count == 0)
         {
-            throw new UserErrorException("--total-batch-tokens", $"{totalBatchTokens} is not a multiple of seq-len x ranks = {seqLen} x {worldSize}.");
+            throw new SharpGptException("TotalBatchTokens", $"{totalBatchTokens} is not a multiple of seq-len x ranks = {seqLen} x {worldSize}.");
         }
 
         foreach (int b in Enumerable.Reverse(candidates))
@@ -86,7 +86,7 @@ public sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long T
         }
 
         long minimum = state + Activations.BytesFor(config, kernels, 1, seqLen, precision);
-        throw new UserErrorException("--memory-budget", $"even micro-batch 1 needs {Format(minimum)} (parameters, gradients and AdamW state {Format(state)}), over the budget of {Format(memoryBudgetBytes)}", "raise --memory-budget, or use a shorter --seq-len or a smaller model.");
+        throw new SharpGptException("MemoryBudgetBytes", $"even micro-batch 1 needs {Format(minimum)} (parameters, gradients and AdamW state {Format(state)}), over the budget of {Format(memoryBudgetBytes)}", "raise MemoryBudgetBytes, or use a shorter SequenceLength or a smaller model.");
     }
 
     public static string Format(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB" : $"{bytes / (double)(1L << 20):F1} MiB";
@@ -104,6 +104,6 @@ public sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long T
             }
         }
 
-        return long.TryParse(s, out long n) && n > 0 ? n : throw new UserErrorException("--memory-budget", $"cannot read '{text}' as a memory size (e.g. 8GiB, 512MiB).");
+        return long.TryParse(s, out long n) && n > 0 ? n : throw new SharpGptException("MemoryBudgetBytes", $"cannot read '{text}' as a memory size (e.g. 8GiB, 512MiB).");
     }
 }

@@ -3,7 +3,7 @@ using SharpGpt.Model;
 namespace SharpGpt.Training;
 
 /// <summary>Everything in a checkpoint besides the float buffers; stored as JSON.</summary>
-public sealed record CheckpointMetadata(
+internal sealed record CheckpointMetadata(
     GptConfig Config,
     int Step,
     int OptimizerStep,
@@ -12,4 +12,8 @@ public sealed record CheckpointMetadata(
     ulong[] RngState,
     TrainingRunInfo? Run,
     string? TokenizerJson,
-    bool HasOptimizerState);
+    bool HasOptimizerState)
+{
+    /// <summary>The chat template the model was fine-tuned with (<see cref="SharpGpt.ChatTemplate"/>), else null.</summary>
+    public string? ChatTemplate { get; init; }
+}

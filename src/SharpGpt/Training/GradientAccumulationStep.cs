@@ -7,10 +7,10 @@ namespace SharpGpt.Training;
 /// gradient of its summed token losses; the sum is divided once by the number of unmasked targets
 /// of the whole step (across ranks), so the step equals one big batch exactly, masks included.
 /// </summary>
-public sealed class GradientAccumulationStep(GptModel model, IDistributedOptimizer optimizer, ICollectives collectives)
+internal sealed class GradientAccumulationStep(GptNetwork model, IDistributedOptimizer optimizer, ICollectives collectives)
 {
     /// <summary>Plain data parallelism over an existing optimizer and clipper.</summary>
-    public GradientAccumulationStep(GptModel model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives)
+    public GradientAccumulationStep(GptNetwork model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives)
         : this(model, new ReplicatedAdamW(model, optimizer, clipper, collectives), collectives)
     {
     }

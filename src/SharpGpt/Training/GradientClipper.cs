@@ -3,7 +3,7 @@ using SharpGpt.Model;
 namespace SharpGpt.Training;
 
 /// <summary>Global gradient-norm clipping: computes the norm once and returns the factor AdamW scales the gradients by.</summary>
-public sealed unsafe class GradientClipper(GptModel model)
+internal sealed unsafe class GradientClipper(GptNetwork model)
 {
     /// <summary>The L2 norm of the model's whole gradient, computed by its backend.</summary>
     public double Norm() => Math.Sqrt(model.Kernels.SquareSum(model.Gradients.Pointer, model.Layout.Total));

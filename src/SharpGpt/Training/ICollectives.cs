@@ -5,7 +5,7 @@ namespace SharpGpt.Training;
 /// implementation does nothing; an MPI (or GPU collective) implementation sums across ranks.
 /// Every rank must make the same calls in the same order.
 /// </summary>
-public unsafe interface ICollectives : IDisposable
+internal unsafe interface ICollectives : IDisposable
 {
     int Rank { get; }
 

@@ -6,7 +6,7 @@ namespace SharpGpt.Training;
 /// and reads and writes its moments in the checkpoint's full layout however it holds them
 /// (every rank all of them, or each rank a shard for ZeRO-1).
 /// </summary>
-public interface IDistributedOptimizer : IDisposable
+internal interface IDistributedOptimizer : IDisposable
 {
     AdamWSettings Settings { get; }
 

@@ -1,7 +1,7 @@
 namespace SharpGpt.Training;
 
 /// <summary>What a training run reports as it goes; the CLI draws it, tests record it.</summary>
-public interface ITrainingObserver
+internal interface ITrainingObserver
 {
     void OnStart(TrainingStartInfo info);
 
@@ -27,4 +27,4 @@ public interface ITrainingObserver
 }
 
 /// <summary>The plan of a run, reported once at its start.</summary>
-public sealed record TrainingStartInfo(BatchPlan Plan, int FirstStep, int MaxSteps, long Parameters, double FlopsPerStep, string? ResumedFrom);
+internal sealed record TrainingStartInfo(BatchPlan Plan, int FirstStep, int MaxSteps, long Parameters, double FlopsPerStep, string? ResumedFrom);

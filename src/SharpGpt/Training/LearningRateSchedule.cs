@@ -1,7 +1,7 @@
 namespace SharpGpt.Training;
 
 /// <summary>Linear warm-up to the peak, then cosine decay to the minimum at the last step (GPT-2 / build-nanogpt).</summary>
-public sealed record LearningRateSchedule(float MaxLearningRate, float MinLearningRate, int WarmupSteps, int MaxSteps)
+internal sealed record LearningRateSchedule(float MaxLearningRate, float MinLearningRate, int WarmupSteps, int MaxSteps)
 {
     /// <param name="step">Zero-based index of the optimizer step.</param>
     public float At(int step)

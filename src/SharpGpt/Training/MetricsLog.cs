@@ -3,10 +3,14 @@ using System.Text.Json;
 namespace SharpGpt.Training;
 
 /// <summary>Appends one JSON object per optimizer step to metrics.jsonl.</summary>
-public sealed class MetricsLog : IDisposable
+internal sealed class MetricsLog : IDisposable
 {
     private readonly StreamWriter _writer;
 
+    /// <summary>The file's name in a run's output folder.</summary>
+    public const string FileName = "metrics.jsonl";
+
+    /// <param name="path">The file.</param>
     /// <param name="keepUpToStep">On resume: records after this step (written after the checkpoint) are dropped.</param>
     public MetricsLog(string path, int? keepUpToStep)
     {
@@ -46,7 +50,7 @@ public sealed class MetricsLog : IDisposable
             }
             catch (JsonException e)
             {
-                throw new UserErrorException($"{path}:{line}", $"not a metrics record: {e.Message}", innerException: e);
+                throw new SharpGptException($"{path}:{line}", $"not a metrics record: {e.Message}", innerException: e);
             }
         }
 

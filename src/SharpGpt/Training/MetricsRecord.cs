@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace SharpGpt.Training;
 
 /// <summary>One line of metrics.jsonl.</summary>
-public sealed record MetricsRecord(
+internal sealed record MetricsRecord(
     [property: JsonPropertyName("step")] int Step,
     [property: JsonPropertyName("loss")] float Loss,
     [property: JsonPropertyName("lr")] float LearningRate,

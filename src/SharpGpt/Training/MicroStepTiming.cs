@@ -10,7 +10,7 @@ namespace SharpGpt.Training;
 /// estimate scales it (<see cref="SecondsPerSequence"/>): larger batches run the matrix multiplies a little more
 /// efficiently, so that errs long.
 /// </summary>
-public sealed record MicroStepTiming(int MicroBatch, int SeqLen, int TimedSteps, double MicroStepSeconds, double ForwardSeconds, double MeasuredSeconds)
+internal sealed record MicroStepTiming(int MicroBatch, int SeqLen, int TimedSteps, double MicroStepSeconds, double ForwardSeconds, double MeasuredSeconds)
 {
     /// <summary>A micro-batch is timed whole when one warm-up sequence says it takes at most this long.</summary>
     public const double WholeBatchSeconds = 10;
@@ -23,7 +23,7 @@ public sealed record MicroStepTiming(int MicroBatch, int SeqLen, int TimedSteps,
 
     /// <summary>Runs a warm-up and <paramref name="steps"/> timed micro-steps of random tokens on
     /// <paramref name="model"/> (its gradients are left dirty: the model is not trained afterwards).</summary>
-    public static MicroStepTiming Measure(GptModel model, int microBatch, int seqLen, int steps, ulong seed)
+    public static MicroStepTiming Measure(GptNetwork model, int microBatch, int seqLen, int steps, ulong seed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         var clock = Stopwatch.StartNew();
@@ -46,19 +46,19 @@ public sealed record MicroStepTiming(int MicroBatch, int SeqLen, int TimedSteps,
         return new MicroStepTiming(b, seqLen, steps, total / steps, forward, clock.Elapsed.TotalSeconds);
     }
 
-    private static void Step(GptModel model, Rng rng, int b, int t)
+    private static void Step(GptNetwork model, Rng rng, int b, int t)
     {
         var (inputs, targets) = RandomTokens(model, rng, b, t);
         model.ForwardBackward(inputs, targets, b, t, 1f);
     }
 
-    private static void Forward(GptModel model, Rng rng, int b, int t)
+    private static void Forward(GptNetwork model, Rng rng, int b, int t)
     {
         var (inputs, targets) = RandomTokens(model, rng, b, t);
         model.ForwardLoss(inputs, targets, b, t);
     }
 
-    private static (int[] Inputs, int[] Targets) RandomTokens(GptModel model, Rng rng, int b, int t)
+    private static (int[] Inputs, int[] Targets) RandomTokens(GptNetwork model, Rng rng, int b, int t)
     {
         var tokens = new int[(b * t) + 1];
         for (int i = 0; i < tokens.Length; i++)

@@ -7,26 +7,26 @@ namespace SharpGpt.Training;
 /// Plain data parallelism: every rank all-reduces the whole gradient and holds all of AdamW's
 /// moments, so every rank makes the same update.
 /// </summary>
-public sealed unsafe class ReplicatedAdamW : IDistributedOptimizer
+internal sealed unsafe class ReplicatedAdamW : IDistributedOptimizer
 {
-    private readonly GptModel _model;
+    private readonly GptNetwork _model;
     private readonly AdamWOptimizer _optimizer;
     private readonly GradientClipper _clipper;
     private readonly ICollectives _collectives;
     private readonly bool _owns;
 
-    public ReplicatedAdamW(GptModel model, AdamWSettings settings, ICollectives collectives)
+    public ReplicatedAdamW(GptNetwork model, AdamWSettings settings, ICollectives collectives)
         : this(model, new AdamWOptimizer(model, settings), new GradientClipper(model), collectives, owns: true)
     {
     }
 
     /// <summary>Over an existing optimizer and clipper, which stay the caller's to dispose.</summary>
-    public ReplicatedAdamW(GptModel model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives)
+    public ReplicatedAdamW(GptNetwork model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives)
         : this(model, optimizer, clipper, collectives, owns: false)
     {
     }
 
-    private ReplicatedAdamW(GptModel model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives, bool owns)
+    private ReplicatedAdamW(GptNetwork model, AdamWOptimizer optimizer, GradientClipper clipper, ICollectives collectives, bool owns)
     {
         _model = model;
         _optimizer = optimizer;

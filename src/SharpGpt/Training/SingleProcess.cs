@@ -1,7 +1,7 @@
 namespace SharpGpt.Training;
 
 /// <summary>One process, one rank: every collective is the identity.</summary>
-public sealed unsafe class SingleProcess : ICollectives
+internal sealed unsafe class SingleProcess : ICollectives
 {
     public int Rank => 0;
 

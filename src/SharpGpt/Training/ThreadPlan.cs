@@ -4,7 +4,7 @@ namespace SharpGpt.Training;
 /// How a process's threads are split: <see cref="Ranks"/> data-parallel ranks (threads of this
 /// process, each with its own model replica) of <see cref="ThreadsPerRank"/> kernel threads each.
 /// </summary>
-public sealed record ThreadPlan(int Ranks, int ThreadsPerRank)
+internal sealed record ThreadPlan(int Ranks, int ThreadsPerRank)
 {
     /// <summary>
     /// Up to this many parameters <see cref="ThreadParallelism.Auto"/> prefers batch parallelism. A
@@ -25,9 +25,9 @@ public sealed record ThreadPlan(int Ranks, int ThreadsPerRank)
         switch (mode)
         {
             case ThreadParallelism.Batch when threads > 1 && processRanks > 1:
-                throw new UserErrorException("--parallel batch", "it runs ranks as threads of one process, and under mpirun the ranks are processes", "use --parallel kernels.");
+                throw new SharpGptException("Parallelism", "batch parallelism runs ranks as threads of one process, and under mpirun the ranks are processes", "use kernel parallelism.");
             case ThreadParallelism.Batch when !splits:
-                throw new UserErrorException("--parallel batch", $"it gives each of the {threads} threads an equal share of the micro-batch, and {microBatch} sequences do not split {threads} ways", $"use a micro-batch that is a multiple of {threads}, other --threads, or --parallel kernels.");
+                throw new SharpGptException("Parallelism", $"batch parallelism gives each of the {threads} threads an equal share of the micro-batch, and {microBatch} sequences do not split {threads} ways", $"use a micro-batch that is a multiple of {threads}, other Threads, or kernel parallelism.");
             case ThreadParallelism.Batch:
                 return new ThreadPlan(threads, 1);
             case ThreadParallelism.Auto when threads > 1 && processRanks == 1 && splits && parameters <= SmallModelParameters:
@@ -40,5 +40,5 @@ public sealed record ThreadPlan(int Ranks, int ThreadsPerRank)
     /// <summary>One line for the log.</summary>
     public string Describe(int microBatch) => Ranks == 1
         ? $"threads: {ThreadsPerRank}, each kernel split over all of them"
-        : $"threads: {Ranks} data-parallel ranks of one thread each, micro-batch {microBatch} split {microBatch / Ranks} per rank, gradients summed once per step (--parallel kernels splits each kernel instead)";
+        : $"threads: {Ranks} data-parallel ranks of one thread each, micro-batch {microBatch} split {microBatch / Ranks} per rank, gradients summed once per step (kernel parallelism splits each kernel instead)";
 }

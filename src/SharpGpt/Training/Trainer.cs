@@ -7,8 +7,11 @@ using SharpGpt.Model;
 namespace SharpGpt.Training;
 
 /// <summary>How a run ended.</summary>
-public sealed record TrainingOutcome(int Steps, float? FinalValLoss, bool Diverged, string? LastCheckpoint, double TrainingSeconds)
+internal sealed record TrainingOutcome(int Steps, float? FinalValLoss, bool Diverged, string? LastCheckpoint, double TrainingSeconds)
 {
+    /// <summary>The step the model is at: the last one completed.</summary>
+    public int LastStep { get; init; }
+
     /// <summary>The batches the final validation read (0 when there was none).</summary>
     public long FinalValBatches { get; init; }
 
@@ -24,9 +27,11 @@ public sealed record TrainingOutcome(int Steps, float? FinalValLoss, bool Diverg
 /// target tokens, clip, AdamW with warm-up + cosine; validate, sample and checkpoint on schedule.
 /// A stop request (Ctrl-C) ends the run after the optimizer step in progress, with a checkpoint of it.
 /// </summary>
-public sealed class Trainer(GptModel model, TrainingOptions options, ICollectives collectives, ITrainingObserver observer,
-    Func<Rng, string>? sampler = null, string? tokenizerJson = null)
+internal sealed class Trainer(GptNetwork model, TrainingSettings options, ICollectives collectives, ITrainingObserver observer,
+    Func<Rng, string>? sampler = null)
 {
+    private readonly string _tokenizerJson = TokenizerFile.Of(options.Data.Tokenizer).ToJson();
+
     private bool IsMain => collectives.Rank == 0;
 
     /// <param name="stop">A stop request: the run finishes the optimizer step in progress (cutting short a
@@ -38,11 +43,15 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         var plan = BatchPlan.Create(o.TotalBatchTokens, o.MicroBatch, o.SeqLen, collectives.WorldSize);
         if (o.SeqLen > model.Config.MaxSeqLen)
         {
-            throw new UserErrorException("--seq-len", $"{o.SeqLen} exceeds the model's block size {model.Config.MaxSeqLen}", "use a shorter --seq-len, or a model with a larger --block-size.");
+            throw new SharpGptException("SequenceLength", $"{o.SeqLen} exceeds the model's block size {model.Config.MaxSeqLen}", "use a shorter SequenceLength, or a model with a larger block size.");
         }
 
-        Directory.CreateDirectory(o.OutDir);
-        if (IsMain)
+        if (o.OutDir is not null)
+        {
+            Directory.CreateDirectory(o.OutDir);
+        }
+
+        if (IsMain && o.OutDir is not null)
         {
             foreach (var (path, bytes, pid) in AtomicFile.RemoveStaleTemporaryFiles(o.OutDir))
             {
@@ -50,10 +59,10 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             }
         }
 
-        var train = TokenDataLoader.ForSplit(o.DataDir, "train", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize, o.RandomWindows ? o.Seed : null);
+        var train = new TokenDataLoader(o.Data.Train, o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize, o.RandomWindows ? o.Seed : null);
         train.ValidateTokens(model.Config.VocabSize);
-        TokenDataLoader? val = TokenDataLoader.FindShards(o.DataDir, "val").Length > 0
-            ? TokenDataLoader.ForSplit(o.DataDir, "val", o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize)
+        TokenDataLoader? val = o.Data.Validation is { } validation
+            ? new TokenDataLoader(validation, o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize)
             : null;
         val?.ValidateTokens(model.Config.VocabSize);
         var hellaSwag = o.HellaSwagPath is null ? null : CreateHellaSwag(o.HellaSwagPath, o.HellaSwagLimit);
@@ -62,7 +71,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         var stepper = new GradientAccumulationStep(model, optimizer, collectives);
         var schedule = new LearningRateSchedule(o.LearningRate, o.EffectiveMinLearningRate, o.WarmupSteps, o.MaxSteps);
         var rng = new Rng(o.Seed);
-        var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.DataDir, o.Seed)
+        var runInfo = new TrainingRunInfo(o.MicroBatch, o.SeqLen, plan.TotalBatchTokens, collectives.WorldSize, o.Data.Name, o.Seed)
         {
             RandomWindows = o.RandomWindows,
             Precision = o.Precision,
@@ -74,10 +83,11 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         string? resumedFrom = null;
         if (o.Resume)
         {
-            resumedFrom = TrainingCheckpoint.FindLatest(o.OutDir);
+            resumedFrom = o.OutDir is null ? throw new SharpGptException("Resume", "resuming needs the output folder of the run to resume", "give it in OutputDirectory.")
+                : TrainingCheckpoint.FindLatest(o.OutDir);
             if (resumedFrom is null)
             {
-                observer.OnMessage($"--resume: no checkpoint in {o.OutDir}; starting from scratch.");
+                observer.OnMessage($"Resume: no checkpoint in {o.OutDir}; starting from scratch.");
             }
             else
             {
@@ -85,7 +95,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
                 var differences = meta.Run is null ? [] : meta.Run.Differences(runInfo).ToList();
                 if (differences.Count > 0)
                 {
-                    throw new UserErrorException(resumedFrom, $"cannot resume from it: {string.Join("; ", differences)}", "resume with the checkpoint's settings, or train into another --out.");
+                    throw new SharpGptException(resumedFrom, $"cannot resume from it: {string.Join("; ", differences)}", "resume with the checkpoint's settings, or train into another OutputDirectory.");
                 }
 
                 if (meta.Run?.PrecisionChange(runInfo) is { } change)
@@ -127,7 +137,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         double flopsPerStep = ((6.0 * parameters) + (12.0 * model.Config.NumLayers * model.Config.Channels * o.SeqLen)) * plan.TotalBatchTokens;
         observer.OnStart(new TrainingStartInfo(plan, firstStep, o.MaxSteps, parameters, flopsPerStep, resumedFrom));
 
-        using var metrics = IsMain ? new MetricsLog(Path.Combine(o.OutDir, "metrics.jsonl"), resumedFrom is null ? null : firstStep) : null;
+        using var metrics = IsMain && o.OutDir is not null ? new MetricsLog(Path.Combine(o.OutDir, MetricsLog.FileName), resumedFrom is null ? null : firstStep) : null;
         Func<int, (int[], int[])> nextMicroBatch = _ =>
         {
             train.NextBatch();
@@ -148,7 +158,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             {
                 string kept = lastCheckpoint is null ? "no checkpoint was written yet" : $"the last good checkpoint is {lastCheckpoint}";
                 observer.OnMessage($"Stopping: the loss became {result.Loss} (grad norm {result.GradNorm}) at step {step}; the weights were not updated and {kept}.");
-                return Outcome(s, finalVal, lastCheckpoint, trainingSeconds) with { Diverged = true };
+                return Outcome(s - firstStep, s, finalVal, lastCheckpoint, trainingSeconds) with { Diverged = true };
             }
 
             observer.OnStep(step, result, ms);
@@ -181,7 +191,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             }
 
             bool written = false;
-            if (o.CheckpointEvery > 0 && (step % o.CheckpointEvery == 0 || last))
+            if (o.OutDir is not null && o.CheckpointEvery > 0 && (step % o.CheckpointEvery == 0 || last))
             {
                 lastCheckpoint = SaveCheckpoint(step, optimizer, train, rng, runInfo, lastCheckpoint);
                 written = true;
@@ -189,34 +199,25 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
 
             if (StopRequested(stop))
             {
-                if (!written)
+                if (!written && o.OutDir is not null)
                 {
                     lastCheckpoint = SaveCheckpoint(step, optimizer, train, rng, runInfo, lastCheckpoint);
                 }
 
-                SavePlot(metrics);
-                return Outcome(step - firstStep, finalVal, lastCheckpoint, trainingSeconds) with { Interrupted = true };
+                return Outcome(step - firstStep, step, finalVal, lastCheckpoint, trainingSeconds) with { Interrupted = true };
             }
         }
 
-        SavePlot(metrics);
-        return Outcome(o.MaxSteps - firstStep, finalVal, lastCheckpoint, trainingSeconds);
+        return Outcome(Math.Max(0, o.MaxSteps - firstStep), Math.Max(o.MaxSteps, firstStep), finalVal, lastCheckpoint, trainingSeconds);
     }
 
-    private static TrainingOutcome Outcome(int steps, Validation? finalVal, string? lastCheckpoint, double trainingSeconds) =>
+    private static TrainingOutcome Outcome(int steps, int lastStep, Validation? finalVal, string? lastCheckpoint, double trainingSeconds) =>
         new(steps, finalVal?.Loss, Diverged: false, lastCheckpoint, trainingSeconds)
         {
+            LastStep = lastStep,
             FinalValBatches = finalVal?.Batches ?? 0,
             FinalValWholeSplit = finalVal?.WholeSplit ?? false,
         };
-
-    private void SavePlot(MetricsLog? metrics)
-    {
-        if (IsMain && metrics is not null)
-        {
-            LossPlot.Save(MetricsLog.Read(metrics.Path), Path.Combine(options.OutDir, "loss.png"));
-        }
-    }
 
     // Every rank must leave the loop after the same step: a request any rank has seen counts for all.
     private bool StopRequested(CancellationToken stop)
@@ -252,16 +253,8 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
         return new Validation(loss, batches, batches == Math.Max(1, val.StepsPerEpoch));
     }
 
-    private HellaSwagEvaluator CreateHellaSwag(string path, int limit)
-    {
-        if (tokenizerJson is null)
-        {
-            throw new ArgumentException("HellaSwag during training needs the run's tokenizer, and none was given to the trainer.");
-        }
-
-        var tokenizer = TokenizerFactory.FromFile(TokenizerFile.FromJson(tokenizerJson, "the training tokenizer"), "the training tokenizer");
-        return new HellaSwagEvaluator(model, tokenizer, HellaSwagExample.Read(path, limit));
-    }
+    private HellaSwagEvaluator CreateHellaSwag(string path, int limit) =>
+        new(model, options.Data.Tokenizer, HellaSwagExample.Read(path, limit));
 
     // Each rank scores every WorldSize-th example; the counts are summed across ranks. Null when a stop
     // request cut the evaluation short on any rank.
@@ -286,19 +279,22 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             ReplicaCheck.RequireIdenticalWeights(model, collectives, $"at step {step}");
         }
 
-        string path = TrainingCheckpoint.PathFor(options.OutDir, step);
+        string path = TrainingCheckpoint.PathFor(options.OutDir!, step);
         if (IsMain)
         {
             var state = train.State;
-            var meta = new CheckpointMetadata(model.Config, step, optimizer.Step, state.ShardIndex, state.Position, rng.State, runInfo, tokenizerJson, HasOptimizerState: true);
+            var meta = new CheckpointMetadata(model.Config, step, optimizer.Step, state.ShardIndex, state.Position, rng.State, runInfo, _tokenizerJson, HasOptimizerState: true)
+            {
+                ChatTemplate = options.Data.ChatTemplate?.Name,
+            };
             try
             {
                 TrainingCheckpoint.Save(path, model, optimizer, meta);
             }
-            catch (UserErrorException e)
+            catch (SharpGptException e)
             {
-                throw new UserErrorException(e.Subject, $"the checkpoint of step {step} could not be written: {e.Problem}",
-                    lastGood is null ? "no earlier checkpoint was written; free space and start again" : $"the last good checkpoint is {lastGood}; free space and continue from it with --resume", e);
+                throw new SharpGptException(e.Subject, $"the checkpoint of step {step} could not be written: {e.Problem}",
+                    lastGood is null ? "no earlier checkpoint was written; free space and start again" : $"the last good checkpoint is {lastGood}; free space and continue from it with Resume", e);
             }
 
             observer.OnCheckpoint(step, path);
@@ -324,7 +320,7 @@ public sealed class Trainer(GptModel model, TrainingOptions options, ICollective
             return;
         }
 
-        var all = Directory.GetFiles(options.OutDir, "ckpt_*" + TrainingCheckpoint.Extension).OrderBy(f => f, StringComparer.Ordinal).ToList();
+        var all = Directory.GetFiles(options.OutDir!, "ckpt_*" + TrainingCheckpoint.Extension).OrderBy(f => f, StringComparer.Ordinal).ToList();
         foreach (string old in all.Take(Math.Max(0, all.Count - options.KeepCheckpoints)))
         {
             File.Delete(old);

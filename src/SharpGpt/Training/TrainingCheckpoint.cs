@@ -11,14 +11,14 @@ namespace SharpGpt.Training;
 /// state, run settings, tokenizer), then the parameters and, for resuming, both AdamW moments.
 /// Written to a temporary file and renamed, so a crash never leaves a half-written checkpoint.
 /// </summary>
-public static unsafe class TrainingCheckpoint
+internal static unsafe class TrainingCheckpoint
 {
     public const string Extension = ".sgpt";
     private const int FormatVersion = 1;
     private const int MaxJsonBytes = 1 << 24;
     private static readonly byte[] Magic = "SGPTCKPT"u8.ToArray();
 
-    public static void Save(string path, GptModel model, AdamWOptimizer? optimizer, CheckpointMetadata metadata) =>
+    public static void Save(string path, GptNetwork model, AdamWOptimizer? optimizer, CheckpointMetadata metadata) =>
         Save(path, model, metadata, optimizer is null ? null : stream =>
         {
             model.Kernels.WriteFloats(stream, optimizer.M.Pointer, model.Layout.Total);
@@ -30,10 +30,16 @@ public static unsafe class TrainingCheckpoint
     /// from every rank while they are written, so the ranks that do not write call
     /// <see cref="IDistributedOptimizer.WriteMoments"/> with no stream at the same time.
     /// </summary>
-    public static void Save(string path, GptModel model, IDistributedOptimizer optimizer, CheckpointMetadata metadata) =>
+    public static void Save(string path, GptNetwork model, IDistributedOptimizer optimizer, CheckpointMetadata metadata) =>
         Save(path, model, metadata, optimizer.WriteMoments);
 
-    private static void Save(string path, GptModel model, CheckpointMetadata metadata, Action<Stream>? writeMoments)
+    /// <summary>Saves the weights alone, with the tokenizer and chat template: a model to open or fine-tune, not to resume.</summary>
+    public static void SaveWeights(string path, GptNetwork model, GptTokenizer? tokenizer, string? chatTemplate) =>
+        Save(path, model, new CheckpointMetadata(model.Config, 0, 0, 0, 0, [0, 0, 0, 0], null,
+            tokenizer is null ? null : Data.TokenizerFile.Of(tokenizer).ToJson(), HasOptimizerState: false)
+        { ChatTemplate = chatTemplate }, writeMoments: null);
+
+    private static void Save(string path, GptNetwork model, CheckpointMetadata metadata, Action<Stream>? writeMoments)
     {
         AtomicFile.Write(path, stream =>
         {
@@ -59,11 +65,11 @@ public static unsafe class TrainingCheckpoint
     }
 
     /// <summary>Loads the model alone (for sampling and evaluation).</summary>
-    public static (GptModel Model, CheckpointMetadata Metadata) LoadModel(string path, IGptKernels kernels)
+    public static (GptNetwork Model, CheckpointMetadata Metadata) LoadModel(string path, IGptKernels kernels)
     {
         using var stream = OpenRead(path);
         var (metadata, _) = ReadHeader(stream, path);
-        var model = new GptModel(metadata.Config, kernels);
+        var model = new GptNetwork(metadata.Config, kernels);
         try
         {
             model.Kernels.ReadFloats(stream, model.Parameters.Pointer, model.Layout.Total);
@@ -77,7 +83,7 @@ public static unsafe class TrainingCheckpoint
     }
 
     /// <summary>Restores parameters and AdamW moments into an existing model and optimizer.</summary>
-    public static CheckpointMetadata Restore(string path, GptModel model, AdamWOptimizer optimizer) =>
+    public static CheckpointMetadata Restore(string path, GptNetwork model, AdamWOptimizer optimizer) =>
         Restore(path, model, stream =>
         {
             model.Kernels.ReadFloats(stream, optimizer.M.Pointer, model.Layout.Total);
@@ -85,21 +91,21 @@ public static unsafe class TrainingCheckpoint
         }, step => optimizer.Step = step);
 
     /// <summary>Restores parameters and this rank's part of the moments of a data-parallel optimizer.</summary>
-    public static CheckpointMetadata Restore(string path, GptModel model, IDistributedOptimizer optimizer) =>
+    public static CheckpointMetadata Restore(string path, GptNetwork model, IDistributedOptimizer optimizer) =>
         Restore(path, model, optimizer.ReadMoments, step => optimizer.Step = step);
 
-    private static CheckpointMetadata Restore(string path, GptModel model, Action<Stream> readMoments, Action<int> setStep)
+    private static CheckpointMetadata Restore(string path, GptNetwork model, Action<Stream> readMoments, Action<int> setStep)
     {
         using var stream = OpenRead(path);
         var (metadata, _) = ReadHeader(stream, path);
         if (metadata.Config != model.Config)
         {
-            throw new UserErrorException(path, $"the checkpoint's model ({Describe(metadata.Config)}) differs from the requested one ({Describe(model.Config)}).");
+            throw new SharpGptException(path, $"the checkpoint's model ({Describe(metadata.Config)}) differs from the requested one ({Describe(model.Config)}).");
         }
 
         if (!metadata.HasOptimizerState)
         {
-            throw new UserErrorException(path, "holds no optimizer state, so training cannot resume from it (use --init-from to start a new run from its weights).");
+            throw new SharpGptException(path, "holds no optimizer state, so training cannot resume from it; start a new run from its weights instead.");
         }
 
         model.Kernels.ReadFloats(stream, model.Parameters.Pointer, model.Layout.Total);
@@ -127,7 +133,7 @@ public static unsafe class TrainingCheckpoint
     {
         if (!File.Exists(path))
         {
-            throw new UserErrorException(path, "checkpoint not found.");
+            throw new SharpGptException(path, "checkpoint not found.");
         }
 
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
@@ -138,30 +144,30 @@ public static unsafe class TrainingCheckpoint
         var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         if (stream.Length < 16 || !reader.ReadBytes(8).AsSpan().SequenceEqual(Magic))
         {
-            throw new UserErrorException(path, "not a SharpGPT checkpoint (missing the SGPTCKPT signature).");
+            throw new SharpGptException(path, "not a SharpGPT checkpoint (missing the SGPTCKPT signature).");
         }
 
         int version = reader.ReadInt32();
         if (version != FormatVersion)
         {
-            throw new UserErrorException(path, $"unsupported checkpoint format version {version} (supported: {FormatVersion}).");
+            throw new SharpGptException(path, $"unsupported checkpoint format version {version} (supported: {FormatVersion}).");
         }
 
         int jsonLength = reader.ReadInt32();
         if (jsonLength <= 0 || jsonLength > MaxJsonBytes || 16 + jsonLength > stream.Length)
         {
-            throw new UserErrorException(path, $"corrupt header: metadata length {jsonLength} does not fit a {stream.Length}-byte file.");
+            throw new SharpGptException(path, $"corrupt header: metadata length {jsonLength} does not fit a {stream.Length}-byte file.");
         }
 
         CheckpointMetadata metadata;
         try
         {
             metadata = JsonSerializer.Deserialize<CheckpointMetadata>(reader.ReadBytes(jsonLength))
-                ?? throw new UserErrorException(path, "empty metadata.");
+                ?? throw new SharpGptException(path, "empty metadata.");
         }
         catch (JsonException e)
         {
-            throw new UserErrorException(path, $"corrupt metadata: {e.Message}", innerException: e);
+            throw new SharpGptException(path, $"corrupt metadata: {e.Message}", innerException: e);
         }
 
         metadata.Config.Validate(path);

@@ -12,7 +12,7 @@ namespace SharpGpt.Training;
 /// memory, the tokens it reads against the data it has, the schedule, the evaluations, and with a
 /// <see cref="MicroStepTiming"/> an estimate of its time on this machine.
 /// </summary>
-public sealed record TrainingPlan
+internal sealed record TrainingPlan
 {
     public required TrainingRecipe Recipe { get; init; }
 
@@ -23,7 +23,7 @@ public sealed record TrainingPlan
 
     public required BatchPlan Batch { get; init; }
 
-    public required TrainingOptions Options { get; init; }
+    public required TrainingSettings Options { get; init; }
 
     /// <summary>Parameters, gradients and AdamW's moments.</summary>
     public required long StateBytes { get; init; }
@@ -83,21 +83,19 @@ public sealed record TrainingPlan
         : (Options.MaxSteps / Options.HellaSwagEvery) + (Options.MaxSteps % Options.HellaSwagEvery == 0 ? 0 : 1);
 
     /// <summary>Resolves the plan; throws, as the run would, when the batch does not divide or the data cannot feed it.</summary>
-    public static TrainingPlan Create(TrainingRecipe recipe, GptConfig config, IGptKernels kernels, TrainingOptions options, int worldSize, int threads,
+    public static TrainingPlan Create(TrainingRecipe recipe, GptConfig config, IGptKernels kernels, TrainingSettings options, int worldSize, int threads,
         long? memoryBudget, IReadOnlyList<TrainingSetting> settings, long hellaSwagTokensPerPass = 0)
     {
         var batch = BatchPlan.Create(options.TotalBatchTokens, options.MicroBatch, options.SeqLen, worldSize);
         if (options.SeqLen > config.MaxSeqLen)
         {
-            throw new UserErrorException("--seq-len", $"{options.SeqLen} exceeds the model's block size {config.MaxSeqLen}.");
+            throw new SharpGptException("SequenceLength", $"{options.SeqLen} exceeds the model's block size {config.MaxSeqLen}.");
         }
 
         // The loaders check the shards as the run would (a shard too small for one step is an error).
-        var trainShards = TokenDataLoader.FindShards(options.DataDir, "train");
-        _ = new TokenDataLoader(trainShards, options.MicroBatch, options.SeqLen, 0, worldSize);
-        var hasVal = Directory.GetFiles(options.DataDir, "val_*.bin").Length > 0;
-        var valShards = hasVal ? TokenDataLoader.FindShards(options.DataDir, "val") : [];
-        var valBatches = hasVal ? new TokenDataLoader(valShards, options.MicroBatch, options.SeqLen, 0, worldSize).StepsPerEpoch : 0;
+        var data = options.Data;
+        _ = new TokenDataLoader(data.Train, options.MicroBatch, options.SeqLen, 0, worldSize);
+        var valBatches = data.Validation is { } validation ? new TokenDataLoader(validation, options.MicroBatch, options.SeqLen, 0, worldSize).StepsPerEpoch : 0;
         return new TrainingPlan
         {
             Recipe = recipe,
@@ -109,8 +107,8 @@ public sealed record TrainingPlan
             ActivationBytes = Activations.BytesFor(config, kernels, options.MicroBatch, options.SeqLen, options.Precision),
             MemoryBudget = memoryBudget,
             Threads = threads,
-            TrainTokens = trainShards.Sum(s => (long)TokenShardReader.ReadTokenCount(s)),
-            ValTokens = valShards.Sum(s => (long)TokenShardReader.ReadTokenCount(s)),
+            TrainTokens = data.TrainTokenCount,
+            ValTokens = data.ValidationTokenCount,
             ValBatchesPerPass = valBatches,
             HellaSwagTokensPerPass = hellaSwagTokensPerPass,
             Settings = settings,

@@ -4,7 +4,7 @@ using SharpGpt.Model;
 namespace SharpGpt.Training;
 
 /// <summary>The settings a resumed run must share with the run that wrote the checkpoint.</summary>
-public sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatchTokens, int WorldSize, string DataDir, ulong Seed)
+internal sealed record TrainingRunInfo(int MicroBatch, int SeqLen, long TotalBatchTokens, int WorldSize, string DataDir, ulong Seed)
 {
     public bool RandomWindows { get; init; }
 

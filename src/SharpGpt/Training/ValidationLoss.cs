@@ -4,7 +4,7 @@ using SharpGpt.Model;
 namespace SharpGpt.Training;
 
 /// <summary>Mean loss over the targets of a split, from its start.</summary>
-public static class ValidationLoss
+internal static class ValidationLoss
 {
     /// <summary>The batches <see cref="Measure"/> reads for <paramref name="steps"/>: 0, or more than the
     /// split holds, means the whole split once.</summary>
@@ -19,7 +19,7 @@ public static class ValidationLoss
     /// <param name="stop">Checked before each batch: a stop request ends the measurement early.</param>
     /// <returns>The summed loss and the target count, so ranks can combine them exactly, and the batches read
     /// (fewer than <see cref="Batches"/> only when a stop request cut it short).</returns>
-    public static (double LossSum, long Count, long Batches) Measure(GptModel model, TokenDataLoader loader, int steps,
+    public static (double LossSum, long Count, long Batches) Measure(GptNetwork model, TokenDataLoader loader, int steps,
         Action<long>? progress = null, CancellationToken stop = default)
     {
         loader.Reset();

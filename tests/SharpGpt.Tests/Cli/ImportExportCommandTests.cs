@@ -38,7 +38,7 @@ public sealed class ImportExportCommandTests
         using var dir = new TempDirectory();
         var run = CliRunner.Run("import", "--from", Fixture("tiny_hf_f16.safetensors"), "--out", dir.File("m.bin"));
         Assert.Equal(1, run.Code);
-        Assert.Contains("pass --heads", run.Err);
+        Assert.Contains("give --heads", run.Err);
         Assert.False(File.Exists(dir.File("m.bin")));
         Assert.Equal(0, CliRunner.Run("import", "--from", Fixture("tiny_hf_f16.safetensors"), "--out", dir.File("m.bin"), "--heads", "2").Code);
         Assert.Equal(LlmcCheckpoint.ReadConfig(Fixture("tiny_model.bin")), LlmcCheckpoint.ReadConfig(dir.File("m.bin")));

@@ -176,7 +176,7 @@ public class DataPreparerTests
         var input = temp.File("data.csv");
         File.WriteAllText(input, "a,b");
 
-        var error = Assert.Throws<UserErrorException>(() => DataPreparer.PrepareFile(input, temp.File("out")));
+        var error = Assert.Throws<SharpGptException>(() => DataPreparer.PrepareFile(input, temp.File("out")));
         Assert.Contains(".csv", error.Message);
     }
 

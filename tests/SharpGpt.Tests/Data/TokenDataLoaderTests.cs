@@ -171,7 +171,7 @@ public class TokenDataLoaderTests
         var loader = new TokenDataLoader([good, bad], batchSize: 2, seqLen: 4);
 
         loader.ValidateTokens(100);
-        var error = Assert.Throws<UserErrorException>(() => loader.ValidateTokens(65));
+        var error = Assert.Throws<SharpGptException>(() => loader.ValidateTokens(65));
 
         Assert.Contains(bad, error.Message);
         Assert.Contains("token 70 at position 42", error.Message);
@@ -183,7 +183,7 @@ public class TokenDataLoaderTests
         using var temp = new TempDirectory();
         var small = WriteShard(temp, "val_000000.bin", 0, 16);
 
-        var error = Assert.Throws<UserErrorException>(() => new TokenDataLoader([small], batchSize: 2, seqLen: 8));
+        var error = Assert.Throws<SharpGptException>(() => new TokenDataLoader([small], batchSize: 2, seqLen: 8));
         Assert.Contains(small, error.Message);
         Assert.Contains("17", error.Message);
     }
@@ -201,7 +201,7 @@ public class TokenDataLoaderTests
 
         Assert.Equal([temp.File("train_000000.bin"), temp.File("train_000001.bin")], train.ShardPaths);
         Assert.Equal([temp.File("val_000000.bin")], val.ShardPaths);
-        var error = Assert.Throws<UserErrorException>(() => TokenDataLoader.ForSplit(temp.Path, "test", 1, 4));
+        var error = Assert.Throws<SharpGptException>(() => TokenDataLoader.ForSplit(temp.Path, "test", 1, 4));
         Assert.Contains(temp.Path, error.Message);
     }
 

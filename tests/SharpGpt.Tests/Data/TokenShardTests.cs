@@ -66,7 +66,7 @@ public class TokenShardTests
         TokenShardWriter.Write(path, [1, 2, 3]);
         Patch(path, offset: 0, value: 123);
 
-        var error = Assert.Throws<UserErrorException>(() => TokenShardReader.Read(path));
+        var error = Assert.Throws<SharpGptException>(() => TokenShardReader.Read(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("wrong magic 123 (expected 20240520)", error.Message);
     }
@@ -79,7 +79,7 @@ public class TokenShardTests
         TokenShardWriter.Write(path, [1, 2, 3]);
         Patch(path, offset: 4, value: 2);
 
-        var error = Assert.Throws<UserErrorException>(() => TokenShardReader.ReadTokenCount(path));
+        var error = Assert.Throws<SharpGptException>(() => TokenShardReader.ReadTokenCount(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("version 2", error.Message);
     }
@@ -95,7 +95,7 @@ public class TokenShardTests
             stream.SetLength(1024 + 4);
         }
 
-        var error = Assert.Throws<UserErrorException>(() => TokenShardReader.Read(path));
+        var error = Assert.Throws<SharpGptException>(() => TokenShardReader.Read(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("header says 3 tokens but the file holds 2", error.Message);
     }
@@ -108,7 +108,7 @@ public class TokenShardTests
         TokenShardWriter.Write(path, [1, 2, 3]);
         Patch(path, offset: 8, value: 1000);
 
-        var error = Assert.Throws<UserErrorException>(() => TokenShardReader.Read(path));
+        var error = Assert.Throws<SharpGptException>(() => TokenShardReader.Read(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("header says 1000 tokens but the file holds 3", error.Message);
     }
@@ -120,7 +120,7 @@ public class TokenShardTests
         var path = temp.File("x.bin");
         File.WriteAllBytes(path, new byte[10]);
 
-        var error = Assert.Throws<UserErrorException>(() => TokenShardReader.Read(path));
+        var error = Assert.Throws<SharpGptException>(() => TokenShardReader.Read(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("shorter than the 1024-byte shard header", error.Message);
     }
@@ -131,7 +131,7 @@ public class TokenShardTests
         using var temp = new TempDirectory();
         var path = temp.File("missing.bin");
 
-        var error = Assert.Throws<UserErrorException>(() => TokenShardReader.Read(path));
+        var error = Assert.Throws<SharpGptException>(() => TokenShardReader.Read(path));
         Assert.Contains(path, error.Message);
     }
 

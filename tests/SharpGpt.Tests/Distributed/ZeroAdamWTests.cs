@@ -32,7 +32,7 @@ public sealed class ZeroAdamWTests
         for (int step = 0; step < 3; step++)
         {
             var norms = new List<double>();
-            foreach (var (model, optimizer) in new (GptModel, IDistributedOptimizer)[] { (plain, reference), (sharded, zero) })
+            foreach (var (model, optimizer) in new (GptNetwork, IDistributedOptimizer)[] { (plain, reference), (sharded, zero) })
             {
                 model.ZeroGradients();
                 model.Forward(x, y, 2, 9);

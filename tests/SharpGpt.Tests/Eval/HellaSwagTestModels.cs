@@ -13,9 +13,9 @@ internal static class HellaSwagTestModels
     /// bias (1, 0, 0, 0); the logit of token v is then wte[v, 0] = <paramref name="scores"/>[v] (0 if
     /// not given). The loss of predicting y is log(sum_v exp(s_v)) - s_y, whatever the context.
     /// </summary>
-    public static unsafe GptModel FixedScores(ParallelRunner runner, IReadOnlyDictionary<int, float> scores, int vocab = 50257, int blockSize = 64)
+    public static unsafe GptNetwork FixedScores(ParallelRunner runner, IReadOnlyDictionary<int, float> scores, int vocab = 50257, int blockSize = 64)
     {
-        var model = new GptModel(new GptConfig(blockSize, vocab, NumLayers: 1, NumHeads: 1, Channels: 4), new CpuKernels(runner));
+        var model = new GptNetwork(new GptConfig(blockSize, vocab, NumLayers: 1, NumHeads: 1, Channels: 4), new CpuKernels(runner));
         var p = model.Params;
         foreach (var (id, score) in scores)
         {

@@ -72,7 +72,7 @@ public sealed class HellaSwagTests : IDisposable
     {
         const int block = 16;
         var tokenizer = CharTokenizer.FromText("abcdefghijklmnopqrstuvwxyz .,");
-        using var model = new GptModel(new GptConfig(block, tokenizer.VocabSize, 2, 2, 16), new CpuKernels(_runner));
+        using var model = new GptNetwork(new GptConfig(block, tokenizer.VocabSize, 2, 2, 16), new CpuKernels(_runner));
         model.InitializeWeights(11);
         var rng = new Rng(5);
         string Text(int min, int max) => new(Enumerable.Range(0, min + rng.NextInt(max - min + 1)).Select(_ => "abcdefghijklmnopqrstuvwxyz .,"[rng.NextInt(29)]).ToArray());
@@ -131,8 +131,8 @@ public sealed class HellaSwagTests : IDisposable
         string path = _dir.File("h.jsonl");
         File.WriteAllLines(path, [HellaSwagTestModels.Line("abc", ["a", "b", "c", "d"], 0), HellaSwagTestModels.Line("abc", ["a", "b", "Z", "d"], 0)]);
         var tokenizer = CharTokenizer.FromText("abcd ");
-        using var model = new GptModel(new GptConfig(16, tokenizer.VocabSize, 1, 1, 4), new CpuKernels(_runner));
-        var e = Assert.Throws<UserErrorException>(() => new HellaSwagEvaluator(model, tokenizer, HellaSwagExample.Read(path)));
+        using var model = new GptNetwork(new GptConfig(16, tokenizer.VocabSize, 1, 1, 4), new CpuKernels(_runner));
+        var e = Assert.Throws<SharpGptException>(() => new HellaSwagEvaluator(model, tokenizer, HellaSwagExample.Read(path)));
         Assert.Contains($"{path}:2: cannot tokenize it", e.Message);
     }
 
@@ -148,7 +148,7 @@ public sealed class HellaSwagTests : IDisposable
     {
         string path = _dir.File("bad.jsonl");
         File.WriteAllLines(path, [HellaSwagTestModels.Line("ok", ["a", "b", "c", "d"], 3), "", line]);
-        var e = Assert.Throws<UserErrorException>(() => HellaSwagExample.Read(path));
+        var e = Assert.Throws<SharpGptException>(() => HellaSwagExample.Read(path));
         Assert.Contains($"{path}:3:", e.Message);
         Assert.Contains(phrase, e.Message);
     }
@@ -171,7 +171,7 @@ public sealed class HellaSwagTests : IDisposable
     [Fact]
     public void TokenLossesNeedAForwardWithTargets()
     {
-        using var model = new GptModel(new GptConfig(8, 10, 1, 1, 4), new CpuKernels(_runner));
+        using var model = new GptNetwork(new GptConfig(8, 10, 1, 1, 4), new CpuKernels(_runner));
         Assert.Throws<InvalidOperationException>(() => model.TokenLosses.Length);
         model.Forward([1, 2, 3], [2, -1, 4], 1, 3);
         Assert.Equal(3, model.TokenLosses.Length);

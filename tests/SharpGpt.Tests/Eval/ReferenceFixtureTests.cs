@@ -66,12 +66,12 @@ public sealed class ReferenceFixtureTests
     {
         string tiny = FixturePath("tiny_state.bin");
         var wide = LlmcCheckpoint.ReadConfig(FixturePath("wide_model.bin"));
-        var e = Assert.Throws<UserErrorException>(() => LlmcDebugState.Read(tiny, wide));
+        var e = Assert.Throws<SharpGptException>(() => LlmcDebugState.Read(tiny, wide));
         Assert.Contains(tiny, e.Message);
         Assert.Contains("vocab_size=200", e.Message);
 
         var shortBlock = LlmcCheckpoint.ReadConfig(FixturePath("tiny_model.bin")) with { MaxSeqLen = 8 };
-        e = Assert.Throws<UserErrorException>(() => LlmcDebugState.Read(tiny, shortBlock));
+        e = Assert.Throws<SharpGptException>(() => LlmcDebugState.Read(tiny, shortBlock));
         Assert.Contains("T = 11 does not fit the model (block size 8)", e.Message);
     }
 }

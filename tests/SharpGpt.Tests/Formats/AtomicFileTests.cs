@@ -14,7 +14,7 @@ public sealed class AtomicFileTests
         bool exited = false;
 
         // A second Ctrl-C in the middle of a write: the process would exit inside AbandonWrites.
-        var e = Assert.Throws<UserErrorException>(() => AtomicFile.Write(path, stream =>
+        var e = Assert.Throws<SharpGptException>(() => AtomicFile.Write(path, stream =>
         {
             stream.Write(new byte[1000]);
             Assert.Single(Directory.GetFiles(dir.Path, "*.tmp-*"));
@@ -39,7 +39,7 @@ public sealed class AtomicFileTests
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("blocker"), "a file where a folder should be");
         string path = Path.Combine(dir.File("blocker"), "ckpt.sgpt");
-        var e = Assert.Throws<UserErrorException>(() => AtomicFile.Write(path, stream => stream.Write("x"u8)));
+        var e = Assert.Throws<SharpGptException>(() => AtomicFile.Write(path, stream => stream.Write("x"u8)));
         Assert.Equal(path, e.Subject);
         Assert.StartsWith("cannot write it: ", e.Problem, StringComparison.Ordinal);
         Assert.Equal([dir.File("blocker")], Directory.GetFiles(dir.Path));

@@ -58,8 +58,8 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
     [InlineData("tiny_hf_f16.safetensors", "F16")]
     public void HalfPrecisionFilesWidenExactlyAndTakeTheHeadCountFromTheCaller(string name, string dtype)
     {
-        var e = Assert.Throws<UserErrorException>(() => HuggingFaceGpt2.Load(Fixture(name), Kernels));
-        Assert.Contains("pass --heads", e.Message);
+        var e = Assert.Throws<SharpGptException>(() => HuggingFaceGpt2.Load(Fixture(name), Kernels));
+        Assert.Contains("give HuggingFaceHeads", e.Message);
 
         var (model, info) = HuggingFaceGpt2.Import(Fixture(name), Kernels, heads: 2);
         using (model)
@@ -148,7 +148,7 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
 
         string file = Path.Combine(Fixture("tiny_hf"), HuggingFaceGpt2.WeightsFileName);
         Assert.Equal(model.Config, ModelFile.ReadConfig(file)); // config.json beside the file
-        var e = Assert.Throws<UserErrorException>(() => ModelFile.Load(_dir.Path, Kernels));
+        var e = Assert.Throws<SharpGptException>(() => ModelFile.Load(_dir.Path, Kernels));
         Assert.Contains("holds no model.safetensors", e.Message);
     }
 
@@ -203,7 +203,7 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
 
     private void Rejects(string dir, params string[] phrases)
     {
-        var e = Assert.Throws<UserErrorException>(() => HuggingFaceGpt2.Load(dir, Kernels));
+        var e = Assert.Throws<SharpGptException>(() => HuggingFaceGpt2.Load(dir, Kernels));
         foreach (string phrase in phrases)
         {
             Assert.Contains(phrase, e.Message);
@@ -283,7 +283,7 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
 
     [Fact]
     public void HeadsThatDisagreeWithConfigJsonAreRefused() =>
-        Assert.Contains("--heads: 4 disagrees with n_head 2", Assert.Throws<UserErrorException>(() => HuggingFaceGpt2.Load(Fixture("tiny_hf"), Kernels, heads: 4)).Message);
+        Assert.Contains("HuggingFaceHeads: 4 disagrees with n_head 2", Assert.Throws<SharpGptException>(() => HuggingFaceGpt2.Load(Fixture("tiny_hf"), Kernels, heads: 4)).Message);
 
     [Fact]
     public void AShardedFolderIsNamedAsUnsupported()
@@ -291,6 +291,6 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
         string dir = _dir.File("sharded");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "model.safetensors.index.json"), "{}");
-        Assert.Contains("sharded", Assert.Throws<UserErrorException>(() => HuggingFaceGpt2.Load(dir, Kernels)).Message);
+        Assert.Contains("sharded", Assert.Throws<SharpGptException>(() => HuggingFaceGpt2.Load(dir, Kernels)).Message);
     }
 }

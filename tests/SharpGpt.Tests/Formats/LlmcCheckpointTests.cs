@@ -77,7 +77,7 @@ public sealed class LlmcCheckpointTests : IDisposable
     {
         string path = Saved(out _);
         PatchHeader(path, 0, 1234);
-        var e = Assert.Throws<UserErrorException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
+        var e = Assert.Throws<SharpGptException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
         Assert.Contains(path, e.Message);
         Assert.Contains("magic is 1234", e.Message);
     }
@@ -91,12 +91,12 @@ public sealed class LlmcCheckpointTests : IDisposable
             f.SetLength(f.Length - 8);
         }
 
-        var e = Assert.Throws<UserErrorException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
+        var e = Assert.Throws<SharpGptException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
         Assert.Contains(path, e.Message);
         Assert.Contains("truncated", e.Message);
 
         File.WriteAllBytes(path, new byte[100]);
-        e = Assert.Throws<UserErrorException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
+        e = Assert.Throws<SharpGptException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
         Assert.Contains("header alone needs 1024", e.Message);
     }
 
@@ -105,7 +105,7 @@ public sealed class LlmcCheckpointTests : IDisposable
     {
         string path = Saved(out _);
         PatchHeader(path, 5, 3);
-        var e = Assert.Throws<UserErrorException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
+        var e = Assert.Throws<SharpGptException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
         Assert.Contains(path, e.Message);
         Assert.Contains("n_embd (32) is not divisible by n_head (3)", e.Message);
     }
@@ -115,17 +115,17 @@ public sealed class LlmcCheckpointTests : IDisposable
     {
         string path = Saved(out _);
         PatchHeader(path, 1, 4);
-        Assert.Contains("unsupported checkpoint version 4", Assert.Throws<UserErrorException>(() => LlmcCheckpoint.ReadConfig(path)).Message);
+        Assert.Contains("unsupported checkpoint version 4", Assert.Throws<SharpGptException>(() => LlmcCheckpoint.ReadConfig(path)).Message);
         PatchHeader(path, 1, 3);
         PatchHeader(path, 7, 100);
-        Assert.Contains("padded_vocab_size is 100", Assert.Throws<UserErrorException>(() => LlmcCheckpoint.ReadConfig(path)).Message);
+        Assert.Contains("padded_vocab_size is 100", Assert.Throws<SharpGptException>(() => LlmcCheckpoint.ReadConfig(path)).Message);
     }
 
     [Fact]
     public void MissingFileSaysSo()
     {
         string path = Path.Combine(_dir, "nope.bin");
-        var e = Assert.Throws<UserErrorException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
+        var e = Assert.Throws<SharpGptException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
         Assert.Contains(path, e.Message);
     }
 
@@ -142,7 +142,7 @@ public sealed class LlmcCheckpointTests : IDisposable
     {
         string path = Saved(out _);
         PatchHeader(path, field, value);
-        var e = Assert.Throws<UserErrorException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
+        var e = Assert.Throws<SharpGptException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
         Assert.Equal(path, e.Subject);
         Assert.Contains(expected, e.Message);
         Assert.DoesNotMatch(@"-\d{4,}", e.Problem); // no wrapped-around size
@@ -157,7 +157,7 @@ public sealed class LlmcCheckpointTests : IDisposable
         PatchHeader(path, 5, 1);
         PatchHeader(path, 6, GptConfig.ChannelsLimit);
         PatchHeader(path, 7, GptConfig.VocabSizeLimit);
-        var e = Assert.Throws<UserErrorException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
+        var e = Assert.Throws<SharpGptException>(() => LlmcCheckpoint.Load(path, new CpuKernels(_runner)));
         long parameters = new ParameterLayout(new GptConfig(16, GptConfig.VocabSizeLimit, GptConfig.LayersLimit, 1, GptConfig.ChannelsLimit)).Total;
         Assert.True(parameters > 0);
         Assert.Contains($"truncated: {new FileInfo(path).Length} bytes, expected {1024 + (4 * parameters)} ({parameters} parameters", e.Message);
@@ -171,13 +171,13 @@ public sealed class LlmcCheckpointTests : IDisposable
         var kernels = new CpuKernels(_runner);
 
         File.WriteAllBytes(Path.Combine(_dir, "random.sgpt"), random);
-        Assert.Contains("not a SharpGPT checkpoint", Assert.Throws<UserErrorException>(() => ModelFile.Load(Path.Combine(_dir, "random.sgpt"), kernels)).Message);
+        Assert.Contains("not a SharpGPT checkpoint", Assert.Throws<SharpGptException>(() => ModelFile.Load(Path.Combine(_dir, "random.sgpt"), kernels)).Message);
         File.WriteAllBytes(Path.Combine(_dir, "random.bin"), random);
-        Assert.Contains("not a llm.c GPT-2 checkpoint", Assert.Throws<UserErrorException>(() => ModelFile.Load(Path.Combine(_dir, "random.bin"), kernels)).Message);
+        Assert.Contains("not a llm.c GPT-2 checkpoint", Assert.Throws<SharpGptException>(() => ModelFile.Load(Path.Combine(_dir, "random.bin"), kernels)).Message);
         File.WriteAllBytes(Path.Combine(_dir, "random.pt"), random);
-        Assert.Contains("not a model file", Assert.Throws<UserErrorException>(() => ModelFile.Load(Path.Combine(_dir, "random.pt"), kernels)).Message);
+        Assert.Contains("not a model file", Assert.Throws<SharpGptException>(() => ModelFile.Load(Path.Combine(_dir, "random.pt"), kernels)).Message);
         File.WriteAllBytes(Path.Combine(_dir, "empty.pt"), []);
-        Assert.Contains("the file is empty", Assert.Throws<UserErrorException>(() => ModelFile.Load(Path.Combine(_dir, "empty.pt"), kernels)).Message);
+        Assert.Contains("the file is empty", Assert.Throws<SharpGptException>(() => ModelFile.Load(Path.Combine(_dir, "empty.pt"), kernels)).Message);
 
         // The magic wins over the extension: an llm.c checkpoint named .sgpt still loads.
         string llmc = Saved(out float[] weights);
@@ -189,7 +189,7 @@ public sealed class LlmcCheckpointTests : IDisposable
     [Fact]
     public void ConfigValidationNamesTheField()
     {
-        Assert.Contains("n_layer", Assert.Throws<UserErrorException>(() => new GptConfig(16, 97, 0, 2, 32).Validate()).Message);
+        Assert.Contains("n_layer", Assert.Throws<SharpGptException>(() => new GptConfig(16, 97, 0, 2, 32).Validate()).Message);
         Assert.Equal(50304, GptConfig.Gpt2Small.PaddedVocabSize);
         Assert.Equal(128, new GptConfig(16, 97, 1, 1, 8).PaddedVocabSize);
         Assert.Equal(256, new GptConfig(16, 129, 1, 1, 8).PaddedVocabSize);

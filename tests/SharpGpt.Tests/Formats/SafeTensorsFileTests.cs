@@ -25,7 +25,7 @@ public sealed class SafeTensorsFileTests : IDisposable
 
     private static void Rejects(string path, params string[] phrases)
     {
-        var e = Assert.Throws<UserErrorException>(() => SafeTensorsFile.Open(path).Dispose());
+        var e = Assert.Throws<SharpGptException>(() => SafeTensorsFile.Open(path).Dispose());
         Assert.Contains(path, e.Message);
         foreach (string phrase in phrases)
         {
@@ -145,7 +145,7 @@ public sealed class SafeTensorsFileTests : IDisposable
     {
         string path = Write("{\"m\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
         using var file = SafeTensorsFile.Open(path);
-        var e = Assert.Throws<UserErrorException>(() => file.ReadFloats(file.Tensors["m"]));
+        var e = Assert.Throws<SharpGptException>(() => file.ReadFloats(file.Tensors["m"]));
         Assert.Contains("dtype I32", e.Message);
     }
 }

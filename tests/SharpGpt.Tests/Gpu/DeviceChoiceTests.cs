@@ -12,10 +12,10 @@ public sealed class DeviceChoiceTests
     public void AutoChoosesTheCpuAndSaysWhyWhereThereIsNoGpu()
     {
         using var runner = new ParallelRunner(1);
-        using var backend = ComputeBackend.Create(ComputeBackend.Auto, runner);
+        using var backend = ComputeBackend.Create(null, runner);
         Assert.Equal(DeviceKind.Cpu, backend.Kind);
         Assert.StartsWith("device: cpu [auto: no NVIDIA driver: libcuda.so.1", backend.Describe());
-        Assert.Throws<GpuUnavailableException>(() => ComputeBackend.Create("cuda", runner));
+        Assert.Throws<GpuUnavailableException>(() => ComputeBackend.Create(DeviceKind.Cuda, runner));
     }
 
     [NoGpuFact]
@@ -32,7 +32,7 @@ public sealed class DeviceChoiceTests
     {
         var (code, _, error) = CliRunner.Run("bench", "--device", "cuda", "--layers", "1", "--steps", "1");
         Assert.Equal(1, code);
-        Assert.StartsWith("sharpgpt bench: --device cuda: no NVIDIA driver: libcuda.so.1 was not found", error);
+        Assert.StartsWith("sharpgpt bench: --device: no NVIDIA driver: libcuda.so.1 was not found", error);
         Assert.DoesNotContain("   at ", error);
     }
 }

@@ -7,12 +7,12 @@ namespace SharpGpt.Tests.Gpu;
 [Collection(EmulatedGpuCollection.Name)]
 public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
 {
-    public static TheoryData<BlasOperation, BlasOperation, int, int, int, int, int, int, int, bool> Shapes()
+    public static TheoryData<bool, bool, int, int, int, int, int, int, int, bool> Shapes()
     {
-        var data = new TheoryData<BlasOperation, BlasOperation, int, int, int, int, int, int, int, bool>();
-        foreach (var ta in new[] { BlasOperation.None, BlasOperation.Transpose })
+        var data = new TheoryData<bool, bool, int, int, int, int, int, int, int, bool>();
+        foreach (var ta in new[] { false, true })
         {
-            foreach (var tb in new[] { BlasOperation.None, BlasOperation.Transpose })
+            foreach (var tb in new[] { false, true })
             {
                 // m, n, k, padding of lda, ldb, ldc, batches, bf16
                 data.Add(ta, tb, 5, 7, 3, 0, 0, 0, 1, false);
@@ -26,8 +26,9 @@ public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void GemmStridedBatchedIsTheNaiveProduct(BlasOperation ta, BlasOperation tb, int m, int n, int k, int padA, int padB, int padC, int batches, bool bf16)
+    public void GemmStridedBatchedIsTheNaiveProduct(bool transposeA, bool transposeB, int m, int n, int k, int padA, int padB, int padC, int batches, bool bf16)
     {
+        var (ta, tb) = (Operation(transposeA), Operation(transposeB));
         var rng = new Random(m + (3 * n) + (7 * k) + batches);
         var k_ = gpu.Kernels;
         int aRows = ta == BlasOperation.None ? m : k, aCols = ta == BlasOperation.None ? k : m;
@@ -54,12 +55,14 @@ public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
     }
 
     [Theory]
-    [InlineData(BlasEpilogue.Bias, BlasOperation.Transpose, BlasOperation.None, 7, 5, 9, false, false)]
-    [InlineData(BlasEpilogue.Bias, BlasOperation.None, BlasOperation.Transpose, 3, 11, 4, true, false)]
-    [InlineData(BlasEpilogue.GeluAuxBias, BlasOperation.Transpose, BlasOperation.None, 8, 5, 6, false, false)]
-    [InlineData(BlasEpilogue.GeluAuxBias, BlasOperation.Transpose, BlasOperation.None, 16, 3, 9, true, true)]
-    public void EpilogueIsAppliedToTheProductPlusTheBias(BlasEpilogue epilogue, BlasOperation ta, BlasOperation tb, int m, int n, int k, bool bf16, bool bf16Out)
+    [InlineData(false, true, false, 7, 5, 9, false, false)]
+    [InlineData(false, false, true, 3, 11, 4, true, false)]
+    [InlineData(true, true, false, 8, 5, 6, false, false)]
+    [InlineData(true, true, false, 16, 3, 9, true, true)]
+    public void EpilogueIsAppliedToTheProductPlusTheBias(bool geluEpilogue, bool transposeA, bool transposeB, int m, int n, int k, bool bf16, bool bf16Out)
     {
+        var epilogue = geluEpilogue ? BlasEpilogue.GeluAuxBias : BlasEpilogue.Bias;
+        var (ta, tb) = (Operation(transposeA), Operation(transposeB));
         var rng = new Random(m * n * k);
         int lda = ta == BlasOperation.None ? m : k, ldb = tb == BlasOperation.None ? k : n, ldd = m + 1, ldAux = m + 3;
         float[] a = Round(DeviceArrays.Random(rng, (long)lda * (ta == BlasOperation.None ? k : m), 2f), bf16);
@@ -160,4 +163,7 @@ public sealed unsafe class EmulatedBlasTests(EmulatedGpu gpu)
     }
 
     private static float[] Round(float[] values, bool bf16) => bf16 ? [.. values.Select(x => BFloat16.ToFloat(BFloat16.FromFloat(x)))] : values;
+
+    // Theory data is public, and the BLAS enums are internal: the tests take bools.
+    private static BlasOperation Operation(bool transpose) => transpose ? BlasOperation.Transpose : BlasOperation.None;
 }

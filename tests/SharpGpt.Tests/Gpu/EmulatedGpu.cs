@@ -31,21 +31,21 @@ public sealed class EmulatedGpu : IDisposable
         });
     }
 
-    public ParallelRunner Runner { get; }
+    internal ParallelRunner Runner { get; }
 
-    public GpuDevice Device { get; }
+    internal GpuDevice Device { get; }
 
-    public GpuKernels Kernels { get; }
+    internal GpuKernels Kernels { get; }
 
     /// <summary>An emulated device with warps of 32 and no BLAS epilogues, created on first use.</summary>
-    public GpuKernels NvidiaShaped => _nvidia.Value.Kernels;
+    internal GpuKernels NvidiaShaped => _nvidia.Value.Kernels;
 
     /// <summary>The device of <see cref="NvidiaShaped"/>.</summary>
-    public GpuDevice NvidiaShapedDevice => _nvidia.Value.Device;
+    internal GpuDevice NvidiaShapedDevice => _nvidia.Value.Device;
 
     /// <summary>A compact emulated device whose BLAS declines the epilogues, for whole-model runs of the
     /// bias and GELU kernels a GPU without cuBLASLt uses; created on first use.</summary>
-    public GpuKernels WithoutEpilogues => _withoutEpilogues.Value.Kernels;
+    internal GpuKernels WithoutEpilogues => _withoutEpilogues.Value.Kernels;
 
     public void Dispose()
     {

@@ -24,7 +24,7 @@ internal static class InferenceTestModels
 
     /// <summary>A seeded model with its qkv weights scaled up: at GPT-2 init the attention is nearly
     /// uniform, and a wrong key, position or scale would hardly move the logits.</summary>
-    public static GptModel Create(GptConfig config, ParallelRunner runner, ulong seed = 7)
+    public static GptNetwork Create(GptConfig config, ParallelRunner runner, ulong seed = 7)
     {
         var model = TestModels.Create(config, runner, seed);
         var span = model.Parameters.Slice(model.Layout.Offsets[model.Layout.IndexOf("qkvw")], (int)model.Layout.Sizes[model.Layout.IndexOf("qkvw")]);
@@ -37,7 +37,7 @@ internal static class InferenceTestModels
     }
 
     /// <summary>Logits (V) at every position of a full forward over the sequence, no cache.</summary>
-    public static unsafe float[][] FullLogits(GptModel model, ReadOnlySpan<int> tokens)
+    public static unsafe float[][] FullLogits(GptNetwork model, ReadOnlySpan<int> tokens)
     {
         int t = tokens.Length, v = model.Config.VocabSize, vp = model.Config.PaddedVocabSize;
         model.Forward(tokens, [], 1, t);

@@ -9,9 +9,9 @@ internal static class TestModels
 {
     public static GptConfig Tiny => new(MaxSeqLen: 16, VocabSize: 97, NumLayers: 2, NumHeads: 2, Channels: 32);
 
-    public static GptModel Create(GptConfig config, ParallelRunner runner, ulong seed = 7, IGptKernels? kernels = null)
+    public static GptNetwork Create(GptConfig config, ParallelRunner runner, ulong seed = 7, IGptKernels? kernels = null)
     {
-        var model = new GptModel(config, kernels ?? new CpuKernels(runner));
+        var model = new GptNetwork(config, kernels ?? new CpuKernels(runner));
         model.InitializeWeights(seed);
         return model;
     }

@@ -17,12 +17,12 @@ public sealed class BatchPlanTests
     [Fact]
     public void ATotalThatDoesNotDivideSaysWhatWorks()
     {
-        var e = Assert.Throws<UserErrorException>(() => BatchPlan.Create(1000, 4, 64));
+        var e = Assert.Throws<SharpGptException>(() => BatchPlan.Create(1000, 4, 64));
         Assert.Contains("not a multiple of micro-batch x seq-len x ranks = 4 x 64 x 1 = 256", e.Message);
         Assert.Contains("768 or 1024", e.Message);
 
-        e = Assert.Throws<UserErrorException>(() => BatchPlan.Create(3 * 64 * 5, 2, 64));
-        Assert.Contains("--micro-batch 1, 3, 5, 15", e.Message);
+        e = Assert.Throws<SharpGptException>(() => BatchPlan.Create(3 * 64 * 5, 2, 64));
+        Assert.Contains("MicroBatchSize 1, 3, 5, 15", e.Message);
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class BatchPlanTests
 
         var (all, _) = BatchPlan.Auto(config, kernels, 64 * 24, 64, 1, 1L << 40);
         Assert.Equal(24, all.MicroBatch);
-        Assert.Contains("even micro-batch 1 needs", Assert.Throws<UserErrorException>(() => BatchPlan.Auto(config, kernels, 64 * 24, 64, 1, 1000)).Message);
+        Assert.Contains("even micro-batch 1 needs", Assert.Throws<SharpGptException>(() => BatchPlan.Auto(config, kernels, 64 * 24, 64, 1, 1000)).Message);
     }
 
     [Theory]

@@ -46,7 +46,7 @@ public sealed class GradientAccumulationTests
             Step = new GradientAccumulationStep(Model, Optimizer, Clipper, new SingleProcess());
         }
 
-        public GptModel Model { get; }
+        public GptNetwork Model { get; }
 
         public AdamWOptimizer Optimizer { get; }
 

@@ -19,8 +19,8 @@ public sealed class ThreadPlanTests
     [Fact]
     public void AnExplicitBatchSplitThatCannotWorkSaysWhy()
     {
-        var e = Assert.Throws<UserErrorException>(() => ThreadPlan.Choose(ThreadParallelism.Batch, 4, 6, 1, 1000));
+        var e = Assert.Throws<SharpGptException>(() => ThreadPlan.Choose(ThreadParallelism.Batch, 4, 6, 1, 1000));
         Assert.Contains("6 sequences do not split 4 ways", e.Message);
-        Assert.Contains("under mpirun", Assert.Throws<UserErrorException>(() => ThreadPlan.Choose(ThreadParallelism.Batch, 2, 4, 2, 1000)).Message);
+        Assert.Contains("under mpirun", Assert.Throws<SharpGptException>(() => ThreadPlan.Choose(ThreadParallelism.Batch, 2, 4, 2, 1000)).Message);
     }
 }

@@ -5,7 +5,7 @@ namespace SharpGpt.Tests.Training;
 
 public class TrainingPlanTests
 {
-    private static TrainingPlan Plan(TrainingOptions options, long valBatchesPerPass = 100, long hellaSwagTokens = 0, int worldSize = 1) => new()
+    private static TrainingPlan Plan(TrainingSettings options, long valBatchesPerPass = 100, long hellaSwagTokens = 0, int worldSize = 1) => new()
     {
         Recipe = TrainingRecipe.Gpt2_124M,
         Config = GptConfig.Gpt2Small,
@@ -21,9 +21,9 @@ public class TrainingPlanTests
         HellaSwagTokensPerPass = hellaSwagTokens,
     };
 
-    private static TrainingOptions Options(int maxSteps, int valEvery, int valSteps, int? finalValSteps = null) => new()
+    private static TrainingSettings Options(int maxSteps, int valEvery, int valSteps, int? finalValSteps = null) => new()
     {
-        DataDir = "data",
+        Data = TrainingData.FromTokens([1, 2, 3], null, GptTokenizer.Gpt2),
         OutDir = "out",
         MicroBatch = 16,
         SeqLen = 1024,
