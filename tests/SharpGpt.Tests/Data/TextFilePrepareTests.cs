@@ -134,6 +134,27 @@ public class TextFilePrepareTests
         Assert.Equal([.. Document(tokenizer, first[1]), .. Document(tokenizer, text), .. Document(tokenizer, last[1])], ReadAll(result.TrainShards));
     }
 
+    /// <summary>The progress bar moves through a .txt as through the other formats: after each piece, by the bytes
+    /// read, up to the whole file and the tokens written.</summary>
+    [Fact]
+    public void Progress_moves_through_a_txt_piece_by_piece()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("input.txt");
+        WriteUtf8(input, AdversarialText.Generate(new Random(2), 20_000));
+        var progress = new Reports();
+
+        var result = DataPreparer.Prepare([input], temp.File("out"), new PrepareOptions { TextPieceChars = 64, Threads = 2 }, progress);
+
+        var length = new FileInfo(input).Length;
+        Assert.True(progress.All.Count > 100, $"{progress.All.Count} reports");
+        Assert.All(progress.All.Zip(progress.All.Skip(1)), p => Assert.True(p.First.BytesRead <= p.Second.BytesRead && p.First.Tokens <= p.Second.Tokens));
+        Assert.Equal(length, progress.All[^1].BytesRead);
+        Assert.Equal(length, progress.All[^1].TotalBytes);
+        Assert.Equal(result.Meta.TrainTokens + result.Meta.ValTokens, progress.All[^1].Tokens);
+        Assert.Equal(2, progress.All[^1].Documents); // train and val
+    }
+
     /// <summary>The tokens of one document: the end-of-text token first where the tokenizer has one.</summary>
     private static int[] Document(ITextTokenizer tokenizer, string text) =>
         tokenizer.EndOfTextToken is int eot ? [eot, .. tokenizer.Encode(text)] : tokenizer.Encode(text);
@@ -141,4 +162,12 @@ public class TextFilePrepareTests
     private static int[] ReadAll(IEnumerable<string> shards) => [.. shards.SelectMany(TokenShardReader.Read).Select(t => (int)t)];
 
     private static void WriteUtf8(string path, string text) => File.WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Every report, as it comes (Progress&lt;T&gt; would post them elsewhere).</summary>
+    private sealed class Reports : IProgress<PrepareProgress>
+    {
+        public List<PrepareProgress> All { get; } = [];
+
+        public void Report(PrepareProgress value) => All.Add(value);
+    }
 }
