@@ -12,8 +12,9 @@ namespace SharpGpt.Data;
 /// <list type="bullet">
 /// <item>a is not whitespace and b is: no piece holds both (whitespace joins a piece only as its first
 /// character or in a run of whitespace), and a's piece ended at b in the whole text as it ends at the end here.</item>
-/// <item>a and b are whitespace and c is not: the whole text gives the run up to b, then b alone or b with c's
-/// word; the part before the cut ends with the run up to b, which is exactly one piece.</item>
+/// <item>a and b are whitespace and c is not: the whole text gives the run before b as one piece, then b alone
+/// (or b with c's word, b being a space); the part before the cut ends with that run, which the end of the text
+/// leaves one piece too.</item>
 /// <item>a and b are not whitespace, one a letter and the other a number or neither, or one a number and the
 /// other neither, and a is not an apostrophe: every piece of non-whitespace characters is of one class, except
 /// 's, 'll and the like, which begin with the apostrophe.</item>
