@@ -117,6 +117,14 @@ internal sealed class CharTokenizer : GptTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new int[text.Length]; // one id per char at most; fewer when surrogate pairs occur
+        var count = EncodeInto(text, ids);
+        return count == ids.Length ? ids : ids[..count];
+    }
+
+    /// <summary>Writes the ids of <paramref name="text"/> to <paramref name="ids"/>, which must hold one per
+    /// char; returns how many there are.</summary>
+    internal int EncodeInto(ReadOnlySpan<char> text, Span<int> ids)
+    {
         var count = 0;
         for (var i = 0; i < text.Length;)
         {
@@ -145,7 +153,7 @@ internal sealed class CharTokenizer : GptTokenizer
             i += width;
         }
 
-        return count == ids.Length ? ids : ids[..count];
+        return count;
     }
 
     public override string Decode(ReadOnlySpan<int> tokens)
@@ -174,9 +182,9 @@ internal sealed class CharTokenizer : GptTokenizer
 
     private int Lookup(Rune rune) => rune.IsBmp ? _bmpToId[rune.Value] : _supplementaryToId.GetValueOrDefault(rune.Value, NotInVocab);
 
-    private static Rune ReadRune(string text, int index, string what)
+    private static Rune ReadRune(ReadOnlySpan<char> text, int index, string what)
     {
-        if (Rune.DecodeFromUtf16(text.AsSpan(index), out var rune, out _) != System.Buffers.OperationStatus.Done)
+        if (Rune.DecodeFromUtf16(text[index..], out var rune, out _) != System.Buffers.OperationStatus.Done)
         {
             throw new ArgumentException($"The {what} holds an unpaired surrogate (U+{(int)text[index]:X4}) at position {index}; it is not valid UTF-16.");
         }

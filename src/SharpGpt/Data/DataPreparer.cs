@@ -7,13 +7,15 @@ namespace SharpGpt.Data;
 /// <para>Input. Files, folders and globs (<see cref="InputFiles"/>): a .txt file is one document; a .jsonl or
 /// .jsonl.gz file holds one {"text": ...} object per line; a .parquet file one document per row of its text column.
 /// The documents of all files form one stream in input order. The input is cut into pieces (a megabyte of JSONL
-/// lines, a Parquet row group) that threads on every core decode and tokenize whole, and the pieces' tokens are
-/// written back in order (<see cref="ParallelEncoding"/>), so memory stays bounded whatever the input size.</para>
+/// lines, a Parquet row group, a million characters of a .txt cut where the cut changes no token) that threads on
+/// every core decode and tokenize whole, and the pieces' tokens are written back in order
+/// (<see cref="ParallelEncoding"/>), so memory stays bounded whatever the input size.</para>
 /// <para>Validation split. A single .txt file is split nanoGPT's way: the first (1 - f) of its characters are train,
-/// the last f are val (for Tiny Shakespeare with f = 0.1, char: 1,003,854 / 111,540 tokens). Otherwise whole
-/// documents are split, spread evenly: document k is val when floor(k·f) steps up, so documents 0, 1/f, 2/f, …
-/// (0, 10, 20, … for f = 0.1) are val. With <see cref="PrepareOptions.ValTokens"/> = N instead, val is the first N
-/// tokens of the stream, cut where they end (build-nanogpt's first shard of FineWeb-Edu).</para>
+/// the last f are val (for Tiny Shakespeare with f = 0.1, char: 1,003,854 / 111,540 tokens); a first reading pass
+/// counts the characters. Otherwise whole documents are split, spread evenly: document k is val when floor(k·f)
+/// steps up, so documents 0, 1/f, 2/f, … (0, 10, 20, … for f = 0.1) are val. With
+/// <see cref="PrepareOptions.ValTokens"/> = N instead, val is the first N tokens of the stream, cut where they end
+/// (build-nanogpt's first shard of FineWeb-Edu).</para>
 /// <para>Documents. With gpt2 every document starts with &lt;|endoftext|&gt; (50256), as in llm.c, and each part
 /// of a split .txt counts as a document. The char tokenizer has no such token; documents are simply concatenated
 /// and its vocabulary is every character of the whole input (one extra reading pass).</para></summary>
@@ -30,17 +32,10 @@ internal static class DataPreparer
         options ??= new PrepareOptions();
         options.Validate();
         var files = InputFiles.Resolve(inputs);
-        if (files is [var single] && single.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) && options.ValTokens is null)
-        {
-            if (new FileInfo(single).Length == 0)
-            {
-                throw new InvalidDataException($"{single}: input file is empty.");
-            }
-
-            return PrepareText(File.ReadAllText(single), outDir, options, single) with { InputBytes = new FileInfo(single).Length };
-        }
-
-        return PrepareDocuments(files, outDir, options, progress);
+        var splitsByCharacters = files is [var single] && single.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
+            && options.ValTokens is null && options.ValFraction > 0;
+        var firstValChar = splitsByCharacters ? FirstValCharOfFile(files[0], options.ValFraction) : (long?)null;
+        return PrepareDocuments(files, outDir, options, firstValChar, progress);
     }
 
     /// <summary>Prepares one document, split into train and val by characters.</summary>
@@ -53,15 +48,20 @@ internal static class DataPreparer
             throw new InvalidDataException($"{sourceName}: the text is empty.");
         }
 
-        var cut = TrainValCut(text, options.ValFraction);
+        var cut = TextSplit.TrainValCut(text, options.ValFraction);
+
         if (cut == 0 || (options.ValFraction > 0 && cut == text.Length))
         {
-            throw new InvalidDataException($"{sourceName}: {text.Length} characters is too little text to split off a validation fraction of {options.ValFraction}.");
+            throw TooLittleText(sourceName, text.Length, options.ValFraction);
         }
 
         var tokenizer = TokenizerFactory.Create(options.Tokenizer, text);
         using var output = new PreparedOutput(outDir, options.ShardTokens);
-        output.Val.Append(EncodeDocument(tokenizer, text[cut..]));
+        if (cut < text.Length)
+        {
+            output.Val.Append(EncodeDocument(tokenizer, text[cut..]));
+        }
+
         output.Val.Finish();
         output.Train.Append(EncodeDocument(tokenizer, text[..cut]));
         return output.Complete(tokenizer);
@@ -75,9 +75,40 @@ internal static class DataPreparer
     public static bool IsValidationDocument(long index, double valFraction) =>
         valFraction > 0 && (index == 0 || Math.Floor(index * valFraction) > Math.Floor((index - 1) * valFraction));
 
-    private static PrepareResult PrepareDocuments(IReadOnlyList<string> files, string outDir, PrepareOptions options, IProgress<PrepareProgress>? progress)
+    /// <summary>The first val character of a .txt file, found by counting its characters without holding them;
+    /// throws as <see cref="PrepareText"/> does when the text is empty or too short to split.</summary>
+    private static long FirstValCharOfFile(string path, double valFraction)
     {
-        IEnumerable<InputPiece> Pieces() => InputPieces.Split(files, options.TextColumn);
+        if (new FileInfo(path).Length == 0)
+        {
+            throw new InvalidDataException($"{path}: input file is empty.");
+        }
+
+        var (chars, endsWithSurrogatePair) = TextFileReader.Measure(path);
+        if (chars == 0)
+        {
+            throw new InvalidDataException($"{path}: the text is empty.");
+        }
+
+        // A cut just before the text's last char moves onto the end when that char ends a surrogate pair.
+        var cut = TextSplit.FirstValChar(chars, valFraction);
+        if (cut == 0 || cut == chars || (cut == chars - 1 && endsWithSurrogatePair))
+        {
+            throw TooLittleText(path, chars, valFraction);
+        }
+
+        return cut;
+    }
+
+    private static InvalidDataException TooLittleText(string source, long chars, double valFraction) =>
+        new($"{source}: {chars} characters is too little text to split off a validation fraction of {valFraction}.");
+
+    /// <summary>Tokenizes the documents of <paramref name="files"/> on every core. With
+    /// <paramref name="firstValChar"/> (a single .txt) the file is two documents, train up to that character and
+    /// val from it; otherwise documents are routed by <see cref="Route"/>.</summary>
+    private static PrepareResult PrepareDocuments(IReadOnlyList<string> files, string outDir, PrepareOptions options, long? firstValChar, IProgress<PrepareProgress>? progress)
+    {
+        IEnumerable<InputPiece> Pieces() => InputPieces.Split(files, options.TextColumn, options.TextPieceChars, firstValChar);
         GptTokenizer tokenizer;
         Func<IDocumentEncoder> newEncoder;
         if (options.Tokenizer == CharTokenizer.TypeName)
@@ -95,18 +126,28 @@ internal static class DataPreparer
         var totalBytes = InputPieces.TotalBytes(files);
         using var output = new PreparedOutput(outDir, options.ShardTokens);
         var emptyFiles = new EmptyFileCheck(files, options.TextColumn);
-        long index = 0;
+        long documents = 0;
         foreach (var batch in ParallelEncoding.Encode(Pieces(), newEncoder, options.ResolvedThreads))
         {
             emptyFiles.Saw(batch.Piece.Path, batch.DocumentLengths.Length);
             var tokens = batch.Tokens.Span;
-            foreach (var length in batch.DocumentLengths)
+            for (var i = 0; i < batch.DocumentLengths.Length; i++)
             {
-                Route(tokens[..length], index++, output, options);
+                var length = batch.DocumentLengths[i];
+                var index = i == 0 && batch.Piece.ContinuesDocument ? documents - 1 : documents++;
+                if (firstValChar is null)
+                {
+                    Route(tokens[..length], index, output, options);
+                }
+                else
+                {
+                    (index == 0 ? output.Train : output.Val).Append(tokens[..length]);
+                }
+
                 tokens = tokens[length..];
             }
 
-            progress?.Report(new PrepareProgress(batch.Piece.BytesRead, totalBytes, output.Val.TotalTokens + output.Train.TotalTokens, index, clock.Elapsed));
+            progress?.Report(new PrepareProgress(batch.Piece.BytesRead, totalBytes, output.Val.TotalTokens + output.Train.TotalTokens, documents, clock.Elapsed));
         }
 
         emptyFiles.Finish();
@@ -119,7 +160,7 @@ internal static class DataPreparer
 
         if (output.Train.TotalTokens == 0)
         {
-            throw new InvalidDataException($"{input}: {index} document(s) is too few to split off a validation fraction of {options.ValFraction}; add documents or use --val-fraction 0.");
+            throw new InvalidDataException($"{input}: {documents} document(s) is too few to split off a validation fraction of {options.ValFraction}; add documents or use --val-fraction 0.");
         }
 
         return output.Complete(tokenizer) with { InputBytes = totalBytes };
@@ -167,18 +208,6 @@ internal static class DataPreparer
         }
 
         return tokenizer.EndOfTextToken is { } eot ? [eot, .. tokenizer.Encode(document)] : tokenizer.Encode(document);
-    }
-
-    /// <summary>Index of the first val character: nanoGPT's int(n * 0.9) for f = 0.1, moved off a surrogate pair.</summary>
-    private static int TrainValCut(string text, double valFraction)
-    {
-        var cut = (int)(text.Length * (1.0 - valFraction));
-        if (cut > 0 && cut < text.Length && char.IsHighSurrogate(text[cut - 1]) && char.IsLowSurrogate(text[cut]))
-        {
-            cut++;
-        }
-
-        return cut;
     }
 
     /// <summary>The two shard streams of an output directory and the files that describe them.</summary>

@@ -1,6 +1,6 @@
 namespace SharpGpt.Data;
 
-/// <summary>GPT-2 encoding of whole documents for one thread: &lt;|endoftext|&gt;, then the BPE of each piece of
+/// <summary>GPT-2 encoding of documents for one thread: &lt;|endoftext|&gt; where a document starts, then the BPE of each piece of
 /// GPT-2's pre-tokenizer, as <see cref="Gpt2Tokenizer.EncodeInto"/> does. A piece's ids depend on the piece alone,
 /// so they are remembered per piece: most pieces of running text are words seen before, and a lookup here skips
 /// both the BPE and the library's cache, whose every lookup takes a lock that the threads would share.</summary>
@@ -17,12 +17,16 @@ internal sealed class Gpt2DocumentEncoder : IDocumentEncoder
 
     public Gpt2DocumentEncoder() => _lookup = _pieces.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    public void Encode(ReadOnlySpan<char> document, TokenBuffer tokens)
+    public void Encode(ReadOnlySpan<char> text, bool startsDocument, TokenBuffer tokens)
     {
-        tokens.Add(Gpt2Tokenizer.EndOfText);
-        foreach (var match in Gpt2Tokenizer.PreTokenizer.EnumerateMatches(document))
+        if (startsDocument)
         {
-            var piece = document.Slice(match.Index, match.Length);
+            tokens.Add(Gpt2Tokenizer.EndOfText);
+        }
+
+        foreach (var match in Gpt2Tokenizer.PreTokenizer.EnumerateMatches(text))
+        {
+            var piece = text.Slice(match.Index, match.Length);
             if (!_lookup.TryGetValue(piece, out var ids))
             {
                 ids = [.. _tokenizer.EncodePiece(piece)];

@@ -1,8 +1,10 @@
 namespace SharpGpt.Data;
 
-/// <summary>Appends the tokens of one whole document (its end-of-text separator included) to a buffer. One
-/// instance serves one thread at a time.</summary>
+/// <summary>Appends the tokens of one document, or of a part of one cut where the cut changes no token, to a
+/// buffer. One instance serves one thread at a time.</summary>
 internal interface IDocumentEncoder
 {
-    void Encode(ReadOnlySpan<char> document, TokenBuffer tokens);
+    /// <summary>Appends the tokens of <paramref name="text"/>, after the end-of-text separator when it
+    /// <paramref name="startsDocument"/>.</summary>
+    void Encode(ReadOnlySpan<char> text, bool startsDocument, TokenBuffer tokens);
 }

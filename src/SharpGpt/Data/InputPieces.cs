@@ -3,7 +3,10 @@ namespace SharpGpt.Data;
 /// <summary>Cuts the input files into pieces, in order: file by file, each in its own order.</summary>
 internal static class InputPieces
 {
-    public static IEnumerable<InputPiece> Split(IReadOnlyList<string> files, string textColumn)
+    /// <summary>The pieces of <paramref name="files"/>. A .txt file is cut into parts of about
+    /// <paramref name="textPieceChars"/> characters and, with <paramref name="textBreak"/>, into two documents at
+    /// that character (the train/val split of a single .txt).</summary>
+    public static IEnumerable<InputPiece> Split(IReadOnlyList<string> files, string textColumn, int textPieceChars = TextFilePiece.DefaultChars, long? textBreak = null)
     {
         long bytesBefore = 0;
         foreach (var file in files)
@@ -14,7 +17,7 @@ internal static class InputPieces
                 throw new InvalidDataException($"{file}: input file is empty.");
             }
 
-            foreach (var piece in SplitFile(file, length, textColumn, bytesBefore))
+            foreach (var piece in SplitFile(file, textColumn, bytesBefore, textPieceChars, textBreak))
             {
                 yield return piece;
             }
@@ -26,7 +29,7 @@ internal static class InputPieces
     /// <summary>Total size of the files in bytes, the denominator of the progress.</summary>
     public static long TotalBytes(IReadOnlyList<string> files) => files.Sum(f => new FileInfo(f).Length);
 
-    private static IEnumerable<InputPiece> SplitFile(string file, long length, string textColumn, long bytesBefore)
+    private static IEnumerable<InputPiece> SplitFile(string file, string textColumn, long bytesBefore, int textPieceChars, long? textBreak)
     {
         if (file.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
         {
@@ -39,7 +42,7 @@ internal static class InputPieces
         }
 
         return file.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
-            ? [new TextFilePiece(file, bytesBefore + length, length)]
+            ? TextFilePiece.Split(file, bytesBefore, textBreak, textPieceChars)
             : throw new SharpGptException(file, $"unsupported input type '{Path.GetExtension(file)}'", "expected .txt, .jsonl, .jsonl.gz or .parquet");
     }
 }

@@ -122,7 +122,7 @@ internal static class ParallelEncoding
             for (var i = 0; i < documents.Count; i++)
             {
                 var before = tokens.Count;
-                encoder.Encode(documents[i].Span, tokens);
+                encoder.Encode(documents[i].Span, startsDocument: i > 0 || !piece.ContinuesDocument, tokens);
                 lengths[i] = tokens.Count - before;
             }
 

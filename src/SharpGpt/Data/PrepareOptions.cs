@@ -22,6 +22,9 @@ internal sealed record PrepareOptions
     /// <summary>Threads that tokenize; 0 = one per core.</summary>
     public int Threads { get; init; }
 
+    /// <summary>Characters per piece of a .txt file; small in tests, so that pieces are cut in many places.</summary>
+    internal int TextPieceChars { get; init; } = TextFilePiece.DefaultChars;
+
     public int ResolvedThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 
     public void Validate()
@@ -44,6 +47,11 @@ internal sealed record PrepareOptions
         if (string.IsNullOrEmpty(TextColumn))
         {
             throw new SharpGptException("--text-column", "must name a field or column.");
+        }
+
+        if (TextPieceChars < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TextPieceChars), TextPieceChars, "A text piece holds at least one character.");
         }
 
         if (Threads < 0)

@@ -32,6 +32,25 @@ internal sealed class TokenBuffer(int capacity) : IDisposable
         Count += ids.Length;
     }
 
+    /// <summary>Room for <paramref name="count"/> more ids, to be written and then counted in with
+    /// <see cref="Advance"/>.</summary>
+    public Span<int> GetSpan(int count)
+    {
+        if (Count + count > _items.Length)
+        {
+            Grow(Count + count);
+        }
+
+        return _items.AsSpan(Count, count);
+    }
+
+    /// <summary>Counts in <paramref name="count"/> ids written to the span of <see cref="GetSpan"/>.</summary>
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Count + count, _items.Length);
+        Count += count;
+    }
+
     public void Dispose()
     {
         ArrayPool<int>.Shared.Return(_items);

@@ -146,6 +146,7 @@ public class DataPreparerTests
 
     [Theory]
     [InlineData("empty.txt", "")]
+    [InlineData("bom-only.txt", "\uFEFF")]
     [InlineData("empty.jsonl", "")]
     [InlineData("blank.jsonl", "\n{\"text\": \"\"}\n")]
     public void Empty_input_is_named(string name, string content)

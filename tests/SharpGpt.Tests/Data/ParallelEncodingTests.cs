@@ -92,7 +92,7 @@ public class ParallelEncodingTests
             foreach (var document in documents)
             {
                 using var tokens = new TokenBuffer(16);
-                encoder.Encode(document, tokens);
+                encoder.Encode(document, startsDocument: true, tokens);
                 Assert.Equal([Gpt2Tokenizer.EndOfText, .. plain.Encode(document)], tokens.Span.ToArray());
             }
         }
@@ -108,10 +108,10 @@ public class ParallelEncodingTests
     /// <summary>One token per character, after a pause that differs per document, so pieces finish out of order.</summary>
     private sealed class UnevenEncoder : IDocumentEncoder
     {
-        public void Encode(ReadOnlySpan<char> document, TokenBuffer tokens)
+        public void Encode(ReadOnlySpan<char> text, bool startsDocument, TokenBuffer tokens)
         {
-            Thread.SpinWait(document.Length * 97 % 5000);
-            foreach (var c in document)
+            Thread.SpinWait(text.Length * 97 % 5000);
+            foreach (var c in text)
             {
                 tokens.Add(c);
             }
