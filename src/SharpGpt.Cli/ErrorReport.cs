@@ -47,7 +47,7 @@ internal static class ErrorReport
         ArgumentException { ParamName: { } name } argument when FlagNames.Of(command, name) is { } flag =>
             $"{flag}: {WithoutLeading(FlagNames.Translate(command, FirstLine(argument.Message).Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)), flag)}",
         // Library messages lead with the file; the runtime's own name it in quotes.
-        InvalidDataException => e.Message,
+        InvalidDataException => FlagNames.Translate(command, e.Message),
         IOException or UnauthorizedAccessException => IoErrorText.Split(e.Message) is (string path, var reason) ? $"{path}: {reason}." : e.Message,
         _ => null,
     };

@@ -40,6 +40,13 @@ internal static partial class FlagNames
         ["ZeroStage"] = "--zero",
         ["CollectiveChunkFloats"] = "--comm-chunk",
 
+        // PrepareOptions
+        ["Tokenizer"] = "--tokenizer",
+        ["ValidationFraction"] = "--val-fraction",
+        ["ValidationTokens"] = "--val-tokens",
+        ["ShardTokens"] = "--shard-tokens",
+        ["TextColumn"] = "--text-column",
+
         // GptModelOptions
         ["Device"] = "--device",
         ["Precision"] = "--dtype",

@@ -8,6 +8,8 @@ namespace SharpGpt.Cli.Commands;
 /// <summary>`sharpgpt prepare`: tokenizes .txt, .jsonl, .jsonl.gz and .parquet files into the shards that training reads.</summary>
 internal static class PrepareCommand
 {
+    private const string CharTokenizerName = "char";
+
     public static Command Create()
     {
         var input = new Option<string[]>("--input")
@@ -25,9 +27,9 @@ internal static class PrepareCommand
         var tokenizer = new Option<string>("--tokenizer")
         {
             Description = "gpt2 (BPE, 50257 tokens) or char (one token per distinct character of the input).",
-            DefaultValueFactory = _ => Gpt2Tokenizer.TypeName,
+            DefaultValueFactory = _ => "gpt2",
         };
-        tokenizer.AcceptOnlyFromAmong([.. TokenizerFactory.Names]);
+        tokenizer.AcceptOnlyFromAmong("gpt2", CharTokenizerName);
         var textColumn = new Option<string>("--text-column")
         {
             Description = "The JSONL field or Parquet column that holds the text.",
@@ -62,9 +64,9 @@ internal static class PrepareCommand
 
             var options = new PrepareOptions
             {
-                Tokenizer = parseResult.GetValue(tokenizer)!,
-                ValFraction = parseResult.GetValue(valFraction),
-                ValTokens = parseResult.GetValue(valTokens),
+                Tokenizer = parseResult.GetValue(tokenizer) == CharTokenizerName ? TokenizerKind.Character : TokenizerKind.Gpt2,
+                ValidationFraction = parseResult.GetValue(valFraction),
+                ValidationTokens = parseResult.GetValue(valTokens),
                 ShardTokens = parseResult.GetValue(shardTokens),
                 TextColumn = parseResult.GetValue(textColumn)!,
                 Threads = parseResult.GetValue(threads),
@@ -80,13 +82,14 @@ internal static class PrepareCommand
 
     private static void PrintSummary(PrepareResult result, TimeSpan elapsed)
     {
-        var meta = result.Meta;
-        long tokens = meta.TrainTokens + meta.ValTokens, inputBytes = result.InputBytes;
+        long tokens = result.TrainTokens + result.ValidationTokens, inputBytes = result.InputBytes;
         double seconds = Math.Max(elapsed.TotalSeconds, 1e-9);
-        Console.WriteLine($"tokenizer {meta.Tokenizer}, vocab {meta.VocabSize}");
-        Console.WriteLine($"val:   {meta.ValTokens,14:N0} tokens in {meta.ValShards} shard(s)");
-        Console.WriteLine($"train: {meta.TrainTokens,14:N0} tokens in {meta.TrainShards} shard(s)");
+        Console.WriteLine($"tokenizer {result.TokenizerName}, vocab {result.VocabSize}");
+        Console.WriteLine($"val:   {result.ValidationTokens,14:N0} tokens in {result.ValidationShards.Count} shard(s)");
+        Console.WriteLine($"train: {result.TrainTokens,14:N0} tokens in {result.TrainShards.Count} shard(s)");
         Console.WriteLine(FormattableString.Invariant(
-            $"wrote {result.OutDir} in {elapsed.TotalSeconds:F2} s: {tokens / seconds / 1e6:F2}M tokens/s, {inputBytes / seconds / 1e6:F1} MB/s of input ({BatchPlan.Format(inputBytes)}); peak memory {BatchPlan.Format(Process.GetCurrentProcess().PeakWorkingSet64)}"));
+            $"wrote {result.OutputDirectory} in {elapsed.TotalSeconds:F2} s: {tokens / seconds / 1e6:F2}M tokens/s, {inputBytes / seconds / 1e6:F1} MB/s of input ({Bytes(inputBytes)}); peak memory {Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}"));
     }
+
+    private static string Bytes(long bytes) => bytes >= 1L << 30 ? FormattableString.Invariant($"{bytes / (double)(1L << 30):F2} GiB") : FormattableString.Invariant($"{bytes / (double)(1L << 20):F1} MiB");
 }

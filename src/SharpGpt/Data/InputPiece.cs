@@ -19,6 +19,6 @@ internal abstract class InputPiece(string path, long bytesRead, long weight)
     public virtual bool ContinuesDocument => false;
 
     /// <summary>Reads and decodes the piece's documents; throws naming the file and the place of bad input.
-    /// <paramref name="parquetFiles"/> holds the calling thread's open Parquet files.</summary>
-    public abstract PieceDocuments Read(ParquetFiles parquetFiles);
+    /// <paramref name="readers"/> holds what the calling thread keeps open between pieces.</summary>
+    public abstract PieceDocuments Read(PieceReaders readers);
 }

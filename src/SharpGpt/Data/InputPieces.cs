@@ -33,7 +33,7 @@ internal static class InputPieces
     {
         if (file.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
         {
-            return ParquetRowGroup.Split(file, textColumn, bytesBefore);
+            return InputFormats.ParquetFor(file).Split(file, textColumn, bytesBefore);
         }
 
         if (file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase))

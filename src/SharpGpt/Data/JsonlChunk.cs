@@ -49,7 +49,7 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
         }
     }
 
-    public override PieceDocuments Read(ParquetFiles parquetFiles)
+    public override PieceDocuments Read(PieceReaders readers)
     {
         var documents = new List<ReadOnlyMemory<char>>();
         var rest = bytes.AsSpan();
@@ -112,7 +112,7 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
 
             // Reading past the object's end throws on anything but whitespace after it.
             json.Read();
-            return found ? text : throw new InvalidDataException($"{path}:{lineNumber}: no \"{column}\" field (--text-column names the field to read).");
+            return found ? text : throw new InvalidDataException($"{path}:{lineNumber}: no \"{column}\" field (TextColumn names the field to read).");
         }
         catch (JsonException e)
         {

@@ -91,14 +91,14 @@ internal static class ParallelEncoding
     private static void Work(BlockingCollection<Job> work, Func<IDocumentEncoder> newEncoder, CancellationToken stop)
     {
         var encoder = newEncoder();
-        using var parquetFiles = new ParquetFiles();
+        using var readers = new PieceReaders();
         try
         {
             foreach (var job in work.GetConsumingEnumerable(stop))
             {
                 try
                 {
-                    job.Result.SetResult(Encode(job.Piece, encoder, parquetFiles));
+                    job.Result.SetResult(Encode(job.Piece, encoder, readers));
                 }
                 catch (Exception e)
                 {
@@ -111,9 +111,9 @@ internal static class ParallelEncoding
         }
     }
 
-    private static EncodedBatch Encode(InputPiece piece, IDocumentEncoder encoder, ParquetFiles parquetFiles)
+    private static EncodedBatch Encode(InputPiece piece, IDocumentEncoder encoder, PieceReaders readers)
     {
-        using var read = piece.Read(parquetFiles);
+        using var read = piece.Read(readers);
         var documents = read.Documents;
         var tokens = new TokenBuffer((int)Math.Min(piece.Weight / 6 + documents.Count + 16, 1 << 26));
         try

@@ -87,7 +87,7 @@ internal sealed class TextFilePiece(string path, char[] chars, int length, bool 
 
     /// <summary>The piece's characters as one document, or the rest of one; its array goes back to the pool when
     /// the result is disposed. A piece is read once.</summary>
-    public override PieceDocuments Read(ParquetFiles parquetFiles)
+    public override PieceDocuments Read(PieceReaders readers)
     {
         var chars = Interlocked.Exchange(ref _chars, null) ?? throw new InvalidOperationException("A text piece is read once.");
         return new PieceDocuments([chars.AsMemory(0, length)], new PooledChars(chars));

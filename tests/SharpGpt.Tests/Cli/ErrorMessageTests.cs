@@ -18,7 +18,7 @@ public sealed class ErrorMessageTests : IDisposable
 
     public ErrorMessageTests()
     {
-        DataPreparer.PrepareText(string.Concat(Enumerable.Repeat("To be, or not to be, that is the question.\n", 200)), Data, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+        DataPreparer.PrepareText(string.Concat(Enumerable.Repeat("To be, or not to be, that is the question.\n", 200)), Data, new PrepareOptions { Tokenizer = TokenizerKind.Character });
         Directory.CreateDirectory(Empty);
         var random = new byte[4096];
         new Random(3).NextBytes(random);

@@ -18,7 +18,7 @@ public sealed class InterruptTests : IDisposable
     public InterruptTests()
     {
         string text = string.Concat(Enumerable.Range(0, 600).Select(i => $"line {i}: the quick brown fox jumps over the lazy dog {(char)('a' + (i % 26))}.\n"));
-        DataPreparer.PrepareText(text, _dir.File("data"), new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+        DataPreparer.PrepareText(text, _dir.File("data"), new PrepareOptions { Tokenizer = TokenizerKind.Character });
     }
 
     public void Dispose() => _dir.Dispose();

@@ -15,17 +15,17 @@ public class DataPreparerTests
         File.WriteAllText(input, SmallText);
         var outDir = temp.File("out");
 
-        var result = DataPreparer.PrepareFile(input, outDir, new PrepareOptions { Tokenizer = "char", ValFraction = 0.25 });
+        var result = DataPreparer.PrepareFile(input, outDir, new PrepareOptions { Tokenizer = TokenizerKind.Character, ValidationFraction = 0.25 });
 
         var cut = (int)(SmallText.Length * 0.75);
-        Assert.Equal([Path.Combine(outDir, "val_000000.bin")], result.ValShards);
+        Assert.Equal([Path.Combine(outDir, "val_000000.bin")], result.ValidationShards);
         Assert.Equal([Path.Combine(outDir, "train_000000.bin")], result.TrainShards);
         Assert.Equal(new PreparedDataMeta("char", SmallText.Distinct().Count(), cut, SmallText.Length - cut, 1, 1), result.Meta);
         Assert.Equal(result.Meta, PreparedDataMeta.Read(outDir));
 
         var tokenizer = TokenizerFactory.LoadForDataDir(outDir);
         Assert.Equal(SmallText[..cut], tokenizer.Decode(ReadAll(result.TrainShards)));
-        Assert.Equal(SmallText[cut..], tokenizer.Decode(ReadAll(result.ValShards)));
+        Assert.Equal(SmallText[cut..], tokenizer.Decode(ReadAll(result.ValidationShards)));
     }
 
     [Fact]
@@ -36,10 +36,10 @@ public class DataPreparerTests
         File.WriteAllText(input, SmallText);
         var outDir = temp.File("out");
 
-        var result = DataPreparer.PrepareFile(input, outDir, new PrepareOptions { Tokenizer = "gpt2", ValFraction = 0.25 });
+        var result = DataPreparer.PrepareFile(input, outDir, new PrepareOptions { Tokenizer = TokenizerKind.Gpt2, ValidationFraction = 0.25 });
 
         var train = ReadAll(result.TrainShards);
-        var val = ReadAll(result.ValShards);
+        var val = ReadAll(result.ValidationShards);
         var cut = (int)(SmallText.Length * 0.75);
         var tokenizer = TokenizerFactory.LoadForDataDir(outDir);
         Assert.IsType<Gpt2Tokenizer>(tokenizer);
@@ -58,11 +58,11 @@ public class DataPreparerTests
         var input = WriteJsonl(temp, documents);
         var outDir = temp.File("out");
 
-        var result = DataPreparer.PrepareFile(input, outDir, new PrepareOptions { ValFraction = 0.5 });
+        var result = DataPreparer.PrepareFile(input, outDir, new PrepareOptions { ValidationFraction = 0.5 });
 
         var tokenizer = new Gpt2Tokenizer();
         var train = ReadAll(result.TrainShards);
-        var val = ReadAll(result.ValShards);
+        var val = ReadAll(result.ValidationShards);
         Assert.Equal(2, train.Count(t => t == 50256)); // the literal "<|endoftext|>" stayed text
         Assert.Equal(3, val.Count(t => t == 50256));
         Assert.Equal("<|endoftext|>doc zero<|endoftext|>doc two<|endoftext|>doc four", tokenizer.Decode(val));
@@ -75,11 +75,11 @@ public class DataPreparerTests
         using var temp = new TempDirectory();
         var input = WriteJsonl(temp, ["abc", "xyz", "aaa"]);
 
-        var result = DataPreparer.PrepareFile(input, temp.File("out"), new PrepareOptions { Tokenizer = "char", ValFraction = 0.1 });
+        var result = DataPreparer.PrepareFile(input, temp.File("out"), new PrepareOptions { Tokenizer = TokenizerKind.Character, ValidationFraction = 0.1 });
 
         var tokenizer = Assert.IsType<CharTokenizer>(TokenizerFactory.LoadForDataDir(temp.File("out")));
         Assert.Equal("abcxyz", tokenizer.Chars);
-        Assert.Equal("abc", tokenizer.Decode(ReadAll(result.ValShards)));
+        Assert.Equal("abc", tokenizer.Decode(ReadAll(result.ValidationShards)));
         Assert.Equal("xyzaaa", tokenizer.Decode(ReadAll(result.TrainShards)));
     }
 
@@ -100,7 +100,7 @@ public class DataPreparerTests
         var text = string.Concat(Enumerable.Repeat("abcdefghij", 10)); // 100 chars: 90 train, 10 val
         var outDir = temp.File("out");
 
-        var result = DataPreparer.PrepareText(text, outDir, new PrepareOptions { Tokenizer = "char", ShardTokens = 25 });
+        var result = DataPreparer.PrepareText(text, outDir, new PrepareOptions { Tokenizer = TokenizerKind.Character, ShardTokens = 25 });
 
         Assert.Equal(["train_000000.bin", "train_000001.bin", "train_000002.bin", "train_000003.bin"], result.TrainShards.Select(Path.GetFileName));
         Assert.Equal([25, 25, 25, 15], result.TrainShards.Select(TokenShardReader.ReadTokenCount));
@@ -115,9 +115,9 @@ public class DataPreparerTests
         using var temp = new TempDirectory();
         var outDir = temp.File("out");
         var text = string.Concat(Enumerable.Repeat("abcdefghij", 10));
-        DataPreparer.PrepareText(text, outDir, new PrepareOptions { Tokenizer = "char", ShardTokens = 25 });
+        DataPreparer.PrepareText(text, outDir, new PrepareOptions { Tokenizer = TokenizerKind.Character, ShardTokens = 25 });
 
-        DataPreparer.PrepareText(text, outDir, new PrepareOptions { Tokenizer = "char" });
+        DataPreparer.PrepareText(text, outDir, new PrepareOptions { Tokenizer = TokenizerKind.Character });
 
         Assert.Equal(["train_000000.bin"], TokenDataLoader.FindShards(outDir, "train").Select(Path.GetFileName));
     }
@@ -127,9 +127,9 @@ public class DataPreparerTests
     {
         using var temp = new TempDirectory();
 
-        var result = DataPreparer.PrepareText("hello", temp.Path, new PrepareOptions { Tokenizer = "char", ValFraction = 0 });
+        var result = DataPreparer.PrepareText("hello", temp.Path, new PrepareOptions { Tokenizer = TokenizerKind.Character, ValidationFraction = 0 });
 
-        Assert.Empty(result.ValShards);
+        Assert.Empty(result.ValidationShards);
         Assert.Equal(5, result.Meta.TrainTokens);
         Assert.Equal(0, result.Meta.ValTokens);
     }
@@ -187,7 +187,7 @@ public class DataPreparerTests
         using var temp = new TempDirectory();
         Assert.Equal(1_115_394, EmbeddedData.TinyShakespeare().Length);
 
-        var result = DataPreparer.PrepareEmbeddedShakespeare(temp.Path, new PrepareOptions { Tokenizer = "char" });
+        var result = DataPreparer.PrepareEmbeddedShakespeare(temp.Path, new PrepareOptions { Tokenizer = TokenizerKind.Character });
 
         Assert.Equal(new PreparedDataMeta("char", 65, 1_003_854, 111_540, 1, 1), result.Meta);
         var train = TokenDataLoader.ForSplit(temp.Path, "train", batchSize: 4, seqLen: 64);

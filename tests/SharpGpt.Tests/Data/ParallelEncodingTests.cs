@@ -101,7 +101,7 @@ public class ParallelEncodingTests
     /// <summary>Documents given in memory; null documents throw, as a damaged row group would.</summary>
     private sealed class TestPiece(IReadOnlyList<string>? documents, long bytesRead) : InputPiece("test", bytesRead, 100)
     {
-        public override PieceDocuments Read(ParquetFiles parquetFiles) =>
+        public override PieceDocuments Read(PieceReaders readers) =>
             new([.. (documents ?? throw new InvalidDataException($"piece {BytesRead}: bad input")).Select(d => d.AsMemory())]);
     }
 

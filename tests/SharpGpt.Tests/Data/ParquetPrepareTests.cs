@@ -15,7 +15,7 @@ public class ParquetPrepareTests
         var documents = FineWebSample.Documents(240);
         FineWebSample.WriteParquet(temp.File("docs.parquet"), documents, rowsPerGroup: 25, compression);
         FineWebSample.WriteJsonl(temp.File("docs.jsonl"), documents);
-        var options = new PrepareOptions { ValFraction = 0.1, ShardTokens = 20_000 };
+        var options = new PrepareOptions { ValidationFraction = 0.1, ShardTokens = 20_000 };
 
         var fromParquet = DataPreparer.Prepare([temp.File("docs.parquet")], temp.File("parquet"), options);
         var fromJsonl = DataPreparer.Prepare([temp.File("docs.jsonl")], temp.File("jsonl"), options);
@@ -23,13 +23,13 @@ public class ParquetPrepareTests
         Assert.True(fromParquet.TrainShards.Count > 2, "the test needs several train shards");
         Assert.Equal(fromJsonl.Meta, fromParquet.Meta);
         Assert.Equal(fromJsonl.TrainShards.Select(Path.GetFileName), fromParquet.TrainShards.Select(Path.GetFileName));
-        Assert.All(fromJsonl.TrainShards.Concat(fromJsonl.ValShards).Zip(fromParquet.TrainShards.Concat(fromParquet.ValShards)),
+        Assert.All(fromJsonl.TrainShards.Concat(fromJsonl.ValidationShards).Zip(fromParquet.TrainShards.Concat(fromParquet.ValidationShards)),
             pair => Assert.Equal(File.ReadAllBytes(pair.First), File.ReadAllBytes(pair.Second)));
 
         // And both are what the plain tokenizer gives, document by document, every tenth document in val.
         var val = documents.Where((_, i) => DataPreparer.IsValidationDocument(i, 0.1));
         var train = documents.Where((_, i) => !DataPreparer.IsValidationDocument(i, 0.1));
-        Assert.Equal(FineWebSample.Gpt2Tokens(val), FineWebSample.ReadTokens(fromParquet.ValShards));
+        Assert.Equal(FineWebSample.Gpt2Tokens(val), FineWebSample.ReadTokens(fromParquet.ValidationShards));
         Assert.Equal(FineWebSample.Gpt2Tokens(train), FineWebSample.ReadTokens(fromParquet.TrainShards));
     }
 
@@ -40,7 +40,7 @@ public class ParquetPrepareTests
         var documents = FineWebSample.Documents(60);
         FineWebSample.WriteJsonl(temp.File("docs.jsonl.gz"), documents);
 
-        var result = DataPreparer.Prepare([temp.File("docs.jsonl.gz")], temp.File("out"), new PrepareOptions { ValFraction = 0 });
+        var result = DataPreparer.Prepare([temp.File("docs.jsonl.gz")], temp.File("out"), new PrepareOptions { ValidationFraction = 0 });
 
         Assert.Equal(FineWebSample.Gpt2Tokens(documents), FineWebSample.ReadTokens(result.TrainShards));
     }
@@ -57,7 +57,7 @@ public class ParquetPrepareTests
         FineWebSample.WriteParquet(Path.Combine(folder, "000_00000.parquet"), first, rowsPerGroup: 7);
         File.WriteAllText(Path.Combine(folder, "README.md"), "not an input");
 
-        var result = DataPreparer.Prepare([folder], temp.File("out"), new PrepareOptions { ValFraction = 0 });
+        var result = DataPreparer.Prepare([folder], temp.File("out"), new PrepareOptions { ValidationFraction = 0 });
 
         Assert.Equal(FineWebSample.Gpt2Tokens([.. first, .. second]), FineWebSample.ReadTokens(result.TrainShards));
     }
@@ -72,7 +72,7 @@ public class ParquetPrepareTests
         FineWebSample.WriteParquet(temp.File("a.parquet"), a, rowsPerGroup: 4);
         FineWebSample.WriteParquet(temp.File("b.parquet"), b, rowsPerGroup: 4);
         FineWebSample.WriteJsonl(temp.File("c.jsonl"), c);
-        var options = new PrepareOptions { ValFraction = 0 };
+        var options = new PrepareOptions { ValidationFraction = 0 };
 
         var given = DataPreparer.Prepare([temp.File("c.jsonl"), temp.File("b.parquet"), temp.File("a.parquet")], temp.File("given"), options);
         var globbed = DataPreparer.Prepare([Path.Combine(temp.Path, "*.parquet")], temp.File("glob"), options);
@@ -91,9 +91,9 @@ public class ParquetPrepareTests
         var firstDocument = FineWebSample.Gpt2Tokens(documents.Take(1)).Length;
         var valTokens = firstDocument + 5; // ends five tokens into the second document
 
-        var result = DataPreparer.Prepare([temp.File("docs.parquet")], temp.File("out"), new PrepareOptions { ValTokens = valTokens, ShardTokens = 4_000 });
+        var result = DataPreparer.Prepare([temp.File("docs.parquet")], temp.File("out"), new PrepareOptions { ValidationTokens = valTokens, ShardTokens = 4_000 });
 
-        Assert.Equal(all[..valTokens], FineWebSample.ReadTokens(result.ValShards));
+        Assert.Equal(all[..valTokens], FineWebSample.ReadTokens(result.ValidationShards));
         Assert.Equal(all[valTokens..], FineWebSample.ReadTokens(result.TrainShards));
         Assert.Equal(valTokens, result.Meta.ValTokens);
         Assert.Equal((all.Length - valTokens + 3_999) / 4_000, result.Meta.TrainShards);
@@ -106,7 +106,7 @@ public class ParquetPrepareTests
         FineWebSample.WriteJsonl(temp.File("docs.jsonl"), FineWebSample.Documents(5));
 
         var error = Assert.Throws<InvalidDataException>(() =>
-            DataPreparer.Prepare([temp.File("docs.jsonl")], temp.File("out"), new PrepareOptions { ValTokens = 10_000_000 }));
+            DataPreparer.Prepare([temp.File("docs.jsonl")], temp.File("out"), new PrepareOptions { ValidationTokens = 10_000_000 }));
 
         Assert.Contains(temp.File("docs.jsonl"), error.Message);
         Assert.Contains("none left for training", error.Message);
@@ -118,11 +118,11 @@ public class ParquetPrepareTests
         using var temp = new TempDirectory();
         FineWebSample.WriteParquet(temp.File("docs.parquet"), ["abc", "xyz", "aaa", "q"], rowsPerGroup: 3);
 
-        var result = DataPreparer.Prepare([temp.File("docs.parquet")], temp.File("out"), new PrepareOptions { Tokenizer = "char", ValFraction = 0.25 });
+        var result = DataPreparer.Prepare([temp.File("docs.parquet")], temp.File("out"), new PrepareOptions { Tokenizer = TokenizerKind.Character, ValidationFraction = 0.25 });
 
         var tokenizer = Assert.IsType<CharTokenizer>(TokenizerFactory.LoadForDataDir(temp.File("out")));
         Assert.Equal("abcqxyz", tokenizer.Chars);
-        Assert.Equal("abc", tokenizer.Decode(FineWebSample.ReadTokens(result.ValShards)));
+        Assert.Equal("abc", tokenizer.Decode(FineWebSample.ReadTokens(result.ValidationShards)));
         Assert.Equal("xyzaaaq", tokenizer.Decode(FineWebSample.ReadTokens(result.TrainShards)));
     }
 
@@ -132,7 +132,7 @@ public class ParquetPrepareTests
         using var temp = new TempDirectory();
         FineWebSample.WriteParquet(temp.File("docs.parquet"), ["one", "two"], rowsPerGroup: 2);
 
-        var result = DataPreparer.Prepare([temp.File("docs.parquet")], temp.File("out"), new PrepareOptions { TextColumn = "url", ValFraction = 0 });
+        var result = DataPreparer.Prepare([temp.File("docs.parquet")], temp.File("out"), new PrepareOptions { TextColumn = "url", ValidationFraction = 0 });
 
         Assert.Equal(FineWebSample.Gpt2Tokens(["https://example.org/0", "https://example.org/1"]), FineWebSample.ReadTokens(result.TrainShards));
     }

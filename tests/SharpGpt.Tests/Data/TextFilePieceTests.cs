@@ -148,12 +148,12 @@ public class TextFilePieceTests
     /// <summary>Each piece's text and all their tokens, pieces encoded as the workers of prepare encode them.</summary>
     private static (List<string> Texts, List<int> Tokens) Encode(IEnumerable<TextFilePiece> pieces, IDocumentEncoder encoder)
     {
-        using var parquetFiles = new ParquetFiles();
+        using var readers = new PieceReaders();
         var texts = new List<string>();
         using var tokens = new TokenBuffer(1024);
         foreach (var piece in pieces)
         {
-            using var read = piece.Read(parquetFiles);
+            using var read = piece.Read(readers);
             var document = Assert.Single(read.Documents);
             texts.Add(document.ToString());
             encoder.Encode(document.Span, !piece.ContinuesDocument, tokens);

@@ -20,13 +20,13 @@ public class TextFilePrepareTests
         WriteUtf8(input, AdversarialText.Generate(new Random(pieceChars), 20_000));
         var text = File.ReadAllText(input);
 
-        var result = DataPreparer.PrepareFile(input, temp.File("out"), new PrepareOptions { Tokenizer = tokenizerName, TextPieceChars = pieceChars, Threads = 3 });
+        var result = DataPreparer.PrepareFile(input, temp.File("out"), new PrepareOptions { Tokenizer = Kind(tokenizerName), TextPieceChars = pieceChars, Threads = 3 });
 
         var cut = (int)(text.Length * 0.9);
         cut += char.IsSurrogatePair(text[cut - 1], text[cut]) ? 1 : 0;
         var tokenizer = tokenizerName == "gpt2" ? new Gpt2Tokenizer() : (GptTokenizer)CharTokenizer.FromText(text);
         Assert.Equal(Document(tokenizer, text[..cut]), ReadAll(result.TrainShards));
-        Assert.Equal(Document(tokenizer, text[cut..]), ReadAll(result.ValShards));
+        Assert.Equal(Document(tokenizer, text[cut..]), ReadAll(result.ValidationShards));
         Assert.Equal(tokenizer.VocabSize, result.Meta.VocabSize);
         Assert.Equal(new FileInfo(input).Length, result.InputBytes);
     }
@@ -41,13 +41,13 @@ public class TextFilePrepareTests
         using var temp = new TempDirectory();
         var input = temp.File("tinyshakespeare.txt");
         File.WriteAllText(input, EmbeddedData.TinyShakespeare());
-        var options = new PrepareOptions { Tokenizer = tokenizer, TextPieceChars = 4096 };
+        var options = new PrepareOptions { Tokenizer = Kind(tokenizer), TextPieceChars = 4096 };
 
         var streamed = DataPreparer.PrepareFile(input, temp.File("streamed"), options);
         var embedded = DataPreparer.PrepareEmbeddedShakespeare(temp.File("embedded"), options);
 
         Assert.Equal(embedded.Meta, streamed.Meta);
-        Assert.Equal(File.ReadAllBytes(embedded.ValShards[0]), File.ReadAllBytes(streamed.ValShards[0]));
+        Assert.Equal(File.ReadAllBytes(embedded.ValidationShards[0]), File.ReadAllBytes(streamed.ValidationShards[0]));
         Assert.Equal(File.ReadAllBytes(embedded.TrainShards[0]), File.ReadAllBytes(streamed.TrainShards[0]));
         if (tokenizer == "char")
         {
@@ -66,12 +66,12 @@ public class TextFilePrepareTests
         var input = temp.File("input.txt");
         File.WriteAllText(input, text);
 
-        var result = DataPreparer.PrepareFile(input, temp.File("out"), new PrepareOptions { Tokenizer = tokenizerName, TextPieceChars = 4 });
+        var result = DataPreparer.PrepareFile(input, temp.File("out"), new PrepareOptions { Tokenizer = Kind(tokenizerName), TextPieceChars = 4 });
 
         var tokenizer = TokenizerFactory.LoadForDataDir(temp.File("out"));
         var offset = tokenizerName == "gpt2" ? 1 : 0;
         Assert.Equal(text[..19], tokenizer.Decode(ReadAll(result.TrainShards).AsSpan(offset)));
-        Assert.Equal("b", tokenizer.Decode(ReadAll(result.ValShards).AsSpan(offset)));
+        Assert.Equal("b", tokenizer.Decode(ReadAll(result.ValidationShards).AsSpan(offset)));
     }
 
     [Theory]
@@ -99,14 +99,14 @@ public class TextFilePrepareTests
         var input = temp.File("input.txt");
         WriteUtf8(input, AdversarialText.Generate(new Random(0), 5000));
         var text = File.ReadAllText(input);
-        var options = new PrepareOptions { ValFraction = 0, TextPieceChars = 64 };
+        var options = new PrepareOptions { ValidationFraction = 0, TextPieceChars = 64 };
 
         var result = DataPreparer.PrepareFile(input, temp.File("out"), options);
         var inMemory = DataPreparer.PrepareText(text, temp.File("memory"), options);
 
         foreach (var prepared in new[] { result, inMemory })
         {
-            Assert.Empty(prepared.ValShards);
+            Assert.Empty(prepared.ValidationShards);
             Assert.Equal(0, prepared.Meta.ValTokens);
             Assert.Equal(Document(new Gpt2Tokenizer(), text), ReadAll(prepared.TrainShards));
         }
@@ -126,11 +126,11 @@ public class TextFilePrepareTests
         File.WriteAllLines(Path.Combine(folder, "c.jsonl"), last.Select(d => JsonSerializer.Serialize(new { text = d })));
         var text = File.ReadAllText(Path.Combine(folder, "b.txt"));
 
-        var result = DataPreparer.Prepare([folder], temp.File("out"), new PrepareOptions { ValFraction = 0.5, TextPieceChars = 16, Threads = 3 });
+        var result = DataPreparer.Prepare([folder], temp.File("out"), new PrepareOptions { ValidationFraction = 0.5, TextPieceChars = 16, Threads = 3 });
 
         // Documents 0, 2 and 4 are val (every second, the first included); the .txt is document 3.
         var tokenizer = new Gpt2Tokenizer();
-        Assert.Equal([.. Document(tokenizer, first[0]), .. Document(tokenizer, first[2]), .. Document(tokenizer, last[0])], ReadAll(result.ValShards));
+        Assert.Equal([.. Document(tokenizer, first[0]), .. Document(tokenizer, first[2]), .. Document(tokenizer, last[0])], ReadAll(result.ValidationShards));
         Assert.Equal([.. Document(tokenizer, first[1]), .. Document(tokenizer, text), .. Document(tokenizer, last[1])], ReadAll(result.TrainShards));
     }
 
@@ -170,4 +170,6 @@ public class TextFilePrepareTests
 
         public void Report(PrepareProgress value) => All.Add(value);
     }
+
+    private static TokenizerKind Kind(string name) => name == "char" ? TokenizerKind.Character : TokenizerKind.Gpt2;
 }

@@ -18,7 +18,7 @@ public sealed class DataParallelRuns : IDisposable
     {
         Data = _dir.File("data");
         string text = string.Concat(Enumerable.Range(0, 400).Select(i => $"line {i}: the quick brown fox {(char)('a' + (i % 26))}.\n"));
-        DataPreparer.PrepareText(text, Data, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+        DataPreparer.PrepareText(text, Data, new PrepareOptions { Tokenizer = TokenizerKind.Character });
         _twoRanks = new(() =>
         {
             string output = OutDir("two-ranks");

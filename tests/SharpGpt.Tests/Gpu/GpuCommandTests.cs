@@ -17,7 +17,7 @@ public sealed class GpuCommandTests : IDisposable
     {
         _data = _dir.File("data");
         string text = string.Concat(Enumerable.Repeat("To be, or not to be, that is the question.\n", 60));
-        DataPreparer.PrepareText(text, _data, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+        DataPreparer.PrepareText(text, _data, new PrepareOptions { Tokenizer = TokenizerKind.Character });
         string output = _dir.File("out");
         var train = CliRunner.Run("train", "--device", "cpu", "--data", _data, "--out", output, "--layers", "2", "--heads", "2", "--embd", "32",
             "--seq-len", "16", "--micro-batch", "4", "--max-steps", "10", "--val-every", "0", "--sample-tokens", "0", "--threads", "1");

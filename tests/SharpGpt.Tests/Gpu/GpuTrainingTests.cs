@@ -65,7 +65,7 @@ public sealed class GpuTrainingTests(GpuTrainingTests.Runs runs) : IClassFixture
         {
             _data = _dir.File("data");
             string text = string.Concat(Enumerable.Range(0, 120).Select(i => $"{i}: the quick brown fox {(char)('a' + (i % 26))} jumps.\n"));
-            DataPreparer.PrepareText(text, _data, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+            DataPreparer.PrepareText(text, _data, new PrepareOptions { Tokenizer = TokenizerKind.Character });
         }
 
         /// <summary>The output folder of a 5-step run on this device and precision, trained on first use.</summary>

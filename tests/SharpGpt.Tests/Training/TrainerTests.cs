@@ -19,7 +19,7 @@ public sealed class TrainerTests : IDisposable
     {
         _data = Path.Combine(_dir, "data");
         string text = string.Concat(Enumerable.Range(0, 400).Select(i => $"line {i}: the quick brown fox {(char)('a' + (i % 26))}.\n"));
-        var result = DataPreparer.PrepareText(text, _data, new PrepareOptions { Tokenizer = CharTokenizer.TypeName });
+        var result = DataPreparer.PrepareText(text, _data, new PrepareOptions { Tokenizer = TokenizerKind.Character });
         _vocab = result.Meta.VocabSize;
     }
 

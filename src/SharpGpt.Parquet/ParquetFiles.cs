@@ -1,6 +1,6 @@
 using Parquet;
 
-namespace SharpGpt.Data;
+namespace SharpGpt.Parquet;
 
 /// <summary>The Parquet file one thread has open: row groups come in file order, so keeping the last one open saves
 /// reading its footer again for every row group.</summary>

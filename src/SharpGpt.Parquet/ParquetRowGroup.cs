@@ -2,7 +2,9 @@ using Parquet;
 using Parquet.Data;
 using Parquet.Schema;
 
-namespace SharpGpt.Data;
+using SharpGpt.Data;
+
+namespace SharpGpt.Parquet;
 
 /// <summary>One row group of a .parquet file: its text column is read (Parquet.Net: snappy, zstd, gzip and the other
 /// codecs) and decoded where the piece is encoded, so a thread's memory holds one row group's text at most.</summary>
@@ -42,9 +44,9 @@ internal sealed class ParquetRowGroup(string path, int index, string textColumn,
         }
     }
 
-    public override PieceDocuments Read(ParquetFiles parquetFiles)
+    public override PieceDocuments Read(PieceReaders readers)
     {
-        var reader = parquetFiles.Open(Path);
+        var reader = readers.Get<ParquetFiles>().Open(Path);
         var field = TextField(reader, Path, textColumn);
         RawColumnData<ReadOnlyMemory<char>> data;
         try
@@ -93,7 +95,7 @@ internal sealed class ParquetRowGroup(string path, int index, string textColumn,
         if (fields.FirstOrDefault(f => f.Name == column) is not DataField field)
         {
             var names = string.Join(", ", fields.Select(f => f.Name));
-            throw new InvalidDataException($"{path}: no column \"{column}\" (the file has {names}); --text-column names the column to read.");
+            throw new InvalidDataException($"{path}: no column \"{column}\" (the file has {names}); TextColumn names the column to read.");
         }
 
         if (field.IsArray || (field.ClrType != typeof(string) && field.ClrType != typeof(ReadOnlyMemory<char>)))

@@ -1,10 +1,13 @@
 using System.Diagnostics;
+using SharpGpt.Data;
 
-namespace SharpGpt.Data;
+namespace SharpGpt;
 
-/// <summary>Turns raw text into the token shards that training reads: DIR/val_000000.bin, DIR/train_000000.bin, …,
-/// DIR/tokenizer.json and DIR/meta.json (written last, so its presence means the directory is complete).
-/// <para>Input. Files, folders and globs (<see cref="InputFiles"/>): a .txt file is one document; a .jsonl or
+/// <summary>Turns raw text into the token shards that training reads (<see cref="TrainingData.FromDirectory"/>):
+/// DIR/val_000000.bin, DIR/train_000000.bin, …, DIR/tokenizer.json and DIR/meta.json (written last, so its presence
+/// means the directory is complete); <c>sharpgpt prepare</c> does the same.
+/// <para>Input. Files, folders (every .txt, .jsonl, .jsonl.gz and .parquet inside, in sorted path order) and globs
+/// (<c>*</c>, <c>**</c>); .parquet files need the SharpGpt.Parquet package. A .txt file is one document; a .jsonl or
 /// .jsonl.gz file holds one {"text": ...} object per line; a .parquet file one document per row of its text column.
 /// The documents of all files form one stream in input order. The input is cut into pieces (a megabyte of JSONL
 /// lines, a Parquet row group, a million characters of a .txt cut where the cut changes no token) that threads on
@@ -14,32 +17,47 @@ namespace SharpGpt.Data;
 /// the last f are val (for Tiny Shakespeare with f = 0.1, char: 1,003,854 / 111,540 tokens); a first reading pass
 /// counts the characters. Otherwise whole documents are split, spread evenly: document k is val when floor(k·f)
 /// steps up, so documents 0, 1/f, 2/f, … (0, 10, 20, … for f = 0.1) are val. With
-/// <see cref="PrepareOptions.ValTokens"/> = N instead, val is the first N tokens of the stream, cut where they end
+/// <see cref="PrepareOptions.ValidationTokens"/> = N instead, val is the first N tokens of the stream, cut where they end
 /// (build-nanogpt's first shard of FineWeb-Edu).</para>
 /// <para>Documents. With gpt2 every document starts with &lt;|endoftext|&gt; (50256), as in llm.c, and each part
 /// of a split .txt counts as a document. The char tokenizer has no such token; documents are simply concatenated
 /// and its vocabulary is every character of the whole input (one extra reading pass).</para></summary>
-internal static class DataPreparer
+public static class DataPreparer
 {
     /// <summary>Prepares one file: see <see cref="Prepare"/>.</summary>
-    public static PrepareResult PrepareFile(string inputPath, string outDir, PrepareOptions? options = null) =>
+    internal static PrepareResult PrepareFile(string inputPath, string outDir, PrepareOptions? options = null) =>
         Prepare([inputPath], outDir, options);
 
-    /// <summary>Prepares the files, folders and globs of <paramref name="inputs"/> as one stream of documents.
-    /// <paramref name="progress"/> hears after each batch of documents written.</summary>
-    public static PrepareResult Prepare(IReadOnlyList<string> inputs, string outDir, PrepareOptions? options = null, IProgress<PrepareProgress>? progress = null)
+    /// <summary>Prepares the files, folders and globs of <paramref name="inputs"/> as one stream of documents, into
+    /// <paramref name="outputDirectory"/> (created when missing; the shards of an earlier preparation there are
+    /// replaced).</summary>
+    /// <param name="inputs">Files, folders and globs, read in the order given.</param>
+    /// <param name="outputDirectory">The folder to write.</param>
+    /// <param name="options">Tokenizer, validation split, shard size and text column; the defaults when null.</param>
+    /// <param name="progress">Hears after each batch of documents written, on the preparing thread; may be null.</param>
+    /// <param name="cancellationToken">Stops between batches (it then throws <see cref="OperationCanceledException"/>,
+    /// leaving no meta.json, so the folder does not pass for a prepared one).</param>
+    /// <returns>What was written.</returns>
+    /// <exception cref="SharpGptException">An input is missing, empty or not what its name says, or a record is
+    /// malformed (the message names the file and the line or row group).</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static PrepareResult Prepare(IReadOnlyList<string> inputs, string outputDirectory, PrepareOptions? options = null,
+        IProgress<PrepareProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        string outDir = Path.GetFullPath(outputDirectory);
         options ??= new PrepareOptions();
         options.Validate();
         var files = InputFiles.Resolve(inputs);
         var splitsByCharacters = files is [var single] && single.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
-            && options.ValTokens is null && options.ValFraction > 0;
-        var firstValChar = splitsByCharacters ? FirstValCharOfFile(files[0], options.ValFraction) : (long?)null;
-        return PrepareDocuments(files, outDir, options, firstValChar, progress);
+            && options.ValidationTokens is null && options.ValidationFraction > 0;
+        var firstValChar = splitsByCharacters ? FirstValCharOfFile(files[0], options.ValidationFraction) : (long?)null;
+        return PrepareDocuments(files, outDir, options, firstValChar, progress, cancellationToken);
     }
 
     /// <summary>Prepares one document, split into train and val by characters.</summary>
-    public static PrepareResult PrepareText(string text, string outDir, PrepareOptions? options = null, string sourceName = "text")
+    internal static PrepareResult PrepareText(string text, string outDir, PrepareOptions? options = null, string sourceName = "text")
     {
         options ??= new PrepareOptions();
         options.Validate();
@@ -48,14 +66,14 @@ internal static class DataPreparer
             throw new InvalidDataException($"{sourceName}: the text is empty.");
         }
 
-        var cut = TextSplit.TrainValCut(text, options.ValFraction);
+        var cut = TextSplit.TrainValCut(text, options.ValidationFraction);
 
-        if (cut == 0 || (options.ValFraction > 0 && cut == text.Length))
+        if (cut == 0 || (options.ValidationFraction > 0 && cut == text.Length))
         {
-            throw TooLittleText(sourceName, text.Length, options.ValFraction);
+            throw TooLittleText(sourceName, text.Length, options.ValidationFraction);
         }
 
-        var tokenizer = TokenizerFactory.Create(options.Tokenizer, text);
+        var tokenizer = TokenizerFactory.Create(options.TokenizerName, text);
         using var output = new PreparedOutput(outDir, options.ShardTokens);
         if (cut < text.Length)
         {
@@ -68,11 +86,11 @@ internal static class DataPreparer
     }
 
     /// <summary>Prepares the Tiny Shakespeare text compiled into the library.</summary>
-    public static PrepareResult PrepareEmbeddedShakespeare(string outDir, PrepareOptions? options = null) =>
+    internal static PrepareResult PrepareEmbeddedShakespeare(string outDir, PrepareOptions? options = null) =>
         PrepareText(EmbeddedData.TinyShakespeare(), outDir, options, "tinyshakespeare (embedded)");
 
     /// <summary>Whether document <paramref name="index"/> of a .jsonl goes to val: evenly spread, first one included.</summary>
-    public static bool IsValidationDocument(long index, double valFraction) =>
+    internal static bool IsValidationDocument(long index, double valFraction) =>
         valFraction > 0 && (index == 0 || Math.Floor(index * valFraction) > Math.Floor((index - 1) * valFraction));
 
     /// <summary>The first val character of a .txt file, found by counting its characters without holding them;
@@ -106,12 +124,13 @@ internal static class DataPreparer
     /// <summary>Tokenizes the documents of <paramref name="files"/> on every core. With
     /// <paramref name="firstValChar"/> (a single .txt) the file is two documents, train up to that character and
     /// val from it; otherwise documents are routed by <see cref="Route"/>.</summary>
-    private static PrepareResult PrepareDocuments(IReadOnlyList<string> files, string outDir, PrepareOptions options, long? firstValChar, IProgress<PrepareProgress>? progress)
+    private static PrepareResult PrepareDocuments(IReadOnlyList<string> files, string outDir, PrepareOptions options, long? firstValChar, IProgress<PrepareProgress>? progress,
+        CancellationToken cancellationToken)
     {
         IEnumerable<InputPiece> Pieces() => InputPieces.Split(files, options.TextColumn, options.TextPieceChars, firstValChar);
         GptTokenizer tokenizer;
         Func<IDocumentEncoder> newEncoder;
-        if (options.Tokenizer == CharTokenizer.TypeName)
+        if (options.Tokenizer == TokenizerKind.Character)
         {
             // The char vocabulary must be known before the first token is written: one extra reading pass.
             var chars = CharTokenizer.FromTexts(ReadAll(Pieces()));
@@ -129,6 +148,7 @@ internal static class DataPreparer
         long documents = 0;
         foreach (var batch in ParallelEncoding.Encode(Pieces(), newEncoder, options.ResolvedThreads))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             emptyFiles.Saw(batch.Piece.Path, batch.DocumentLengths.Length);
             var tokens = batch.Tokens.Span;
             for (var i = 0; i < batch.DocumentLengths.Length; i++)
@@ -153,14 +173,14 @@ internal static class DataPreparer
         emptyFiles.Finish();
 
         var input = files is [var one] ? one : $"{files[0]} and {files.Count - 1} more file(s)";
-        if (options.ValTokens is long valTokens && output.Train.TotalTokens == 0)
+        if (options.ValidationTokens is long valTokens && output.Train.TotalTokens == 0)
         {
-            throw new InvalidDataException($"{input}: {output.Val.TotalTokens:N0} tokens in all, none left for training after --val-tokens {valTokens:N0}; use fewer --val-tokens or more input.");
+            throw new InvalidDataException($"{input}: {output.Val.TotalTokens:N0} tokens in all, none left for training after ValidationTokens {valTokens:N0}; use fewer ValidationTokens or more input.");
         }
 
         if (output.Train.TotalTokens == 0)
         {
-            throw new InvalidDataException($"{input}: {documents} document(s) is too few to split off a validation fraction of {options.ValFraction}; add documents or use --val-fraction 0.");
+            throw new InvalidDataException($"{input}: {documents} document(s) is too few to split off a validation fraction of {options.ValidationFraction}; add documents or use ValidationFraction 0.");
         }
 
         return output.Complete(tokenizer) with { InputBytes = totalBytes };
@@ -169,10 +189,10 @@ internal static class DataPreparer
     /// <summary>Every document of the pieces, read on this thread (the char vocabulary's pass).</summary>
     private static IEnumerable<string> ReadAll(IEnumerable<InputPiece> pieces)
     {
-        using var parquetFiles = new ParquetFiles();
+        using var readers = new PieceReaders();
         foreach (var piece in pieces)
         {
-            using var read = piece.Read(parquetFiles);
+            using var read = piece.Read(readers);
             foreach (var document in read.Documents)
             {
                 yield return document.ToString();
@@ -183,9 +203,9 @@ internal static class DataPreparer
     /// <summary>Sends one document's tokens to val, to train, or (with --val-tokens, at the boundary) part to each.</summary>
     private static void Route(ReadOnlySpan<int> document, long index, PreparedOutput output, PrepareOptions options)
     {
-        if (options.ValTokens is not long valTokens)
+        if (options.ValidationTokens is not long valTokens)
         {
-            (IsValidationDocument(index, options.ValFraction) ? output.Val : output.Train).Append(document);
+            (IsValidationDocument(index, options.ValidationFraction) ? output.Val : output.Train).Append(document);
             return;
         }
 
