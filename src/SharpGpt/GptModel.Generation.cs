@@ -94,6 +94,8 @@ public sealed partial class GptModel
         {
             await foreach (var piece in pieces.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                // The tokens may run ahead of the reader: a cancellation stops the pieces already made too.
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return piece;
             }
 
