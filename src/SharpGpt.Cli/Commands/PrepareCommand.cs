@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using SharpGpt.Data;
-using SharpGpt.Training;
 
 namespace SharpGpt.Cli.Commands;
 
@@ -88,8 +86,7 @@ internal static class PrepareCommand
         Console.WriteLine($"val:   {result.ValidationTokens,14:N0} tokens in {result.ValidationShards.Count} shard(s)");
         Console.WriteLine($"train: {result.TrainTokens,14:N0} tokens in {result.TrainShards.Count} shard(s)");
         Console.WriteLine(FormattableString.Invariant(
-            $"wrote {result.OutputDirectory} in {elapsed.TotalSeconds:F2} s: {tokens / seconds / 1e6:F2}M tokens/s, {inputBytes / seconds / 1e6:F1} MB/s of input ({Bytes(inputBytes)}); peak memory {Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}"));
+            $"wrote {result.OutputDirectory} in {elapsed.TotalSeconds:F2} s: {tokens / seconds / 1e6:F2}M tokens/s, {inputBytes / seconds / 1e6:F1} MB/s of input ({ByteSize.Format(inputBytes)}); peak memory {ByteSize.Format(Process.GetCurrentProcess().PeakWorkingSet64)}"));
     }
 
-    private static string Bytes(long bytes) => bytes >= 1L << 30 ? FormattableString.Invariant($"{bytes / (double)(1L << 30):F2} GiB") : FormattableString.Invariant($"{bytes / (double)(1L << 20):F1} MiB");
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using SharpGpt.Data;
-using SharpGpt.Training;
 using Spectre.Console;
 
 namespace SharpGpt.Cli.Commands;
@@ -24,7 +22,7 @@ internal static class PrepareProgressDisplay
     }
 
     private static string Describe(PrepareProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"{BatchPlan.Format(p.BytesRead)} of {BatchPlan.Format(p.TotalBytes)}, {p.Tokens / 1e6:F1}M tokens, {p.TokensPerSecond / 1e6:F2}M tokens/s");
+        $"{ByteSize.Format(p.BytesRead)} of {ByteSize.Format(p.TotalBytes)}, {p.Tokens / 1e6:F1}M tokens, {p.TokensPerSecond / 1e6:F2}M tokens/s");
 
     private sealed class Bar(ProgressTask task) : IProgress<PrepareProgress>
     {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using SharpGpt.Plots;
-using SharpGpt.Training;
 using Spectre.Console;
 
 namespace SharpGpt.Cli.Commands;
@@ -130,7 +129,7 @@ internal static class TrainCommand
             : string.Equals(micro, "auto", StringComparison.OrdinalIgnoreCase) ? null
             : int.TryParse(micro, out int parsed) && parsed > 0 ? parsed
             : throw new SharpGptException("--micro-batch", $"must be a positive number or 'auto', got '{micro}'.");
-        var memoryBudget = r.GetResult("--memory-budget") is null or OptionResult { Implicit: true } ? (long?)null : BatchPlan.ParseBytes(r.GetValue<string>("--memory-budget")!);
+        var memoryBudget = r.GetResult("--memory-budget") is null or OptionResult { Implicit: true } ? (long?)null : ByteSize.Parse(r.GetValue<string>("--memory-budget")!, "--memory-budget");
         float? lr = r.GetValue<float?>("--lr");
         long commChunk = r.GetValue<long>("--comm-chunk");
         return o with
@@ -204,8 +203,14 @@ internal static class TrainCommand
             NumHeads = r.GetValue(heads) ?? config.NumHeads,
             Channels = r.GetValue(embd) ?? config.Channels,
         };
-        config.Validate("model options");
-        return GptModel.CreateModel(config, tokenizer, options, initialize);
+        try
+        {
+            return GptModel.CreateModel(config, tokenizer, options, initialize);
+        }
+        catch (ArgumentException e) when (e.ParamName == "config")
+        {
+            throw new SharpGptException("model options", e.Message.Replace(" (Parameter 'config')", "", StringComparison.Ordinal), innerException: e);
+        }
     }
 
     private static TrainingResult RunWithProgress(ConsoleTrainingProgress progress, Func<IProgress<TrainingEvent>, TrainingResult> train)

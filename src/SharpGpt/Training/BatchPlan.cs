@@ -90,20 +90,4 @@ internal sealed record BatchPlan(int MicroBatch, int SeqLen, int WorldSize, long
     }
 
     public static string Format(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB" : $"{bytes / (double)(1L << 20):F1} MiB";
-
-    /// <summary>Parses sizes like 8GiB, 512MiB, 2GB, 1000000.</summary>
-    public static long ParseBytes(string text)
-    {
-        string s = text.Trim();
-        (string Suffix, long Factor)[] units = [("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("G", 1L << 30), ("M", 1L << 20), ("B", 1)];
-        foreach (var (suffix, factor) in units)
-        {
-            if (s.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && double.TryParse(s[..^suffix.Length], System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0)
-            {
-                return (long)(v * factor);
-            }
-        }
-
-        return long.TryParse(s, out long n) && n > 0 ? n : throw new SharpGptException("MemoryBudgetBytes", $"cannot read '{text}' as a memory size (e.g. 8GiB, 512MiB).");
-    }
 }

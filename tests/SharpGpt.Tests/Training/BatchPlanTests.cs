@@ -48,5 +48,5 @@ public sealed class BatchPlanTests
     [InlineData("512MiB", 512L << 20)]
     [InlineData("2GB", 2_000_000_000L)]
     [InlineData("1000", 1000L)]
-    public void ParsesMemorySizes(string text, long bytes) => Assert.Equal(bytes, BatchPlan.ParseBytes(text));
+    public void ParsesMemorySizes(string text, long bytes) => Assert.Equal(bytes, SharpGpt.Cli.ByteSize.Parse(text, "--memory-budget"));
 }
