@@ -90,6 +90,20 @@ public sealed partial class ChatCommandTests : IDisposable
     }
 
     [Fact]
+    public void Sample_with_chat_renders_the_prompt_as_chat_does_and_gives_the_same_reply()
+    {
+        string model = Model(64, 1, 32, fineTuned: true);
+        string[] sampling = ["--tokens", "10", "--seed", "5", "--temperature", "1", "--top-k", "50", "--threads", "1"];
+        var chat = Chat("hello there\n/exit\n", ["--checkpoint", model, .. sampling]);
+        var sample = CliRunner.Run(["sample", "--checkpoint", model, "--prompt", "hello there", "--chat", .. sampling]);
+
+        Assert.True(sample.Code == 0, sample.Out + sample.Err);
+        string reply = chat.Out.Split('\n').Single(l => l.StartsWith("assistant> ", StringComparison.Ordinal))["assistant> ".Length..].Trim();
+        Assert.True(reply.Length > 0, chat.Out);
+        Assert.Equal(reply, sample.Out.Trim());
+    }
+
+    [Fact]
     public void In_a_terminal_a_reply_streams_ctrl_c_stops_it_and_the_chat_goes_on()
     {
         if (OperatingSystem.IsWindows() || FindOnPath("tmux") is not { } tmux)
