@@ -277,6 +277,20 @@ public sealed class FineTuningPrepareTests : IDisposable
     }
 
     [Fact]
+    public void Prepare_counts_the_examples_longer_than_gpt2s_context_and_keeps_them_whole()
+    {
+        // " 7" is one GPT-2 token: a completion of 1100 of them makes an example of about 1110 tokens.
+        string longAnswer = string.Concat(Enumerable.Repeat(" 7", 1100));
+        var result = DataPreparer.Prepare([Jsonl("long.jsonl", [new { prompt = "Count.", completion = longAnswer }, PromptCompletions[0]])], _temp.File("out"), NoValidation);
+
+        var expected = Concat(Transcript(("user", "Count."), ("assistant", longAnswer)), Transcript(("user", "What is 2 plus 3?"), ("assistant", "5.")));
+        Assert.Equal(expected.Tokens, FineTuningExamples.Read(result.TrainShards).Tokens);
+        Assert.InRange(expected.Tokens.Length, 1025, 1200);
+        Assert.Equal(1, result.LongExamples);
+        Assert.Equal(1, PreparedDataMeta.Read(result.OutputDirectory).LongExamples);
+    }
+
+    [Fact]
     public void The_folder_records_its_template_and_a_missing_mask_is_named()
     {
         var result = DataPreparer.Prepare([Jsonl("chat.jsonl", Conversations)], _temp.File("out"), NoValidation);
