@@ -46,6 +46,7 @@ internal static partial class FlagNames
         ["ValidationTokens"] = "--val-tokens",
         ["ShardTokens"] = "--shard-tokens",
         ["TextColumn"] = "--text-column",
+        ["Format"] = "--format",
 
         // GptModelOptions
         ["Device"] = "--device",

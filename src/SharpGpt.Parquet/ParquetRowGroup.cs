@@ -7,19 +7,29 @@ using SharpGpt.Data;
 namespace SharpGpt.Parquet;
 
 /// <summary>One row group of a .parquet file: its text column is read (Parquet.Net: snappy, zstd, gzip and the other
-/// codecs) and decoded where the piece is encoded, so a thread's memory holds one row group's text at most.</summary>
-internal sealed class ParquetRowGroup(string path, int index, string textColumn, long bytesRead, long weight)
+/// codecs) and decoded where the piece is encoded, so a thread's memory holds one row group's text at most. Fine-tuning
+/// data has string columns "prompt" and "completion", or a "messages" column of lists of {role, content} structs
+/// (Hugging Face's chat datasets); each row is then an example (<see cref="ParquetExamples"/>).</summary>
+internal sealed class ParquetRowGroup(string path, int index, string textColumn, long bytesRead, long weight, DataFormat format = DataFormat.Text)
     : InputPiece(path, bytesRead, weight)
 {
-    /// <summary>A piece per row group, after checking the file is Parquet and has a text column of that name.</summary>
-    public static IEnumerable<InputPiece> Split(string path, string column, long bytesBefore)
+    /// <summary>A piece per row group, after checking the file is Parquet and has the columns of its format.</summary>
+    public static IEnumerable<InputPiece> Split(string path, string column, long bytesBefore, DataFormat format = DataFormat.Text)
     {
         var fileLength = new FileInfo(path).Length;
         var reader = ParquetFiles.OpenReader(path);
         long[] compressed, uncompressed;
         try
         {
-            TextField(reader, path, column);
+            if (format == DataFormat.Text)
+            {
+                TextField(reader, path, column);
+            }
+            else
+            {
+                ParquetExamples.CheckColumns(reader, path, format);
+            }
+
             compressed = new long[reader.RowGroupCount];
             uncompressed = new long[reader.RowGroupCount];
             for (var g = 0; g < compressed.Length; g++)
@@ -40,13 +50,18 @@ internal sealed class ParquetRowGroup(string path, int index, string textColumn,
         for (var g = 0; g < compressed.Length; g++)
         {
             done += compressed[g];
-            yield return new ParquetRowGroup(path, g, column, bytesBefore + (fileLength * done / total), 2 * uncompressed[g]);
+            yield return new ParquetRowGroup(path, g, column, bytesBefore + (fileLength * done / total), 2 * uncompressed[g], format);
         }
     }
 
     public override PieceDocuments Read(PieceReaders readers)
     {
         var reader = readers.Get<ParquetFiles>().Open(Path);
+        if (format != DataFormat.Text)
+        {
+            return new PieceDocuments(ParquetExamples.Read(reader, Path, index, format));
+        }
+
         var field = TextField(reader, Path, textColumn);
         RawColumnData<ReadOnlyMemory<char>> data;
         try
@@ -88,8 +103,7 @@ internal sealed class ParquetRowGroup(string path, int index, string textColumn,
         }
     }
 
-
-    private static DataField TextField(ParquetReader reader, string path, string column)
+    internal static DataField TextField(ParquetReader reader, string path, string column)
     {
         var fields = reader.Schema.Fields;
         if (fields.FirstOrDefault(f => f.Name == column) is not DataField field)

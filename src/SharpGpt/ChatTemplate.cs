@@ -95,6 +95,20 @@ public sealed class ChatTemplate
     internal void Example(string prompt, string completion, GptTokenizer tokenizer, List<int> tokens, List<bool> trained) =>
         Example([(ChatRole.User, prompt), (ChatRole.Assistant, completion)], tokenizer, tokens, trained);
 
+    /// <summary>The texts the template tokenizes for a conversation (role markers, contents, separators, and the
+    /// marker a prompt ends with): what a character vocabulary must cover.</summary>
+    internal IEnumerable<string> Pieces(IEnumerable<(ChatRole Role, string Content)> messages)
+    {
+        foreach (var (role, content) in messages)
+        {
+            yield return Marker(role);
+            yield return " " + content;
+            yield return Separator;
+        }
+
+        yield return Marker(ChatRole.Assistant);
+    }
+
     /// <summary>The reply as a person reads it: without the space that follows <c>Assistant:</c>, nor trailing space.</summary>
     internal static string CleanReply(string reply) => (reply.StartsWith(' ') ? reply[1..] : reply).TrimEnd();
 

@@ -50,10 +50,11 @@ public static class DataPreparer
         options ??= new PrepareOptions();
         options.Validate();
         var files = InputFiles.Resolve(inputs);
-        var splitsByCharacters = files is [var single] && single.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
+        var format = InputPieces.ResolveFormat(files, options.Format);
+        var splitsByCharacters = format == DataFormat.Text && files is [var single] && single.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
             && options.ValidationTokens is null && options.ValidationFraction > 0;
         var firstValChar = splitsByCharacters ? FirstValCharOfFile(files[0], options.ValidationFraction) : (long?)null;
-        return PrepareDocuments(files, outDir, options, firstValChar, progress, cancellationToken);
+        return PrepareDocuments(files, outDir, options with { Format = format }, firstValChar, progress, cancellationToken);
     }
 
     /// <summary>Prepares one document, split into train and val by characters.</summary>
@@ -88,6 +89,9 @@ public static class DataPreparer
     /// <summary>Prepares the Tiny Shakespeare text compiled into the library.</summary>
     internal static PrepareResult PrepareEmbeddedShakespeare(string outDir, PrepareOptions? options = null) =>
         PrepareText(EmbeddedData.TinyShakespeare(), outDir, options, "tinyshakespeare (embedded)");
+
+    /// <summary>Examples longer than this are counted as long: GPT-2's context, so training at its full length truncates them.</summary>
+    internal const int LongExampleTokens = 1024;
 
     /// <summary>Whether document <paramref name="index"/> of a .jsonl goes to val: evenly spread, first one included.</summary>
     internal static bool IsValidationDocument(long index, double valFraction) =>
@@ -127,7 +131,9 @@ public static class DataPreparer
     private static PrepareResult PrepareDocuments(IReadOnlyList<string> files, string outDir, PrepareOptions options, long? firstValChar, IProgress<PrepareProgress>? progress,
         CancellationToken cancellationToken)
     {
-        IEnumerable<InputPiece> Pieces() => InputPieces.Split(files, options.TextColumn, options.TextPieceChars, firstValChar);
+        var format = options.Format;
+        bool examples = format != DataFormat.Text;
+        IEnumerable<InputPiece> Pieces() => InputPieces.Split(files, options.TextColumn, options.TextPieceChars, firstValChar, format);
         GptTokenizer tokenizer;
         Func<IDocumentEncoder> newEncoder;
         if (options.Tokenizer == TokenizerKind.Character)
@@ -143,15 +149,25 @@ public static class DataPreparer
 
         var clock = Stopwatch.StartNew();
         var totalBytes = InputPieces.TotalBytes(files);
-        using var output = new PreparedOutput(outDir, options.ShardTokens);
-        var emptyFiles = new EmptyFileCheck(files, options.TextColumn);
-        long documents = 0;
+        using var output = new PreparedOutput(outDir, options.ShardTokens, examples);
+        var emptyFiles = new EmptyFileCheck(files, options.TextColumn, format);
+        long documents = 0, longExamples = 0;
         foreach (var batch in ParallelEncoding.Encode(Pieces(), newEncoder, options.ResolvedThreads))
         {
             cancellationToken.ThrowIfCancellationRequested();
             emptyFiles.Saw(batch.Piece.Path, batch.DocumentLengths.Length);
             var tokens = batch.Tokens.Span;
-            for (var i = 0; i < batch.DocumentLengths.Length; i++)
+            var mask = batch.Mask.AsSpan();
+            for (var i = 0; i < batch.DocumentLengths.Length && batch.Mask is not null; i++)
+            {
+                var length = batch.DocumentLengths[i];
+                longExamples += length > LongExampleTokens ? 1 : 0;
+                RouteExample(tokens[..length], mask[..length], documents++, output, options);
+                tokens = tokens[length..];
+                mask = mask[length..];
+            }
+
+            for (var i = 0; i < batch.DocumentLengths.Length && batch.Mask is null; i++)
             {
                 var length = batch.DocumentLengths[i];
                 var index = i == 0 && batch.Piece.ContinuesDocument ? documents - 1 : documents++;
@@ -183,16 +199,30 @@ public static class DataPreparer
             throw new InvalidDataException($"{input}: {documents} document(s) is too few to split off a validation fraction of {options.ValidationFraction}; add documents or use ValidationFraction 0.");
         }
 
-        return output.Complete(tokenizer) with { InputBytes = totalBytes };
+        return output.Complete(tokenizer, format, longExamples) with { InputBytes = totalBytes };
     }
 
-    /// <summary>Every document of the pieces, read on this thread (the char vocabulary's pass).</summary>
+    /// <summary>Sends one whole example to val or to train: every (1/f)-th example, or with ValidationTokens the first
+    /// examples until val holds that many tokens (an example is never cut, so the loader can keep it whole).</summary>
+    private static void RouteExample(ReadOnlySpan<int> tokens, ReadOnlySpan<byte> mask, long index, PreparedOutput output, PrepareOptions options)
+    {
+        bool toVal = options.ValidationTokens is long valTokens ? output.Val.TotalTokens < valTokens : IsValidationDocument(index, options.ValidationFraction);
+        (toVal ? output.Val : output.Train).AppendExample(tokens, mask);
+    }
+
+    /// <summary>Every document of the pieces, read on this thread (the char vocabulary's pass); for examples, every
+    /// text the chat template writes.</summary>
     private static IEnumerable<string> ReadAll(IEnumerable<InputPiece> pieces)
     {
         using var readers = new PieceReaders();
         foreach (var piece in pieces)
         {
             using var read = piece.Read(readers);
+            foreach (var text in read.Examples?.SelectMany(e => e.Texts(ChatTemplate.Transcript)) ?? [])
+            {
+                yield return text;
+            }
+
             foreach (var document in read.Documents)
             {
                 yield return document.ToString();
@@ -235,25 +265,39 @@ public static class DataPreparer
     {
         private readonly string _outDir;
 
-        public PreparedOutput(string outDir, int shardTokens)
+        public PreparedOutput(string outDir, int shardTokens, bool masked = false)
         {
             _outDir = outDir;
             Directory.CreateDirectory(outDir);
             RemoveStaleOutput(outDir);
-            Val = new ShardSink(outDir, "val", shardTokens);
-            Train = new ShardSink(outDir, "train", shardTokens);
+            Val = new ShardSink(outDir, "val", shardTokens, masked);
+            Train = new ShardSink(outDir, "train", shardTokens, masked);
         }
 
         public ShardSink Val { get; }
 
         public ShardSink Train { get; }
 
-        public PrepareResult Complete(GptTokenizer tokenizer)
+        public PrepareResult Complete(GptTokenizer tokenizer, DataFormat format = DataFormat.Text, long longExamples = 0)
         {
             Val.Finish();
             Train.Finish();
             TokenizerFile.Write(Path.Combine(_outDir, TokenizerFile.FileName), TokenizerFile.Of(tokenizer));
             var meta = new PreparedDataMeta(tokenizer.Name, tokenizer.VocabSize, Train.TotalTokens, Val.TotalTokens, Train.Paths.Count, Val.Paths.Count);
+            if (format != DataFormat.Text)
+            {
+                meta = meta with
+                {
+                    Format = FineTuningRecord.Name(format),
+                    ChatTemplate = ChatTemplate.Transcript.Name,
+                    TrainExamples = Train.Examples,
+                    ValExamples = Val.Examples,
+                    TrainTrainedTokens = Train.TrainedTokens,
+                    ValTrainedTokens = Val.TrainedTokens,
+                    LongExamples = longExamples,
+                };
+            }
+
             meta.Write(_outDir);
             return new PrepareResult(_outDir, meta, Val.Paths, Train.Paths);
         }
@@ -271,7 +315,7 @@ public static class DataPreparer
             File.Delete(Path.Combine(outDir, TokenizerFile.FileName));
             foreach (var split in new[] { "train", "val" })
             {
-                foreach (var stale in Directory.EnumerateFiles(outDir, $"{split}_*.bin"))
+                foreach (var stale in Directory.EnumerateFiles(outDir, $"{split}_*.bin").Concat(Directory.EnumerateFiles(outDir, $"{split}_*{TokenMaskFormat.Extension}")))
                 {
                     File.Delete(stale);
                 }

@@ -151,6 +151,28 @@ public sealed class GptChatClient : IChatClient
         return (prompt, generation);
     }
 
+    /// <summary>Drops the oldest turns of <paramref name="conversation"/> (a message and the replies after it; system
+    /// messages and the newest message stay) while its prompt leaves less room than <see cref="Prepare"/> keeps for a
+    /// reply of <paramref name="maxTokens"/>; returns the messages dropped. A chat calls it to say what it forgets.</summary>
+    internal int DropOldestTurns(List<ChatMessage> conversation, int maxTokens)
+    {
+        var tokenizer = _model.Tokenizer!;
+        int limit = _model.Config.MaxSeqLen - Math.Min(maxTokens, _model.Config.MaxSeqLen / 2);
+        int dropped = 0;
+        while (Template.PromptTokens(conversation, tokenizer).Count > limit
+            && conversation.FindIndex(m => m.Role != ChatRole.System) is int oldest and >= 0 && oldest < conversation.Count - 1)
+        {
+            do
+            {
+                conversation.RemoveAt(oldest);
+                dropped++;
+            }
+            while (oldest < conversation.Count - 1 && conversation[oldest].Role == ChatRole.Assistant);
+        }
+
+        return dropped;
+    }
+
     private static ChatFinishReason FinishReasonOf(GenerationResult result) =>
         result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
 

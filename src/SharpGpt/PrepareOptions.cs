@@ -19,7 +19,12 @@ public sealed record PrepareOptions
     /// <summary>The most tokens in one shard file; 100M by default.</summary>
     public int ShardTokens { get; init; } = 100_000_000;
 
-    /// <summary>The JSONL field or Parquet column that holds each document's text; "text" by default.</summary>
+    /// <summary>What the records hold: documents, prompt/completion pairs or conversations; <see cref="DataFormat.Auto"/>,
+    /// the default, decides from the first record. Pairs and conversations are written with
+    /// <see cref="ChatTemplate.Transcript"/> and a loss mask, so training learns the answers only.</summary>
+    public DataFormat Format { get; init; }
+
+    /// <summary>The JSONL field or Parquet column that holds each document's text (<see cref="DataFormat.Text"/>); "text" by default.</summary>
     public string TextColumn { get; init; } = "text";
 
     /// <summary>Threads that tokenize; 0, the default, uses one per core.</summary>
@@ -37,6 +42,11 @@ public sealed record PrepareOptions
         if (!Enum.IsDefined(Tokenizer))
         {
             throw new ArgumentOutOfRangeException(nameof(Tokenizer), Tokenizer, "Not a tokenizer.");
+        }
+
+        if (!Enum.IsDefined(Format))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Format), Format, "Not a data format.");
         }
 
         if (!(ValidationFraction >= 0 && ValidationFraction < 1))

@@ -34,6 +34,25 @@ public sealed record PrepareResult
     /// <summary>The validation shards' paths, in order (none when nothing was held out).</summary>
     public IReadOnlyList<string> ValidationShards { get; }
 
+    /// <summary>What the records held (never <see cref="DataFormat.Auto"/>): for prompt/completion pairs and
+    /// conversations the shards have loss masks and the folder records <see cref="ChatTemplate.Transcript"/>.</summary>
+    public DataFormat Format => Meta.Format switch
+    {
+        "chat" => DataFormat.Chat,
+        "prompt-completion" => DataFormat.PromptCompletion,
+        _ => DataFormat.Text,
+    };
+
+    /// <summary>Fine-tuning examples written, both splits together; 0 for text.</summary>
+    public long Examples => (Meta.TrainExamples ?? 0) + (Meta.ValExamples ?? 0);
+
+    /// <summary>Tokens trained on (the answers), both splits together; for text every token.</summary>
+    public long TrainedTokens => Meta.Format is null ? TrainTokens + ValidationTokens : (Meta.TrainTrainedTokens ?? 0) + (Meta.ValTrainedTokens ?? 0);
+
+    /// <summary>Fine-tuning examples longer than 1024 tokens (GPT-2's context), which training at that length
+    /// truncates (and counts when it starts); 0 for text.</summary>
+    public long LongExamples => Meta.LongExamples ?? 0;
+
     /// <summary>Bytes of input read.</summary>
     public long InputBytes { get; init; }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using SharpGpt.Data;
 
 namespace SharpGpt;
@@ -39,17 +40,29 @@ public sealed class TrainingData
 
     internal TokenShards? Validation { get; }
 
-    /// <summary>A folder made by <see cref="DataPreparer.Prepare"/>: its train_*.bin and val_*.bin shards, and its tokenizer.</summary>
+    /// <summary>A folder made by <see cref="DataPreparer.Prepare"/>: its train_*.bin and val_*.bin shards, and its
+    /// tokenizer; for fine-tuning data also the shards' loss masks and the chat template its meta.json records.</summary>
     /// <param name="path">The folder.</param>
     /// <returns>The data.</returns>
-    /// <exception cref="SharpGptException">The folder is missing, or is not a prepared data folder.</exception>
+    /// <exception cref="SharpGptException">The folder is missing, or is not a prepared data folder, or its masks do
+    /// not match what its meta.json says.</exception>
     public static TrainingData FromDirectory(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         var tokenizer = TokenizerFactory.LoadForDataDir(full);
         var validation = TokenDataLoader.HasShards(full, "val") ? TokenShards.InFolder(full, "val") : null;
-        return new TrainingData(full, tokenizer, TokenShards.InFolder(full, "train"), validation, null);
+        var train = TokenShards.InFolder(full, "train");
+        string metaPath = Path.Combine(full, PreparedDataMeta.FileName);
+        var template = File.Exists(metaPath) && PreparedDataMeta.Read(full).ChatTemplate is { } name ? ChatTemplate.FromName(name, metaPath) : null;
+        if ((template is not null) != train.HasMasks || (validation is not null && validation.HasMasks != train.HasMasks))
+        {
+            throw new SharpGptException(full, template is not null
+                ? $"{PreparedDataMeta.FileName} says the data is for fine-tuning, but its shards have no loss masks ({TokenMaskFormat.Extension} files)"
+                : $"its shards have loss masks ({TokenMaskFormat.Extension} files), but {PreparedDataMeta.FileName} records no chat template", "prepare the data again.");
+        }
+
+        return new TrainingData(full, tokenizer, train, validation, template);
     }
 
     /// <summary>One text split nanoGPT's way: the first (1 - <paramref name="validationFraction"/>) of its characters
@@ -130,6 +143,87 @@ public sealed class TrainingData
     internal static TrainingData InMemory(GptTokenizer tokenizer, ushort[] train, ushort[]? validation, ChatTemplate? chatTemplate = null) =>
         new("memory", tokenizer, new MemoryShards([train], "train split (in memory)"),
             validation is null ? null : new MemoryShards([validation], "validation split (in memory)"), chatTemplate);
+
+    /// <summary>Fine-tuning data from conversations, as <c>prepare</c> writes chat records: each conversation goes
+    /// through <see cref="ChatTemplate.Transcript"/>, and only the assistant's replies (with the end of each turn) are
+    /// trained on; every 1/<paramref name="validationFraction"/>-th conversation (the first included) validates.
+    /// A prompt/completion pair is the conversation of a user message and the assistant's reply.</summary>
+    /// <param name="conversations">The conversations, in order; each needs an assistant message.</param>
+    /// <param name="tokenizer">Encodes them.</param>
+    /// <param name="validationFraction">The share held out, in [0, 1); 0 keeps no validation split.</param>
+    /// <returns>The data, in memory; training reads it in packed rows as it reads a prepared folder of chat records.</returns>
+    /// <exception cref="ArgumentException">There are too few conversations to split, one has no assistant message or
+    /// a role that is not a word, or one holds a character the tokenizer lacks.</exception>
+    public static TrainingData FromConversations(IEnumerable<IEnumerable<ChatMessage>> conversations, GptTokenizer tokenizer, double validationFraction = 0.1)
+    {
+        ArgumentNullException.ThrowIfNull(conversations);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        RequireFraction(validationFraction);
+        var train = new ExampleSplit();
+        var validation = new ExampleSplit();
+        long index = 0;
+        foreach (var conversation in conversations)
+        {
+            ArgumentNullException.ThrowIfNull(conversation, nameof(conversations));
+            ChatExample example;
+            try
+            {
+                example = ChatExample.FromMessages([.. conversation.Select(m => ((string?)m.Role.Value, (string?)m.Text))], $"conversation {index}");
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ArgumentException(e.Message, nameof(conversations), e);
+            }
+
+            (DataPreparer.IsValidationDocument(index++, validationFraction) ? validation : train).Add(example, tokenizer);
+        }
+
+        if (train.Tokens.Count == 0)
+        {
+            throw new ArgumentException($"{index} conversation(s) is too few to split off a validation fraction of {validationFraction}.", nameof(conversations));
+        }
+
+        return new("memory", tokenizer, train.Shards("train split (in memory)"), validation.Tokens.Count > 0 ? validation.Shards("validation split (in memory)") : null,
+            ChatTemplate.Transcript);
+    }
+
+    /// <summary>The tokens and loss mask of the examples of one split, as prepare writes them.</summary>
+    private sealed class ExampleSplit
+    {
+        private readonly List<bool> _trained = [];
+        private readonly List<int> _starts = [];
+
+        public List<int> Tokens { get; } = [];
+
+        public void Add(ChatExample example, GptTokenizer tokenizer)
+        {
+            _starts.Add(Tokens.Count);
+            try
+            {
+                ChatTemplate.Transcript.Example(example.Messages, tokenizer, Tokens, _trained);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException(e.Message, "conversations", e);
+            }
+        }
+
+        public MemoryShards Shards(string name)
+        {
+            var mask = new byte[Tokens.Count];
+            for (int i = 0; i < mask.Length; i++)
+            {
+                mask[i] = _trained[i] ? TokenMaskFormat.Trained : (byte)0;
+            }
+
+            foreach (int start in _starts)
+            {
+                mask[start] |= TokenMaskFormat.StartsExample;
+            }
+
+            return new MemoryShards([MemoryShards.Pack(Tokens, "conversations")], name, [mask]);
+        }
+    }
 
     private static ushort[] Encode(GptTokenizer tokenizer, IReadOnlyList<string> documents, string parameter)
     {

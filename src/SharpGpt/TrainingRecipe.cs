@@ -13,7 +13,7 @@ public sealed record TrainingRecipe
     /// <summary>Where the settings come from: the script and data of the published run.</summary>
     public required string Source { get; init; }
 
-    /// <summary>The model's shape (its vocabulary is the data's); null when the recipe trains a given model.</summary>
+    /// <summary>The model's shape (its vocabulary is the data's); null when the recipe trains a given model (fine-tuning).</summary>
     public GptConfig? Model { get; init; }
 
     /// <summary>The run's settings.</summary>
@@ -131,8 +131,37 @@ public sealed record TrainingRecipe
         },
     };
 
+    /// <summary>Fine-tuning a pretrained GPT-2 of any size on prepared prompt/completion or chat data (train
+    /// <c>--recipe gpt2-finetune --init-from MODEL --data DIR</c>). From nanoGPT's config/finetune_shakespeare.py (GPT-2
+    /// XL on Shakespeare): learning rate 3e-5, constant (decay_lr = False, no warm-up), 32 sequences of 1024 tokens a
+    /// step (batch_size 1 x gradient_accumulation_steps 32), validation every 5 steps on 40 batches (eval_interval,
+    /// eval_iters). From instruction tuning (Stanford Alpaca's train.py and Hugging Face TRL's SFTTrainer defaults):
+    /// 3 epochs (<see cref="TrainingOptions.Epochs"/>; give <c>MaxSteps</c> and no epochs to count steps instead),
+    /// no weight decay, and a context of 1024 tokens (TRL's max_length). AdamW's betas and the clipping at 1.0 are
+    /// nanoGPT's. The micro-batch is fitted to memory, as the pre-training recipes do. Nothing depends on the model's
+    /// size: nanoGPT uses these settings for GPT-2 XL.</summary>
+    public static TrainingRecipe Gpt2Finetune { get; } = new()
+    {
+        Name = "gpt2-finetune",
+        Source = "nanoGPT config/finetune_shakespeare.py (lr 3e-5 constant, 32 x 1024 tokens a step, val every 5 steps); Stanford Alpaca and TRL SFTTrainer (3 epochs, no weight decay, max length 1024)",
+        MinLearningRateFraction = 1f,
+        Options = new TrainingOptions
+        {
+            SequenceLength = 1024,
+            MicroBatchSize = null,
+            TotalBatchTokens = 32 * 1024,
+            Epochs = 3,
+            LearningRate = 3e-5f,
+            MinLearningRate = 3e-5f,
+            WarmupSteps = 0,
+            WeightDecay = 0f,
+            ValidationInterval = 5,
+            ValidationBatches = 40,
+        },
+    };
+
     /// <summary>The recipes <see cref="FromName"/> finds.</summary>
-    public static IReadOnlyList<TrainingRecipe> Named => [Gpt2_124M, Gpt2_350M, Gpt2_774M, Gpt2_1558M];
+    public static IReadOnlyList<TrainingRecipe> Named => [Gpt2_124M, Gpt2_350M, Gpt2_774M, Gpt2_1558M, Gpt2Finetune];
 
     /// <summary>A named recipe.</summary>
     /// <param name="name">Its <see cref="Name"/>, in any case.</param>

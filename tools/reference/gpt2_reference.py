@@ -12,6 +12,13 @@ Run with Debian's interpreter, which has PyTorch 1.13:
   /usr/bin/python3 tools/reference/gpt2_reference.py --out DIR --name NAME \
       --layers L --heads H --embd C --block-size maxT --vocab V \
       --batch B --seq T --steps N --seed S [--mask-fraction F] [--perturb-std S]
+      [--examples N]
+
+With --examples N the batch is fine-tuning data instead of random tokens: N
+examples (prompt tokens not trained on, answer tokens trained on; see
+make_examples), written to NAME_examples.json, packed into rows of T+1 tokens as
+SharpGPT's loader documents it (pack_rows), and the first B rows are the batch.
+The loss is then cross_entropy(ignore_index=-1) over the answers only.
 
 Formats (all little-endian):
 
@@ -350,6 +357,55 @@ def make_batch(cfg, b, t, seed, mask_fraction):
     return inputs, targets
 
 
+def make_examples(cfg, n, t, seed):
+    """N fine-tuning examples from a generator seeded with seed+2: each starts with token V-1
+    (the stand-in for <|endoftext|>, not trained on), then 1-5 prompt tokens (not trained on),
+    then 1-5 answer tokens (trained on). Example 3 is made longer than a row (T+1) by 4 tokens,
+    so the packing must truncate it. Returns a list of (tokens, trained) pairs."""
+    gen = torch.Generator().manual_seed(seed + 2)
+    examples = []
+    for i in range(n):
+        prompt = int(torch.randint(1, 6, (1,), generator=gen))
+        answer = int(torch.randint(1, 6, (1,), generator=gen))
+        if i == 3:
+            answer = t + 1 + 4 - 1 - prompt
+        body = torch.randint(0, cfg.vocab_size - 1, (prompt + answer,), generator=gen).tolist()
+        tokens = [cfg.vocab_size - 1] + body
+        trained = [False] * (1 + prompt) + [True] * answer
+        examples.append((tokens, trained))
+    return examples
+
+
+def pack_rows(examples, t):
+    """SharpGPT's packing, written out from its documentation: whole examples in order, greedily,
+    into rows of T+1 tokens; an example longer than a row gets a row of its own, cut to T+1. A row
+    gives inputs row[:T] and targets row[1:], a target being -1 where its token is not trained on;
+    the rest of a row is padding: input 0, target -1. Returns (inputs, targets, truncated)."""
+    cap = t + 1
+    rows, truncated, i = [], 0, 0
+    while i < len(examples):
+        tokens, trained = examples[i]
+        if len(tokens) >= cap:
+            truncated += len(tokens) > cap
+            rows.append((tokens[:cap], trained[:cap]))
+            i += 1
+            continue
+        row_tokens, row_trained = list(tokens), list(trained)
+        i += 1
+        while i < len(examples) and len(row_tokens) + len(examples[i][0]) <= cap:
+            row_tokens += examples[i][0]
+            row_trained += examples[i][1]
+            i += 1
+        rows.append((row_tokens, row_trained))
+    inputs, targets = [], []
+    for tokens, trained in rows:
+        x = [tokens[j] if j < len(tokens) else 0 for j in range(t)]
+        y = [tokens[j + 1] if j + 1 < len(tokens) and trained[j + 1] else -1 for j in range(t)]
+        inputs.append(x)
+        targets.append(y)
+    return torch.tensor(inputs, dtype=torch.long), torch.tensor(targets, dtype=torch.long), truncated
+
+
 class LlmcAdamW:
     """llm.c's C AdamW (see the module docstring), float32, one op at a time."""
 
@@ -398,10 +454,22 @@ def generate(args):
     model = GPT(cfg, init_seed=args.seed)
     if args.perturb_std > 0:
         model.perturb(args.perturb_std, args.seed)
-    inputs, targets = make_batch(cfg, args.batch, args.seq, args.seed, args.mask_fraction)
-
     os.makedirs(args.out, exist_ok=True)
     base = os.path.join(args.out, args.name)
+    truncated = None
+    if args.examples > 0:
+        examples = make_examples(cfg, args.examples, args.seq, args.seed)
+        inputs, targets, truncated = pack_rows(examples, args.seq)
+        if inputs.shape[0] < args.batch:
+            raise ValueError(f"{args.examples} examples fill {inputs.shape[0]} rows, fewer than --batch {args.batch}")
+        inputs, targets = inputs[:args.batch].clone(), targets[:args.batch].clone()
+        with open(base + "_examples.json", "w") as f:
+            json.dump({"examples": [{"tokens": tk, "trained": tr} for tk, tr in examples],
+                       "rows": int(pack_rows(examples, args.seq)[0].shape[0]), "truncated": truncated}, f)
+            f.write("\n")
+    else:
+        inputs, targets = make_batch(cfg, args.batch, args.seq, args.seed, args.mask_fraction)
+
     write_model(base + "_model.bin", model)
 
     params = list(model.parameters())          # wte/lm_head counted once
@@ -426,6 +494,7 @@ def generate(args):
         "config": cfg.as_dict(),
         "B": args.batch, "T": args.seq, "steps": args.steps, "seed": args.seed,
         "mask_fraction": args.mask_fraction, "num_masked_targets": int((targets == -1).sum()),
+        "examples": args.examples, "truncated_examples": truncated,
         "perturb_std": args.perturb_std,
         "num_parameters": cfg.num_parameters(), "num_parameters_unpadded": cfg.num_parameters(False),
         "losses": losses,
@@ -463,6 +532,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--mask-fraction", type=float, default=0.0,
                     help="fraction of targets set to -1 (ignored by the loss)")
+    ap.add_argument("--examples", type=int, default=0,
+                    help="the batch is the first B packed rows of this many fine-tuning examples")
     ap.add_argument("--perturb-std", type=float, default=0.0,
                     help="add N(0, std) to biases and LayerNorm parameters after GPT-2 init")
     ap.add_argument("--torch-adamw", action="store_true",

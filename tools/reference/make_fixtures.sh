@@ -13,5 +13,7 @@ $GEN --name odd    --layers 3 --heads 3 --embd 30 --block-size 24 --vocab 131 --
 $GEN --name wide   --layers 1 --heads 4 --embd 64 --block-size 32 --vocab 200 --batch 2 --seq 32 --seed 7
 # same weights and tokens as tiny, a quarter of the targets set to -1
 $GEN --name masked --layers 2 --heads 2 --embd 32 --block-size 16 --vocab 97  --batch 2 --seq 11 --seed 1337 --mask-fraction 0.25
+# tiny's weights; the batch is 4 packed rows of fine-tuning examples (answers trained on, one truncated)
+$GEN --name finetune --layers 2 --heads 2 --embd 32 --block-size 16 --vocab 97  --batch 4 --seq 11 --seed 1337 --examples 12
 # biases and LayerNorm parameters moved off their init values (0 and 1)
 $GEN --name perturbed --layers 2 --heads 2 --embd 16 --block-size 8 --vocab 50 --batch 2 --seq 8 --seed 5 --perturb-std 0.1

@@ -33,6 +33,13 @@ internal static class PrepareCommand
             Description = "The JSONL field or Parquet column that holds the text.",
             DefaultValueFactory = _ => "text",
         };
+        var format = new Option<string>("--format")
+        {
+            Description = "What the records hold: text (documents, every token trained on), prompt-completion ({\"prompt\", \"completion\"}: the completion is trained on), "
+                + "chat ({\"messages\": [{\"role\", \"content\"}, ...]}: the assistant's turns are trained on), or auto (decided from the first record).",
+            DefaultValueFactory = _ => "auto",
+        };
+        format.AcceptOnlyFromAmong("auto", "text", "prompt-completion", "chat");
         var valFraction = new Option<double>("--val-fraction")
         {
             Description = "Share held out for validation: the last part of a single .txt, otherwise every (1/f)-th document.",
@@ -51,7 +58,7 @@ internal static class PrepareCommand
 
         var command = new Command("prepare", "Tokenize text into llm.c-format token shards for training.")
         {
-            input, outDir, tokenizer, textColumn, valFraction, valTokens, shardTokens, threads,
+            input, outDir, tokenizer, format, textColumn, valFraction, valTokens, shardTokens, threads,
         };
         command.SetAction(parseResult =>
         {
@@ -67,6 +74,13 @@ internal static class PrepareCommand
                 ValidationTokens = parseResult.GetValue(valTokens),
                 ShardTokens = parseResult.GetValue(shardTokens),
                 TextColumn = parseResult.GetValue(textColumn)!,
+                Format = parseResult.GetValue(format) switch
+                {
+                    "text" => DataFormat.Text,
+                    "prompt-completion" => DataFormat.PromptCompletion,
+                    "chat" => DataFormat.Chat,
+                    _ => DataFormat.Auto,
+                },
                 Threads = parseResult.GetValue(threads),
             };
             var clock = Stopwatch.StartNew();
@@ -85,6 +99,15 @@ internal static class PrepareCommand
         Console.WriteLine($"tokenizer {result.TokenizerName}, vocab {result.VocabSize}");
         Console.WriteLine($"val:   {result.ValidationTokens,14:N0} tokens in {result.ValidationShards.Count} shard(s)");
         Console.WriteLine($"train: {result.TrainTokens,14:N0} tokens in {result.TrainShards.Count} shard(s)");
+        if (result.Format != DataFormat.Text)
+        {
+            string format = result.Format == DataFormat.Chat ? "chat" : "prompt-completion";
+            Console.WriteLine(FormattableString.Invariant(
+                $"format {format}, chat template {ChatTemplate.Transcript.Name}: {result.Examples:N0} examples; {result.TrainedTokens:N0} of {result.TrainTokens + result.ValidationTokens:N0} tokens are trained on ({100.0 * result.TrainedTokens / Math.Max(1, result.TrainTokens + result.ValidationTokens):F1}%), the rest masked"));
+            Console.WriteLine(result.LongExamples == 0 ? $"no example is longer than {DataPreparer.LongExampleTokens} tokens"
+                : $"{result.LongExamples:N0} example(s) longer than {DataPreparer.LongExampleTokens} tokens (GPT-2's context): training truncates each to its row and counts them when it starts");
+        }
+
         Console.WriteLine(FormattableString.Invariant(
             $"wrote {result.OutputDirectory} in {elapsed.TotalSeconds:F2} s: {tokens / seconds / 1e6:F2}M tokens/s, {inputBytes / seconds / 1e6:F1} MB/s of input ({ByteSize.Format(inputBytes)}); peak memory {ByteSize.Format(Process.GetCurrentProcess().PeakWorkingSet64)}"));
     }

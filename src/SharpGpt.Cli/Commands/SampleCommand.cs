@@ -20,11 +20,15 @@ internal static class SampleCommand
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 = greedy", DefaultValueFactory = _ => 1f };
         var seed = new Option<ulong>("--seed") { Description = "Random seed; the same seed gives the same sample", DefaultValueFactory = _ => 1337UL };
         var stop = new Option<string[]>("--stop") { Description = "Stop where this text appears (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var chat = new Option<bool>("--chat")
+        {
+            Description = "Render --prompt as a user message in the model's chat template (the one it was fine-tuned with, else the transcript, the base-model format) and sample the assistant's reply, as 'chat' and the API do",
+        };
         var threads = CommonOptions.Threads();
         var device = CommonOptions.Device();
         var command = new Command("sample", "Generate text from a checkpoint (KV cache, temperature, top-k, top-p), streamed to stdout.")
         {
-            checkpoint, prompt, promptTokens, tokenizerDir, tokens, topK, topP, temperature, seed, stop, threads, device,
+            checkpoint, prompt, promptTokens, tokenizerDir, tokens, topK, topP, temperature, seed, stop, chat, threads, device,
         };
         command.SetAction((r, cancellation) =>
         {
@@ -43,12 +47,13 @@ internal static class SampleCommand
             {
                 Tokenizer = r.GetValue(tokenizerDir) is { } dir ? TrainingData.FromDirectory(dir.FullName).Tokenizer : null,
             };
-            return Run(r.GetValue(checkpoint)!.FullName, r.GetValue(prompt), r.GetValue(promptTokens), options, modelOptions, cancellation);
+            return Run(r.GetValue(checkpoint)!.FullName, r.GetValue(prompt), r.GetValue(promptTokens), options, modelOptions, r.GetValue(chat), cancellation);
         });
         return command;
     }
 
-    private static async Task<int> Run(string checkpoint, string? promptText, string? promptIds, GenerationOptions options, GptModelOptions modelOptions, CancellationToken cancellation)
+    private static async Task<int> Run(string checkpoint, string? promptText, string? promptIds, GenerationOptions options, GptModelOptions modelOptions, bool chat,
+        CancellationToken cancellation)
     {
         using var model = GptModel.Open(checkpoint, modelOptions);
         if (model.Tokenizer is { } tokenizer && tokenizer.VocabSize > model.Config.VocabSize)
@@ -57,6 +62,19 @@ internal static class SampleCommand
         }
 
         int[]? ids = promptIds is null ? null : ParseIds(promptIds, promptText);
+        if (chat)
+        {
+            if (ids is not null || model.Tokenizer is null)
+            {
+                throw new SharpGptException("--chat", ids is not null ? "renders the text of --prompt, not token ids" : "needs a tokenizer, and this checkpoint records none", ids is not null ? "give --prompt TEXT." : "pass --tokenizer-dir DATA.");
+            }
+
+            // The same tokens as chat and the chat client: the template's prompt, ending at its stop sequences.
+            var template = model.ChatTemplate ?? ChatTemplate.Transcript;
+            ids = [.. template.PromptTokens([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, promptText ?? "")], model.Tokenizer)];
+            options = options with { StopSequences = [.. template.StopSequences, .. options.StopSequences], StopAtEndOfText = true };
+        }
+
         if (ids is null && model.Tokenizer is null)
         {
             throw new SharpGptException(promptText is null ? "--prompt-tokens" : "--prompt", "needs a tokenizer, and this checkpoint records none", "pass --tokenizer-dir DATA or --prompt-tokens 1,2,3.");

@@ -76,6 +76,11 @@ internal static class TrainCommand
             }
 
             var d = ResolveRecipe(r.GetValue(recipe), hasData: r.GetValue(data) is not null);
+            if (d.IsNamed && d.Model is null && r.GetValue(initFrom) is null)
+            {
+                throw new SharpGptException($"--recipe {d.Name}", "fine-tunes a pretrained model", "give --init-from MODEL (a .sgpt checkpoint, an llm.c .bin, or a Hugging Face GPT-2 model.safetensors or folder).");
+            }
+
             var trainingData = r.GetValue(data) is { } dir ? TrainingData.FromDirectory(dir.FullName) : TrainingData.TinyShakespeare();
             int t = r.GetValue(seqLen) ?? d.Options.SequenceLength ?? 1024;
             var modelOptions = CommonOptions.ModelOptions(r.GetValue(device), r.GetValue(dtype), r.GetValue(threads), collectives.WorldSize) with { Seed = r.GetValue(seed) };
@@ -131,6 +136,13 @@ internal static class TrainCommand
             : throw new SharpGptException("--micro-batch", $"must be a positive number or 'auto', got '{micro}'.");
         var memoryBudget = r.GetResult("--memory-budget") is null or OptionResult { Implicit: true } ? (long?)null : ByteSize.Parse(r.GetValue<string>("--memory-budget")!, "--memory-budget");
         float? lr = r.GetValue<float?>("--lr");
+        int? steps = r.GetValue<int?>("--max-steps");
+        double? epochs = r.GetValue<double?>("--epochs");
+        if (steps is not null && epochs is not null)
+        {
+            throw new SharpGptException("--max-steps and --epochs", "both set the length of the run", "give one of them.");
+        }
+
         long commChunk = r.GetValue<long>("--comm-chunk");
         return o with
         {
@@ -139,8 +151,9 @@ internal static class TrainCommand
             MicroBatchSize = microBatch,
             MemoryBudgetBytes = microBatch is null ? memoryBudget ?? o.MemoryBudgetBytes : null,
             TotalBatchTokens = r.GetValue<long?>("--total-batch-tokens") ?? o.TotalBatchTokens,
-            MaxSteps = r.GetValue<int?>("--max-steps") ?? o.MaxSteps,
-            Epochs = r.GetValue<double?>("--epochs") ?? o.Epochs,
+            MaxSteps = steps ?? o.MaxSteps,
+            // Steps given count instead of the recipe's epochs.
+            Epochs = steps is null ? epochs ?? o.Epochs : null,
             LearningRate = lr ?? o.LearningRate,
             MinLearningRate = r.GetValue<float?>("--min-lr") ?? (lr is float given ? given * d.MinLearningRateFraction : o.MinLearningRate),
             WarmupSteps = r.GetValue<int?>("--warmup") ?? o.WarmupSteps,

@@ -25,7 +25,8 @@ internal static class TrainSettingSources
             new("seq_len", $"{o.SequenceLength}", Source("--seq-len")),
             new("total_batch_tokens", o.TotalBatchTokens > 0 ? $"{o.TotalBatchTokens}" : "one micro-batch", Source("--total-batch-tokens")),
             new("micro_batch", auto ? $"{o.MicroBatchSize} (auto, --memory-budget {r.GetValue<string>("--memory-budget")})" : $"{o.MicroBatchSize}", Source("--micro-batch")),
-            new("max_steps", $"{o.MaxSteps}", Source("--max-steps", "--epochs")),
+            new("max_steps", $"{o.MaxSteps}", Source("--max-steps", "--epochs") is var steps && steps != recipe.Label ? steps : o.Epochs is null ? recipe.Label : $"epochs ({recipe.Label})"),
+            new("epochs", o.Epochs is double epochs ? Text((float)epochs) : "none: max_steps counts", Source("--epochs", "--max-steps")),
             new("lr", Text(o.LearningRate), Source("--lr")),
             new("min_lr", Text(o.MinLearningRate ?? o.LearningRate * 0.1f), Source("--min-lr") is var m && m != recipe.Label ? m
                 : r.GetResult("--lr") is OptionResult { Implicit: false } ? $"{recipe.MinLearningRateFraction * 100:0}% of --lr ({recipe.Label})" : recipe.Label),

@@ -4,6 +4,8 @@ namespace SharpGpt.Data;
 /// simply concatenated.</summary>
 internal sealed class CharDocumentEncoder(CharTokenizer tokenizer) : IDocumentEncoder
 {
+    public GptTokenizer Tokenizer => tokenizer;
+
     public void Encode(ReadOnlySpan<char> text, bool startsDocument, TokenBuffer tokens) =>
         tokens.Advance(tokenizer.EncodeInto(text, tokens.GetSpan(text.Length)));
 }

@@ -2,7 +2,7 @@ namespace SharpGpt.Data;
 
 /// <summary>Fails on the first input file that gave no document, as soon as the batches have moved past it: they
 /// come in file order, so a file is done when a later one shows up.</summary>
-internal sealed class EmptyFileCheck(IReadOnlyList<string> files, string textColumn)
+internal sealed class EmptyFileCheck(IReadOnlyList<string> files, string textColumn, DataFormat format = DataFormat.Text)
 {
     private int _current;
     private long _documents;
@@ -30,8 +30,8 @@ internal sealed class EmptyFileCheck(IReadOnlyList<string> files, string textCol
         if (_documents == 0)
         {
             var file = files[_current];
-            throw new InvalidDataException(file.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
-                ? $"{file}: the text is empty."
+            throw new InvalidDataException(file.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) ? $"{file}: the text is empty."
+                : format != DataFormat.Text ? $"{file}: no {FineTuningRecord.Name(format)} records."
                 : $"{file}: no documents with a non-empty \"{textColumn}\".");
         }
 

@@ -17,6 +17,8 @@ internal sealed class Gpt2DocumentEncoder : IDocumentEncoder
 
     public Gpt2DocumentEncoder() => _lookup = _pieces.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    public GptTokenizer Tokenizer => _tokenizer;
+
     public void Encode(ReadOnlySpan<char> text, bool startsDocument, TokenBuffer tokens)
     {
         if (startsDocument)

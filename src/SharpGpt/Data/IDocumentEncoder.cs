@@ -7,4 +7,7 @@ internal interface IDocumentEncoder
     /// <summary>Appends the tokens of <paramref name="text"/>, after the end-of-text separator when it
     /// <paramref name="startsDocument"/>.</summary>
     void Encode(ReadOnlySpan<char> text, bool startsDocument, TokenBuffer tokens);
+
+    /// <summary>The tokenizer this thread's fine-tuning examples go through, piece by piece (<see cref="ChatTemplate"/>).</summary>
+    GptTokenizer Tokenizer { get; }
 }

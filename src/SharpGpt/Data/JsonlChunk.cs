@@ -5,8 +5,8 @@ namespace SharpGpt.Data;
 
 /// <summary>Whole lines of a .jsonl or .jsonl.gz file, as UTF-8 bytes: each non-blank line is a JSON object whose
 /// <c>column</c> field holds a document's text. The bytes are parsed where the piece is encoded, so each text is
-/// decoded once, on a worker thread.</summary>
-internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, string column, long bytesRead)
+/// decoded once, on a worker thread. In a fine-tuning format each line is an example instead (<see cref="FineTuningRecord"/>).</summary>
+internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, string column, long bytesRead, DataFormat format = DataFormat.Text)
     : InputPiece(path, bytesRead, 2L * bytes.Length)
 {
     /// <summary>Bytes of lines per chunk (a longer line makes a chunk of its own).</summary>
@@ -16,7 +16,7 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
 
     /// <summary>Cuts a file into chunks of whole lines, reading it once from start to end; a .gz file is decompressed
     /// on the way. <paramref name="bytesBefore"/> is the size of the files before it.</summary>
-    public static IEnumerable<InputPiece> Split(string path, string column, long bytesBefore)
+    public static IEnumerable<InputPiece> Split(string path, string column, long bytesBefore, DataFormat format = DataFormat.Text)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         using var gzip = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : null;
@@ -44,13 +44,18 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
             var chunk = buffer.AsSpan(0, end).ToArray();
             buffer.AsSpan(end, filled - end).CopyTo(buffer);
             filled -= end;
-            yield return new JsonlChunk(path, chunk, line, column, bytesBefore + file.Position);
+            yield return new JsonlChunk(path, chunk, line, column, bytesBefore + file.Position, format);
             line += chunk.AsSpan().Count((byte)'\n');
         }
     }
 
     public override PieceDocuments Read(PieceReaders readers)
     {
+        if (format != DataFormat.Text)
+        {
+            return ReadExamples();
+        }
+
         var documents = new List<ReadOnlyMemory<char>>();
         var rest = bytes.AsSpan();
         for (var line = firstLine; !rest.IsEmpty; line++)
@@ -70,6 +75,55 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
         }
 
         return new PieceDocuments(documents);
+    }
+
+    private PieceDocuments ReadExamples()
+    {
+        var examples = new List<ChatExample>();
+        var rest = bytes.AsSpan();
+        for (var line = firstLine; !rest.IsEmpty; line++)
+        {
+            var newline = rest.IndexOf((byte)'\n');
+            var text = newline < 0 ? rest : rest[..newline];
+            rest = newline < 0 ? [] : rest[(newline + 1)..];
+            if (line == 1 && text.StartsWith(Utf8Bom))
+            {
+                text = text[Utf8Bom.Length..];
+            }
+
+            if (FineTuningRecord.Parse(text, format, Path, line) is { } example)
+            {
+                examples.Add(example);
+            }
+        }
+
+        return new PieceDocuments(examples);
+    }
+
+    /// <summary>The first non-blank line of a .jsonl or .jsonl.gz file as JSON, or null when it has none or that line
+    /// is not JSON (the read that follows says where): what <see cref="DataFormat.Auto"/> decides from.</summary>
+    public static JsonElement? FirstRecord(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        using var gzip = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : null;
+        using var reader = new StreamReader(gzip ?? (Stream)file, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        try
+        {
+            while (reader.ReadLine() is { } line)
+            {
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    using var document = JsonDocument.Parse(line);
+                    return document.RootElement.Clone();
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            return null;
+        }
+
+        return null;
     }
 
     /// <summary>The text of one line; null for a blank line. Every line must be one JSON object with a string field

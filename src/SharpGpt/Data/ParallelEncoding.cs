@@ -114,6 +114,11 @@ internal static class ParallelEncoding
     private static EncodedBatch Encode(InputPiece piece, IDocumentEncoder encoder, PieceReaders readers)
     {
         using var read = piece.Read(readers);
+        if (read.Examples is { } examples)
+        {
+            return EncodeExamples(piece, examples, encoder.Tokenizer);
+        }
+
         var documents = read.Documents;
         var tokens = new TokenBuffer((int)Math.Min(piece.Weight / 6 + documents.Count + 16, 1 << 26));
         try
@@ -133,6 +138,37 @@ internal static class ParallelEncoding
             tokens.Dispose();
             throw;
         }
+    }
+
+    // Each example through the chat template, which tokenizes it piece by piece and says which tokens are trained on.
+    private static EncodedBatch EncodeExamples(InputPiece piece, IReadOnlyList<ChatExample> examples, GptTokenizer tokenizer)
+    {
+        var ids = new List<int>();
+        var trained = new List<bool>();
+        var lengths = new int[examples.Count];
+        var starts = new List<int>(examples.Count);
+        for (var i = 0; i < examples.Count; i++)
+        {
+            int before = ids.Count;
+            starts.Add(before);
+            ChatTemplate.Transcript.Example(examples[i].Messages, tokenizer, ids, trained);
+            lengths[i] = ids.Count - before;
+        }
+
+        var tokens = new TokenBuffer(ids.Count);
+        tokens.AddRange(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids));
+        var mask = new byte[ids.Count];
+        for (var i = 0; i < mask.Length; i++)
+        {
+            mask[i] = trained[i] ? TokenMaskFormat.Trained : (byte)0;
+        }
+
+        foreach (var start in starts)
+        {
+            mask[start] |= TokenMaskFormat.StartsExample;
+        }
+
+        return new EncodedBatch(piece, tokens, lengths, mask);
     }
 
     /// <summary>A piece and, once a worker is done with it, its tokens or its error.</summary>

@@ -7,7 +7,12 @@ namespace SharpGpt.Data;
 /// first. Tokens at the tail of a shard that do not fill a step are skipped, like llm.c.
 /// <para>With a window seed, each row instead reads a window at a random offset of the current shard, as
 /// nanoGPT samples batches; the offset is a hash of (seed, shard, step, global row), so the state is still
-/// (shard, step), resumable, and the ranks together still read what one rank with batch W·B would.</para></summary>
+/// (shard, step), resumable, and the ranks together still read what one rank with batch W·B would.</para>
+/// <para>Fine-tuning data (shards with loss masks) is read in rows instead (<see cref="PackedRows"/>): whole examples
+/// packed into rows of T + 1 tokens, a target of -1 wherever the mask says the token is not trained on. A step takes
+/// W·B rows of the current shard, rank r the B at row position + r·B, and the state is (shard, row). The last step
+/// of a shard is filled up with empty rows (no targets), so that every example is read once a pass and a split
+/// smaller than one step still gives one.</para></summary>
 internal sealed class TokenDataLoader
 {
     private readonly TokenShards _shards;
@@ -17,6 +22,9 @@ internal sealed class TokenDataLoader
     private int _shardIndex;
     private long _position;
     private readonly ulong? _windowSeed;
+    private readonly int[]? _shardRowCounts;
+    private byte[] _mask = [];
+    private PackedRows? _rows;
 
     public TokenDataLoader(IReadOnlyList<string> shardPaths, int batchSize, int seqLen, int rank = 0, int worldSize = 1, ulong? randomWindowSeed = null)
         : this(Files(shardPaths), batchSize, seqLen, rank, worldSize, randomWindowSeed)
@@ -40,9 +48,30 @@ internal sealed class TokenDataLoader
         WorldSize = worldSize;
         _shards = shards;
         _shardTokenCounts = new int[shards.Count];
+        if (shards.HasMasks)
+        {
+            if (randomWindowSeed is not null)
+            {
+                throw new SharpGptException("BatchOrder", "random windows would cut fine-tuning examples apart", "read them in packed rows, in order (BatchOrder Sequential).");
+            }
+
+            _shardRowCounts = new int[shards.Count];
+        }
+
         for (var i = 0; i < shards.Count; i++)
         {
             var count = shards.TokenCount(i);
+            if (_shardRowCounts is not null)
+            {
+                _shardTokenCounts[i] = count;
+                var rows = LayOut(i);
+                Examples += rows.Examples;
+                TruncatedExamples += rows.Truncated;
+                _shardRowCounts[i] = rows.Count;
+                StepsPerEpoch += (rows.Count + (WorldSize * BatchSize) - 1) / (WorldSize * BatchSize);
+                continue;
+            }
+
             if (count < StepTokens + 1)
             {
                 throw new SharpGptException(shards.Name(i), $"holds {count} tokens, fewer than one step needs ({WorldSize} rank(s) × B {BatchSize} × T {SeqLen} + 1 = {StepTokens + 1}); use a smaller batch or sequence length.");
@@ -102,6 +131,18 @@ internal sealed class TokenDataLoader
     /// <summary>Steps in one pass over all shards; an evaluation over the whole split runs this many.</summary>
     public long StepsPerEpoch { get; }
 
+    /// <summary>Whether the split is fine-tuning data read in packed rows, with masked targets.</summary>
+    public bool Packed => _shardRowCounts is not null;
+
+    /// <summary>Examples in the split (packed rows only; 0 for plain text).</summary>
+    public long Examples { get; }
+
+    /// <summary>Examples longer than T + 1 tokens, cut to the row they fill (packed rows only).</summary>
+    public long TruncatedExamples { get; }
+
+    /// <summary>Rows of T + 1 tokens the split's examples fill (packed rows only).</summary>
+    public long Rows => _shardRowCounts?.Sum(c => (long)c) ?? 0;
+
     /// <summary>Total tokens in the split's shards.</summary>
     public long TotalTokens => _shardTokenCounts.Sum(c => (long)c);
 
@@ -120,6 +161,12 @@ internal sealed class TokenDataLoader
         if (_windowSeed is ulong seed)
         {
             NextRandomWindows(seed);
+            return;
+        }
+
+        if (_shardRowCounts is not null)
+        {
+            NextPackedRows();
             return;
         }
 
@@ -145,6 +192,11 @@ internal sealed class TokenDataLoader
         if (state.ShardIndex < 0 || state.ShardIndex >= _shards.Count)
         {
             throw new ArgumentOutOfRangeException(nameof(state), $"shard index {state.ShardIndex} is outside 0..{_shards.Count - 1}.");
+        }
+
+        if (_shardRowCounts is not null && (state.Position < 0 || state.Position >= _shardRowCounts[state.ShardIndex]))
+        {
+            throw new ArgumentOutOfRangeException(nameof(state), $"row {state.Position} is outside shard {_shards.Name(state.ShardIndex)} ({_shardRowCounts[state.ShardIndex]} rows).");
         }
 
         if (state.Position < 0 || state.Position >= _shardTokenCounts[state.ShardIndex])
@@ -200,7 +252,34 @@ internal sealed class TokenDataLoader
             throw new SharpGptException(_shards.Name(index), $"holds {count} tokens now but {_shardTokenCounts[index]} when the loader opened it; was it rewritten during training?");
         }
 
+        if (_shardRowCounts is not null)
+        {
+            _rows = LayOut(index);
+        }
+
         _loadedShard = index;
+    }
+
+    // Reads shard index's mask into _mask and lays out its rows.
+    private PackedRows LayOut(int index)
+    {
+        _shards.ReadMask(index, ref _mask);
+        return new PackedRows(_mask.AsSpan(0, _shardTokenCounts[index]), SeqLen + 1);
+    }
+
+    // Packed rows: Position is the row the step starts at.
+    private void NextPackedRows()
+    {
+        var tokens = CurrentShard();
+        var mask = _mask.AsSpan(0, _shardTokenCounts[_shardIndex]);
+        var first = checked((int)(_position + ((long)Rank * BatchSize)));
+        for (var row = 0; row < BatchSize; row++)
+        {
+            _rows!.Fill(first + row, tokens, mask, Inputs.AsSpan(row * SeqLen, SeqLen), Targets.AsSpan(row * SeqLen, SeqLen));
+        }
+
+        _position += (long)WorldSize * BatchSize;
+        MoveToNextShardIfStepDoesNotFit();
     }
 
     // Random windows: Position counts the steps taken in the current shard.
@@ -237,6 +316,17 @@ internal sealed class TokenDataLoader
         {
             // As many steps per shard as the sequential order takes.
             if (_position >= (_shardTokenCounts[_shardIndex] - 1) / StepTokens)
+            {
+                _shardIndex = (_shardIndex + 1) % _shards.Count;
+                _position = 0;
+            }
+
+            return;
+        }
+
+        if (_shardRowCounts is not null)
+        {
+            if (_position >= _shardRowCounts[_shardIndex])
             {
                 _shardIndex = (_shardIndex + 1) % _shards.Count;
                 _position = 0;

@@ -2,7 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace SharpGpt.Training;
 
-/// <summary>One line of metrics.jsonl.</summary>
+/// <summary>One line of metrics.jsonl. <c>tokens</c> counts every token the run has read up to this step, padding
+/// included; <c>trained_tokens</c> the targets this step trained on (every token for plain text, the answers of
+/// fine-tuning data).</summary>
 internal sealed record MetricsRecord(
     [property: JsonPropertyName("step")] int Step,
     [property: JsonPropertyName("loss")] float Loss,
@@ -11,6 +13,10 @@ internal sealed record MetricsRecord(
     [property: JsonPropertyName("tokens")] long Tokens,
     [property: JsonPropertyName("ms")] double Milliseconds)
 {
+    [JsonPropertyName("trained_tokens")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? TrainedTokens { get; init; }
+
     [JsonPropertyName("val_loss")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public float? ValLoss { get; init; }

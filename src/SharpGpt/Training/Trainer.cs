@@ -65,6 +65,14 @@ internal sealed class Trainer(GptNetwork model, TrainingSettings options, IColle
             ? new TokenDataLoader(validation, o.MicroBatch, o.SeqLen, collectives.Rank, collectives.WorldSize)
             : null;
         val?.ValidateTokens(model.Config.VocabSize);
+        foreach (var (split, loader) in new[] { ("train", train), ("val", val) })
+        {
+            if (loader is { Packed: true })
+            {
+                observer.OnMessage(PackingNote(split, loader));
+            }
+        }
+
         var hellaSwag = o.HellaSwagPath is null ? null : CreateHellaSwag(o.HellaSwagPath, o.HellaSwagLimit);
 
         using var optimizer = CreateOptimizer();
@@ -162,7 +170,10 @@ internal sealed class Trainer(GptNetwork model, TrainingSettings options, IColle
             }
 
             observer.OnStep(step, result, ms);
-            var record = new MetricsRecord(step, result.Loss, result.LearningRate, result.GradNorm, (long)step * plan.TotalBatchTokens, Math.Round(ms, 2));
+            var record = new MetricsRecord(step, result.Loss, result.LearningRate, result.GradNorm, (long)step * plan.TotalBatchTokens, Math.Round(ms, 2))
+            {
+                TrainedTokens = result.TargetTokens,
+            };
 
             bool last = step == o.MaxSteps;
             if (val is not null && o.ValEvery > 0 && (step % o.ValEvery == 0 || last)
@@ -209,6 +220,14 @@ internal sealed class Trainer(GptNetwork model, TrainingSettings options, IColle
         }
 
         return Outcome(Math.Max(0, o.MaxSteps - firstStep), Math.Max(o.MaxSteps, firstStep), finalVal, lastCheckpoint, trainingSeconds);
+    }
+
+    /// <summary>How a split of fine-tuning data fills its rows, and how many examples were cut, said when training starts.</summary>
+    internal static string PackingNote(string split, TokenDataLoader loader)
+    {
+        string cut = loader.TruncatedExamples == 0 ? "none is longer than a row"
+            : $"{loader.TruncatedExamples:N0} longer than a row {(loader.TruncatedExamples == 1 ? "is" : "are")} truncated to its first {loader.SeqLen + 1} tokens";
+        return $"{split}: {loader.Examples:N0} fine-tuning example(s) packed whole into {loader.Rows:N0} row(s) of T + 1 = {loader.SeqLen + 1} tokens, read in {loader.StepsPerEpoch:N0} micro-batch(es) of {(long)loader.WorldSize * loader.BatchSize} rows a pass; {cut}";
     }
 
     private static TrainingOutcome Outcome(int steps, int lastStep, Validation? finalVal, string? lastCheckpoint, double trainingSeconds) =>

@@ -126,7 +126,7 @@ public sealed class TrainRecipeTests
     [Fact]
     public void Every_named_recipe_is_resolvable_and_the_defaults_stay_unnamed()
     {
-        Assert.Equal(["gpt2-124m", "gpt2-350m", "gpt2-774m", "gpt2-1558m"], TrainingRecipe.Named.Select(r => r.Name));
+        Assert.Equal(["gpt2-124m", "gpt2-350m", "gpt2-774m", "gpt2-1558m", "gpt2-finetune"], TrainingRecipe.Named.Select(r => r.Name));
         Assert.All(TrainingRecipe.Named, r => Assert.Same(r, TrainCommand.ResolveRecipe(r.Name.ToUpperInvariant(), hasData: true)));
         Assert.Same(TrainingRecipe.ShakespeareChar, TrainCommand.ResolveRecipe(null, hasData: false));
         Assert.Same(TrainingRecipe.DataDefaults, TrainCommand.ResolveRecipe(null, hasData: true));

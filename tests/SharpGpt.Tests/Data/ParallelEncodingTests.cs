@@ -108,6 +108,8 @@ public class ParallelEncodingTests
     /// <summary>One token per character, after a pause that differs per document, so pieces finish out of order.</summary>
     private sealed class UnevenEncoder : IDocumentEncoder
     {
+        public GptTokenizer Tokenizer => throw new NotSupportedException("documents only");
+
         public void Encode(ReadOnlySpan<char> text, bool startsDocument, TokenBuffer tokens)
         {
             Thread.SpinWait(text.Length * 97 % 5000);

@@ -9,7 +9,7 @@ namespace SharpGpt.Tests.Eval;
 /// <summary>The model against PyTorch: fixtures written by tools/reference/gpt2_reference.py.</summary>
 public sealed class ReferenceFixtureTests
 {
-    public static TheoryData<string> Fixtures => new() { "tiny", "odd", "wide", "masked", "perturbed" };
+    public static TheoryData<string> Fixtures => new() { "tiny", "odd", "wide", "masked", "finetune", "perturbed" };
 
     internal static string FixturePath(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
