@@ -15,6 +15,7 @@ internal static class CommandRegistry
         BenchCommand.Create(),
         BenchAllReduceCommand.Create(),
         SampleCommand.Create(),
+        ServeCommand.Create(),
         ImportCommand.Create(),
         ExportCommand.Create(),
         HellaSwagCommand.Create(),
