@@ -50,8 +50,19 @@ public sealed record GptServerOptions
             throw new ArgumentException("ApiKey must not be empty; leave it null for no key.", nameof(ApiKey));
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchSize, 1, nameof(MaxBatchSize));
-        ArgumentOutOfRangeException.ThrowIfNegative(MaxQueueLength, nameof(MaxQueueLength));
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBodyBytes, 1024, nameof(MaxRequestBodyBytes));
+        if (MaxBatchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, $"MaxBatchSize must be at least 1, got {MaxBatchSize}.");
+        }
+
+        if (MaxQueueLength < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxQueueLength), MaxQueueLength, $"MaxQueueLength must be 0 (no queue) or more, got {MaxQueueLength}.");
+        }
+
+        if (MaxRequestBodyBytes < 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, $"MaxRequestBodyBytes must be at least 1024, got {MaxRequestBodyBytes}.");
+        }
     }
 }
