@@ -14,6 +14,7 @@ internal static class CommandRegistry
         VerifyCommand.Create(),
         BenchCommand.Create(),
         BenchAllReduceCommand.Create(),
+        BenchServeCommand.Create(),
         SampleCommand.Create(),
         ServeCommand.Create(),
         ImportCommand.Create(),
