@@ -10,8 +10,9 @@ namespace SharpGpt;
 /// is one forward over every active sequence, each with its own KV cache and position, so the weights are read once
 /// per step for all of them. Made by <see cref="GptModel.CreateBatchGenerator"/>; a server hands each request's
 /// prompt to <see cref="GenerateAsync"/>.
-/// <para>Sequences join and leave between steps. A joining sequence's prompt is prefilled on its own (one forward
-/// over its tokens) and the others wait that long; it then decodes with the batch. Up to
+/// <para>Sequences join and leave between steps. The prompts of the sequences joining at a step are read in one
+/// forward over all their tokens (each attending over its own cache), and the others wait that long; they then decode
+/// with the batch. Up to
 /// <see cref="MaxBatchSize"/> sequences decode at once; up to <see cref="MaxQueueLength"/> more wait, in order of
 /// arrival, for a free place; beyond that <see cref="GenerateAsync"/> throws <see cref="GenerationQueueFullException"/>.
 /// A generation whose caller cancels it or stops enumerating leaves the batch before the next step, freeing its
@@ -281,45 +282,96 @@ public sealed class GptBatchGenerator : IDisposable
         }
     }
 
-    /// <summary>Moves queued generations into free places, each prefilled on its own and given its first token.</summary>
+    /// <summary>Moves queued generations into free places, in order of arrival: their prompts are read in one forward
+    /// (as many as one forward takes), and each draws its first token.</summary>
     private void Admit(BatchKvCacheDecoder decoder)
     {
         var tokenizer = _model.Tokenizer;
-        int vocab = _model.Config.VocabSize;
+        int vocab = _model.Config.VocabSize, maxT = _model.Config.MaxSeqLen;
+        var group = new List<Request>();
         while (true)
         {
-            Request request;
+            group.Clear();
             lock (_lock)
             {
-                if (_queue.First is not { } first || _freeSlots.Count == 0)
+                int rows = 0;
+                while (_queue.First is { } first && _freeSlots.Count > 0)
                 {
-                    return;
-                }
+                    int length = Math.Min(first.Value.Prompt.Length, maxT);
+                    if (rows + length > decoder.Rows)
+                    {
+                        break;
+                    }
 
-                request = first.Value;
-                _queue.RemoveFirst();
-                request.Node = null;
-                request.Slot = _freeSlots.Pop();
-                _active.Add(request);
+                    var request = first.Value;
+                    _queue.RemoveFirst();
+                    request.Node = null;
+                    request.Slot = _freeSlots.Pop();
+                    _active.Add(request);
+                    group.Add(request);
+                    rows += length;
+                }
             }
 
-            if (request.Abandoned)
+            if (group.Count == 0)
             {
-                continue; // the next step's DropAbandoned frees its place
+                return;
+            }
+
+            var reading = new List<Request>(group.Count);
+            foreach (var request in group)
+            {
+                try
+                {
+                    var updates = request.Updates.Writer;
+                    request.Sequence = new GenerationSequence(tokenizer, request.Options, vocab, text => updates.TryWrite(new GenerationUpdate(text, null)));
+                    if (request.Options.MaxTokens == 0)
+                    {
+                        Finish(request);
+                    }
+                    else if (!request.Abandoned)
+                    {
+                        reading.Add(request); // an abandoned one is dropped before the next step, unread
+                    }
+                }
+                catch (Exception e)
+                {
+                    Fail(request, e);
+                }
+            }
+
+            if (reading.Count == 0)
+            {
+                continue;
             }
 
             try
             {
-                var updates = request.Updates.Writer;
-                request.Sequence = new GenerationSequence(tokenizer, request.Options, vocab, text => updates.TryWrite(new GenerationUpdate(text, null)));
-                if (request.Options.MaxTokens == 0 || !request.Sequence.Next(decoder.Prefill(request.Slot, request.Prompt)))
-                {
-                    Finish(request);
-                }
+                decoder.Prefill([.. reading.Select(r => r.Slot)], [.. reading.Select(r => r.Prompt)]);
             }
             catch (Exception e)
             {
-                Fail(request, e);
+                foreach (var request in reading)
+                {
+                    Fail(request, e);
+                }
+
+                continue;
+            }
+
+            for (int i = 0; i < reading.Count; i++)
+            {
+                try
+                {
+                    if (!reading[i].Sequence!.Next(decoder.Logits(i)))
+                    {
+                        Finish(reading[i]);
+                    }
+                }
+                catch (Exception e)
+                {
+                    Fail(reading[i], e);
+                }
             }
         }
     }

@@ -8,9 +8,9 @@ namespace SharpGpt.Tests.Inference;
 
 public sealed class BatchKvCacheDecoderTests
 {
-    /// <summary>Three sequences join a batch at different steps, at different positions, and run past the block size
-    /// (sliding) at different steps; at every step each one's logits are those of a KvCacheDecoder decoding it alone,
-    /// bit for bit.</summary>
+    /// <summary>Three sequences join a batch, the last two at the same step (their prompts read in one forward), at
+    /// different positions, and run past the block size (sliding) at different steps; at every step each one's logits
+    /// are those of a KvCacheDecoder decoding it alone, bit for bit.</summary>
     [Theory]
     [InlineData("tiny", 2)]
     [InlineData("odd", 1)]
@@ -20,8 +20,8 @@ public sealed class BatchKvCacheDecoderTests
         var config = ByName(name);
         using var runner = new ParallelRunner(threads);
         using var model = Create(config, runner, seed: 5);
-        int[] promptLengths = [1, 4, config.MaxSeqLen - 2];
-        int[] joinAt = [0, 2, 5];
+        int[] promptLengths = [1, 4, config.MaxSeqLen - 6];
+        int[] joinAt = [0, 3, 3];
         int steps = config.MaxSeqLen + 6;
         int[][] streams = [.. Enumerable.Range(0, 3).Select(i => TestModels.Batch(config, 1, promptLengths[i] + steps, seed: (ulong)(20 + i)).Inputs)];
         var alone = new KvCacheDecoder[3];
@@ -31,14 +31,17 @@ public sealed class BatchKvCacheDecoderTests
             var next = new int[3];
             for (int step = 0; step < steps; step++)
             {
-                for (int i = 0; i < 3; i++)
+                int[] joining = [.. Enumerable.Range(0, 3).Where(i => joinAt[i] == step)];
+                if (joining.Length > 0)
                 {
-                    if (joinAt[i] == step)
+                    batch.Prefill(joining, [.. joining.Select(i => streams[i][..promptLengths[i]])]);
+                    for (int j = 0; j < joining.Length; j++)
                     {
+                        int i = joining[j];
                         alone[i] = new KvCacheDecoder(model);
-                        var prompt = streams[i].AsSpan(0, promptLengths[i]);
-                        float[] expected = alone[i].Prefill(prompt).ToArray();
-                        AssertSameBits(expected, batch.Prefill(i, prompt), $"slot {i}'s prefill");
+                        float[] expected = alone[i].Prefill(streams[i].AsSpan(0, promptLengths[i])).ToArray();
+                        AssertSameBits(expected, batch.Logits(j), $"slot {i}'s prefill");
+                        Assert.Equal(alone[i].Length, batch.Length(i));
                         next[i] = promptLengths[i];
                     }
                 }
@@ -83,6 +86,10 @@ public sealed class BatchKvCacheDecoderTests
         Assert.Equal(2, batch.Length(0));
         Assert.Equal(1, batch.Length(1));
         Assert.Throws<ArgumentException>(() => batch.Prefill(0, []));
+        Assert.Equal(config.MaxSeqLen, batch.Rows);
+        var tooMany = Assert.Throws<ArgumentException>(() => batch.Prefill([0, 1], [new int[config.MaxSeqLen], [1]]));
+        Assert.Contains($"one prefill takes at most {config.MaxSeqLen}", tooMany.Message);
+        Assert.Equal(2, batch.Length(0));
         Assert.Throws<ArgumentException>(() => batch.Append([0, 1], [5]));
     }
 

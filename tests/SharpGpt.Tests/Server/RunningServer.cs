@@ -11,7 +11,9 @@ internal sealed class RunningServer : IAsyncDisposable
     private RunningServer(GptServer server)
     {
         Server = server;
-        Http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        // A response disposed before its end closes the connection, as a client that goes away does (by default the
+        // handler would read on for up to 2 s to keep the connection, and the server would see no disconnect).
+        Http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public GptServer Server { get; }
