@@ -241,6 +241,28 @@ public sealed class ServerErrorTests : IAsyncLifetime
         Assert.Equal(200, (await server.GetAsync("health")).Status);
     }
 
+    [Fact]
+    public async Task StoppingTheServerEndsAStreamWithAnErrorEventAndDone()
+    {
+        var server = await RunningServer.StartAsync(_model);
+        await using (server)
+        {
+            server.Generator.StepDelay = TimeSpan.FromMilliseconds(20);
+            using var response = await server.Http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "v1/completions")
+            {
+                Content = Json("{\"prompt\": \"Hi\", \"max_tokens\": 60, \"stream\": true, \"ignore_eos\": true}"),
+            }, HttpCompletionOption.ResponseHeadersRead);
+            using var events = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: {", await events.ReadLineAsync());
+
+            var stopping = server.Server.StopAsync();
+            string rest = await events.ReadToEndAsync();
+            await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Contains("\"code\":\"server_shutting_down\"", rest);
+            Assert.EndsWith("data: [DONE]\n\n", rest);
+        }
+    }
+
     private static string Chat(string extra) => "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello there\"}], " + extra + "}";
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
