@@ -11,6 +11,8 @@ namespace SharpGpt.Server.OpenAi;
 /// </summary>
 internal sealed record SamplingRequest
 {
+    public const int MaxStopSequences = 16, MaxStopLength = 256;
+
     /// <summary>max_completion_tokens, else max_tokens; null when neither is given.</summary>
     public int? MaxTokens { get; init; }
 
@@ -97,7 +99,13 @@ internal sealed record SamplingRequest
                 : throw ApiError.InvalidType($"stop[{i}]", "a string", s.ValueKind))],
             _ => throw ApiError.InvalidType("stop", "a string or an array of strings", stop.ValueKind),
         };
-        return stops.Any(s => s.Length == 0) ? throw ApiError.InvalidValue("stop", "a stop sequence must not be empty.") : stops;
+        // Bounded: every active sequence's stops are checked on the decoding thread at every token.
+        if (stops.Length > MaxStopSequences || stops.Any(s => s.Length is 0 or > MaxStopLength))
+        {
+            throw ApiError.InvalidValue("stop", $"give at most {MaxStopSequences} stop sequences of 1 to {MaxStopLength} characters each.");
+        }
+
+        return stops;
     }
 
     private static void RefuseMissingFeatures(RequestFields fields, bool chat)
