@@ -64,7 +64,7 @@ internal static class ServeCommand
             .AddFilter("Microsoft", LogLevel.Warning));
         using var model = GptModel.Open(checkpoint, modelOptions);
         var config = model.Config;
-        await using var server = await GptServer.StartAsync(model, options with { LoggerFactory = loggers }, cancellation);
+        await using var server = await StartAsync(model, options with { LoggerFactory = loggers }, cancellation);
         Console.Error.WriteLine(FormattableString.Invariant(
             $"serve: {options.ModelId}: {config.NumLayers}L {config.NumHeads}H {config.Channels}C, vocab {config.VocabSize}, context {config.MaxSeqLen}; {model.DeviceDescription}; batch {options.MaxBatchSize}, queue {options.MaxQueueLength}{(options.ApiKey is null ? "" : "; API key required")}"));
         Console.WriteLine($"Chat page:       {server.BaseAddress}");
@@ -81,6 +81,19 @@ internal static class ServeCommand
         {
             context.Cancel = true; // the server ends its streams and stops; the process then exits with 0
             stop.Cancel();
+        }
+    }
+
+    private static async Task<GptServer> StartAsync(GptModel model, GptServerOptions options, CancellationToken cancellation)
+    {
+        try
+        {
+            return await GptServer.StartAsync(model, options, cancellation);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            throw new SharpGptException("--port", FormattableString.Invariant($"{options.Host} port {options.Port} is in use"),
+                "stop what listens there, or choose another --port (0 takes a free one).", e);
         }
     }
 }

@@ -84,6 +84,17 @@ public sealed class ServeCommandTests : IDisposable
         Assert.DoesNotContain("   at ", err);
     }
 
+    [Fact]
+    public void APortInUseIsOneLineNamingIt()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var (code, _, err) = CliRunner.Run("serve", "--checkpoint", Checkpoint, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, code);
+        Assert.StartsWith($"sharpgpt serve: --port: 127.0.0.1 port {port} is in use; stop what listens there, or choose another --port", err.Trim());
+    }
+
     private ServeProcess Serve(string[] flags, string? apiKey)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
