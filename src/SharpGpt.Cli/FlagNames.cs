@@ -70,6 +70,17 @@ internal static partial class FlagNames
     {
         ["eval"] = new(StringComparer.Ordinal) { ["batches"] = "--steps", ["batchSize"] = "--batch", ["sequenceLength"] = "--seq" },
         ["hellaswag"] = new(StringComparer.Ordinal) { ["limit"] = "--limit" },
+        ["serve"] = new(StringComparer.Ordinal)
+        {
+            ["Host"] = "--host",
+            ["Port"] = "--port",
+            ["ApiKey"] = "--api-key",
+            ["ModelId"] = "--model-id",
+            ["MaxBatchSize"] = "--max-batch",
+            ["MaxQueueLength"] = "--max-queue",
+            ["MaxRequestBodyBytes"] = "--max-body-bytes",
+            ["model"] = "--checkpoint",
+        },
     };
 
     /// <summary>The flag of an API name for <paramref name="command"/>, or null when it has none.</summary>

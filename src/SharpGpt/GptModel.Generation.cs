@@ -116,6 +116,24 @@ public sealed partial class GptModel
         }
     }
 
+    /// <summary>A generator that decodes many generations together, one forward per token step over all of them
+    /// (continuous batching): for a server, or any caller with concurrent requests. See <see cref="GptBatchGenerator"/>
+    /// for how it queues, cancels and holds the model's turn. Dispose it before the model.</summary>
+    /// <param name="maxBatchSize">The most generations decoded together; each needs its own KV cache of 2 x layers x
+    /// block size x channels floats (75 MiB for GPT-2 124M), allocated when first used.</param>
+    /// <param name="maxQueueLength">The most generations waiting for a place in the batch; beyond that a generation
+    /// throws <see cref="GenerationQueueFullException"/>. 0: none wait.</param>
+    /// <returns>The generator; it does not own the model.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatchSize"/> is under 1 or
+    /// <paramref name="maxQueueLength"/> is negative.</exception>
+    public GptBatchGenerator CreateBatchGenerator(int maxBatchSize = 8, int maxQueueLength = 64)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxQueueLength);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new GptBatchGenerator(this, maxBatchSize, maxQueueLength);
+    }
+
     /// <summary>The model as a Microsoft.Extensions.AI <c>IChatClient</c> (see <see cref="GptChatClient"/>). The client
     /// does not own the model.</summary>
     /// <param name="defaults">Generation settings for what a request's <c>ChatOptions</c> leaves unset; null: <see cref="GenerationOptions"/>'s defaults.</param>
@@ -138,6 +156,29 @@ public sealed partial class GptModel
         return prompt.Length == 0 ? [StartToken(tokenizer)] : Encode(tokenizer, prompt, nameof(prompt));
     }
 
+    /// <summary>The tokens of a prompt for the assistant's next reply to a conversation, rendered with the model's
+    /// <see cref="ChatTemplate"/>, or for a model without one with <see cref="ChatTemplate.Transcript"/> (the documented
+    /// base-model format): the tokens <see cref="GptChatClient"/> sends, before it leaves out the oldest messages of a
+    /// conversation that does not fit the block. Generate from them with the template's
+    /// <see cref="ChatTemplate.StopSequences"/>; the reply starts with the space after <c>Assistant:</c>.</summary>
+    /// <param name="messages">The conversation so far.</param>
+    /// <returns>The token ids.</returns>
+    /// <exception cref="ArgumentException">A message holds a character the vocabulary lacks.</exception>
+    /// <exception cref="InvalidOperationException">The model has no tokenizer.</exception>
+    public int[] EncodeChatPrompt(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var tokenizer = RequireTokenizer(nameof(messages));
+        try
+        {
+            return [.. (ChatTemplate ?? ChatTemplate.Transcript).PromptTokens(messages, tokenizer)];
+        }
+        catch (ArgumentException e) when (e.ParamName != nameof(messages))
+        {
+            throw new ArgumentException(e.Message, nameof(messages), e);
+        }
+    }
+
     /// <summary>The token an unconditional sample starts from: the end-of-text token (GPT-2), else a newline when
     /// the vocabulary has one (as nanoGPT's character samples do), else its first symbol.</summary>
     internal static int StartToken(GptTokenizer tokenizer)
@@ -157,7 +198,7 @@ public sealed partial class GptModel
         }
     }
 
-    private int[] CheckPrompt(IReadOnlyList<int> promptTokens)
+    internal int[] CheckPrompt(IReadOnlyList<int> promptTokens)
     {
         ArgumentNullException.ThrowIfNull(promptTokens);
         if (promptTokens.Count == 0)

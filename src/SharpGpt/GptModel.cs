@@ -240,13 +240,28 @@ public sealed partial class GptModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _turn.Wait(cancellationToken);
-        return new Turn(_turn);
+        return Taken();
     }
 
     internal async ValueTask<Turn> TakeTurnAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return Taken();
+    }
+
+    /// <summary>Whether <see cref="Dispose"/> has freed the model.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed);
+
+    // A caller that waited while the model was disposed gets the turn after Dispose gives it back: it must not run.
+    private Turn Taken()
+    {
+        if (_disposed)
+        {
+            _turn.Release();
+            throw new ObjectDisposedException(nameof(GptModel));
+        }
+
         return new Turn(_turn);
     }
 

@@ -10,7 +10,7 @@ namespace SharpGpt.Inference;
 /// </summary>
 internal sealed class Sampler
 {
-    private readonly KvCacheDecoder _decoder;
+    private readonly KvCacheDecoder? _decoder;
     private readonly Rng _rng;
     private readonly int _vocab;
     private readonly int _topK;          // the vocabulary size when top-k is off
@@ -21,11 +21,19 @@ internal sealed class Sampler
 
     /// <param name="vocab">The ids that may be drawn, [0, vocab); 0 or less: the model's whole vocabulary.</param>
     public Sampler(KvCacheDecoder decoder, SamplingOptions options, int vocab = 0)
+        : this(options, decoder.Config.VocabSize, vocab)
+    {
+        _decoder = decoder;
+    }
+
+    /// <summary>A sampler of logits from any decoder (<see cref="Next"/> only; <see cref="Generate"/> needs a decoder).</summary>
+    /// <param name="modelVocab">The model's vocabulary size: the logits handed to <see cref="Next"/> have at least this many.</param>
+    /// <param name="vocab">The ids that may be drawn, [0, vocab); 0 or less: the model's whole vocabulary.</param>
+    public Sampler(SamplingOptions options, int modelVocab, int vocab = 0)
     {
         options.Validate();
-        _decoder = decoder;
         Options = options;
-        _vocab = vocab > 0 ? Math.Min(vocab, decoder.Config.VocabSize) : decoder.Config.VocabSize;
+        _vocab = vocab > 0 ? Math.Min(vocab, modelVocab) : modelVocab;
         _sortKeys = options.TopP < 1 ? new float[_vocab] : [];
         _rng = new Rng(options.Seed);
         _candidates = new int[_vocab];
@@ -47,13 +55,14 @@ internal sealed class Sampler
     public int[] Generate(ReadOnlySpan<int> prompt, int maxNewTokens, Action<int>? onToken = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxNewTokens);
+        var decoder = _decoder ?? throw new InvalidOperationException("This sampler was made without a decoder.");
         var generated = new int[maxNewTokens];
         if (maxNewTokens == 0)
         {
             return generated;
         }
 
-        var logits = _decoder.Prefill(prompt);
+        var logits = decoder.Prefill(prompt);
         for (int i = 0; i < maxNewTokens; i++)
         {
             int token = Next(logits);
@@ -61,7 +70,7 @@ internal sealed class Sampler
             onToken?.Invoke(token);
             if (i + 1 < maxNewTokens)
             {
-                logits = _decoder.Append(token);
+                logits = decoder.Append(token);
             }
         }
 

@@ -19,7 +19,7 @@ public sealed class PrepareCliTests
         var run = CliRunner.Run("prepare", "--input", temp.File("a.parquet"), temp.File("b.jsonl.gz"), "--out", temp.File("out"), "--val-tokens", "1000", "--shard-tokens", "5000");
 
         Assert.True(run.Code == 0, run.Out + run.Err);
-        Assert.Matches(@"wrote .* in [\d.]+ s: [\d.]+M tokens/s, [\d.]+ MB/s of input \([\d.]+ (KiB|MiB)\); peak memory [\d.]+ MiB", run.Out);
+        Assert.Matches(@"wrote .* in [\d.]+ s: [\d.]+M tokens/s, [\d.]+ MB/s of input \([\d.]+ (KiB|MiB)\); peak memory [\d.]+ (MiB|GiB)", run.Out);
         var meta = PreparedDataMeta.Read(temp.File("out"));
         Assert.Equal(1000, meta.ValTokens);
         Assert.Equal(all.Length - 1000, meta.TrainTokens);

@@ -32,6 +32,45 @@ public sealed class GpuModelTests(EmulatedGpu gpu) : IDisposable
         Assert.Equal(cpu.Context.ToArray(), device.Context.ToArray());
     }
 
+    /// <summary>Batched decoding runs on the GPU backend's kernels: three sequences, two of them prefilled together,
+    /// decoded in one forward per step and sliding past the block, give each the logits of its decode alone.</summary>
+    [Fact]
+    public void BatchedDecodingMatchesDecodesAloneOnTheDevice()
+    {
+        using var gpuModel = TestModels.Create(Odd, _runner, seed: 5, gpu.Kernels);
+        using var batch = new BatchKvCacheDecoder(gpuModel, 3);
+        var alone = new[] { new KvCacheDecoder(gpuModel), new KvCacheDecoder(gpuModel), new KvCacheDecoder(gpuModel) };
+        try
+        {
+            int[][] streams = [.. Enumerable.Range(0, 3).Select(i => TestModels.Batch(Odd, 1, 40, seed: (ulong)(30 + i)).Inputs)];
+            int[] prompts = [3, 7, 12];
+            batch.Prefill([0, 1, 2], [.. Enumerable.Range(0, 3).Select(i => streams[i][..prompts[i]])]);
+            for (int i = 0; i < 3; i++)
+            {
+                DeviceArrays.AssertClose(alone[i].Prefill(streams[i].AsSpan(0, prompts[i])), batch.Logits(i), 1e-5, 1e-5, $"sequence {i} after its prompt");
+            }
+
+            for (int step = 0; step < 16; step++)
+            {
+                int[] tokens = [.. Enumerable.Range(0, 3).Select(i => streams[i][prompts[i] + step])];
+                batch.Append([2, 0, 1], [tokens[2], tokens[0], tokens[1]]);
+                foreach (var (row, i) in new[] { (0, 2), (1, 0), (2, 1) })
+                {
+                    DeviceArrays.AssertClose(alone[i].Append(tokens[i]), batch.Logits(row), 1e-5, 1e-5, $"sequence {i} at step {step}");
+                }
+            }
+
+            Assert.True(batch.Slides(2) > 0, "the longest sequence should have slid past the block");
+        }
+        finally
+        {
+            foreach (var decoder in alone)
+            {
+                decoder.Dispose();
+            }
+        }
+    }
+
     [Fact]
     public void ScoringSomeTargetsMatchesTheCpu()
     {

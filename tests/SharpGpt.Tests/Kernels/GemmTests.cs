@@ -196,6 +196,51 @@ public sealed unsafe class GemmTests
         Assert.Equal(BitsOf(first), BitsOf(Run(one)));
     }
 
+    /// <summary>What batched decoding's exactness rests on (BatchKvCacheDecoder): a row of C is the same, bit for bit,
+    /// whatever the number of rows M and wherever the row stands among them, since its k blocking does not depend on
+    /// M. K = 530 spans three KC slices; K = 96 reads A in place (DirectA) on the AVX2 path; N = 150 ends in an edge
+    /// tile. Rows 1 to 20 put the row in every position of full and partial MR panels.</summary>
+    [Theory]
+    [InlineData("Avx2", 530)]
+    [InlineData("Avx2", 96)]
+    [InlineData("Avx512", 530)]
+    [InlineData("Portable", 530)]
+    [InlineData("Portable", 96)]
+    public void ARowOfCIsTheSameWhateverTheOtherRows(string pathName, int k)
+    {
+        GemmPath path = Enum.Parse<GemmPath>(pathName);
+        if (!GemmKernel.CanRun(path))
+        {
+            return; // AVX2 path on a CPU without AVX2/FMA.
+        }
+
+        const int n = 150, maxM = 20;
+        using var two = new ParallelRunner(2);
+        using var a = Random(maxM * k, 31);
+        using var w = Random(n * k, 32);
+        using var bias = Random(n, 33);
+        var alone = new float[maxM][];
+        for (int r = 0; r < maxM; r++)
+        {
+            using var c = new NativeBuffer(n);
+            Gemm.Sgemm(path, two, false, true, 1, n, k, a.Pointer + ((long)r * k), k, w.Pointer, k, c.Pointer, n, false, bias.Pointer);
+            alone[r] = c.Span.ToArray();
+        }
+
+        for (int m = 2; m <= maxM; m++)
+        {
+            // The batch's rows start anywhere: rows first..first+m-1 of A.
+            int first = (m * 7) % (maxM - m + 1);
+            using var c = new NativeBuffer(m * n);
+            Gemm.Sgemm(path, two, false, true, m, n, k, a.Pointer + ((long)first * k), k, w.Pointer, k, c.Pointer, n, false, bias.Pointer);
+            for (int r = 0; r < m; r++)
+            {
+                Assert.True(BitsOf(alone[first + r]).AsSpan().SequenceEqual(BitsOf(c.Span.Slice(r * n, n).ToArray())),
+                    $"{path} k={k}: row {r} of {m} (A's row {first + r}) differs from that row alone");
+            }
+        }
+    }
+
     private static int[] BitsOf(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
 
     /// <summary>Runs one product and compares it with a double-precision reference; also checks
