@@ -15,7 +15,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "check-consumer: packing $version into $feed"
-for project in SharpGpt SharpGpt.Cuda SharpGpt.Parquet SharpGpt.Plots; do
+for project in SharpGpt SharpGpt.Cuda SharpGpt.Parquet SharpGpt.Plots SharpGpt.Server; do
     dotnet pack "src/$project" -c Release -o "$feed" -p:Version="$version" --nologo -v quiet >/dev/null
     test -f "$feed/$project.$version.nupkg" || { echo "check-consumer: $project.$version.nupkg was not made" >&2; exit 1; }
     test -f "$feed/$project.$version.snupkg" || { echo "check-consumer: $project.$version.snupkg (symbols) was not made" >&2; exit 1; }

@@ -5,7 +5,7 @@ namespace SharpGpt.Tests.Api;
 /// <summary>The libraries' public face: a few dozen types, no pointers, every type in its package's namespaces.</summary>
 public sealed class PublicSurfaceTests
 {
-    public static TheoryData<string> Libraries() => ["SharpGpt.Engine", "SharpGpt.Cuda", "SharpGpt.Parquet", "SharpGpt.Plots"];
+    public static TheoryData<string> Libraries() => ["SharpGpt.Engine", "SharpGpt.Cuda", "SharpGpt.Parquet", "SharpGpt.Plots", "SharpGpt.Server"];
 
     [Theory]
     [MemberData(nameof(Libraries))]
