@@ -23,7 +23,7 @@ internal sealed unsafe class BatchKvCacheDecoder : IDisposable
     private readonly IGptKernels _k;
     private readonly int _maxT, _c, _nh, _v, _vp, _layers;
     private readonly Slot[] _slots;
-    private readonly DeviceBuffer _scratch;
+    private readonly DecoderRows _rows;
     private readonly DeviceBuffer _tokenBuffer;       // the ids of the rows of a forward, in the backend's memory
     private readonly int* _tokens;
     private readonly float[] _hostLogits;             // (slots, Vp): the logits of a prefill's or an append's rows
@@ -48,31 +48,20 @@ internal sealed unsafe class BatchKvCacheDecoder : IDisposable
         }
 
         // Row buffers for a whole block (a prefill) or a whole batch, whichever is more.
-        long rows = Math.Max(_maxT, slots), rc = rows * _c;
-        long scores = _k.CachedAttentionScratchSize(_nh, _maxT);
-        long[] sizes = [rc, rc, rc, 3 * rc, rc, rc, 4 * rc, 4 * rc, rows, rows, scores, slots * (long)_vp];
-        _scratch = _k.Allocate(sizes.Sum());
-        float* p = _scratch.Pointer;
-        float* Next(long size)
-        {
-            float* r = p;
-            p += size;
-            return r;
-        }
-
-        int i2 = 0;
-        _x = Next(sizes[i2++]);
-        _x2 = Next(sizes[i2++]);
-        _ln = Next(sizes[i2++]);
-        _qkv = Next(sizes[i2++]);
-        _atty = Next(sizes[i2++]);
-        _proj = Next(sizes[i2++]);
-        _fch = Next(sizes[i2++]);
-        _fchGelu = Next(sizes[i2++]);
-        _mean = Next(sizes[i2++]);
-        _rstd = Next(sizes[i2++]);
-        _scores = Next(sizes[i2++]);
-        _logits = Next(sizes[i2++]);
+        long rows = Math.Max(_maxT, slots);
+        _rows = new DecoderRows(_k, cfg, rows, slots);
+        _x = _rows.X;
+        _x2 = _rows.X2;
+        _ln = _rows.Ln;
+        _qkv = _rows.Qkv;
+        _atty = _rows.Atty;
+        _proj = _rows.Proj;
+        _fch = _rows.Fch;
+        _fchGelu = _rows.FchGelu;
+        _mean = _rows.Mean;
+        _rstd = _rows.Rstd;
+        _scores = _rows.Scores;
+        _logits = _rows.Logits;
         _tokenBuffer = _k.Allocate(rows);
         _tokens = (int*)_tokenBuffer.Pointer;
         _hostLogits = new float[slots * (long)_vp];
@@ -331,7 +320,7 @@ internal sealed unsafe class BatchKvCacheDecoder : IDisposable
             slot.Dispose();
         }
 
-        _scratch.Dispose();
+        _rows.Dispose();
         _tokenBuffer.Dispose();
     }
 

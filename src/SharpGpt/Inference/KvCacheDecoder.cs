@@ -21,7 +21,7 @@ internal sealed unsafe class KvCacheDecoder : IDisposable
     private readonly IGptKernels _k;
     private readonly int _maxT, _c, _nh, _v, _vp, _layers;
     private readonly DeviceBuffer _keys, _values;     // (L, maxT, C) each
-    private readonly DeviceBuffer _scratch;
+    private readonly DecoderRows _rows;
     private readonly DeviceBuffer _tokenBuffer;       // the ids at positions 0..Length-1, in the backend's memory
     private readonly int* _tokens;
     private readonly int[] _hostTokens;               // the same ids on the host
@@ -38,31 +38,20 @@ internal sealed unsafe class KvCacheDecoder : IDisposable
         _keys = _k.Allocate(_layers * tc);
         _values = _k.Allocate(_layers * tc);
 
-        // Row buffers sized for a whole block, so a prefill runs as one batched forward.
-        long scores = _k.CachedAttentionScratchSize(_nh, _maxT);
-        long[] sizes = [tc, tc, tc, 3 * tc, tc, tc, 4 * tc, 4 * tc, _maxT, _maxT, scores, _vp];
-        _scratch = _k.Allocate(sizes.Sum());
-        float* p = _scratch.Pointer;
-        float* Next(long size)
-        {
-            float* r = p;
-            p += size;
-            return r;
-        }
-
-        int i = 0;
-        _x = Next(sizes[i++]);
-        _x2 = Next(sizes[i++]);
-        _ln = Next(sizes[i++]);
-        _qkv = Next(sizes[i++]);
-        _atty = Next(sizes[i++]);
-        _proj = Next(sizes[i++]);
-        _fch = Next(sizes[i++]);
-        _fchGelu = Next(sizes[i++]);
-        _mean = Next(sizes[i++]);
-        _rstd = Next(sizes[i++]);
-        _scores = Next(sizes[i++]);
-        _logits = Next(sizes[i++]);
+        // Row buffers for a whole block (a prefill).
+        _rows = new DecoderRows(_k, cfg, _maxT, 1);
+        _x = _rows.X;
+        _x2 = _rows.X2;
+        _ln = _rows.Ln;
+        _qkv = _rows.Qkv;
+        _atty = _rows.Atty;
+        _proj = _rows.Proj;
+        _fch = _rows.Fch;
+        _fchGelu = _rows.FchGelu;
+        _mean = _rows.Mean;
+        _rstd = _rows.Rstd;
+        _scores = _rows.Scores;
+        _logits = _rows.Logits;
         _tokenBuffer = _k.Allocate(_maxT);
         _tokens = (int*)_tokenBuffer.Pointer;
         _hostTokens = new int[_maxT];
@@ -175,7 +164,7 @@ internal sealed unsafe class KvCacheDecoder : IDisposable
     {
         _keys.Dispose();
         _values.Dispose();
-        _scratch.Dispose();
+        _rows.Dispose();
         _tokenBuffer.Dispose();
     }
 }
