@@ -57,17 +57,8 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
         }
 
         var documents = new List<ReadOnlyMemory<char>>();
-        var rest = bytes.AsSpan();
-        for (var line = firstLine; !rest.IsEmpty; line++)
+        foreach (var (line, text) in new Lines(bytes, firstLine))
         {
-            var newline = rest.IndexOf((byte)'\n');
-            var text = newline < 0 ? rest : rest[..newline];
-            rest = newline < 0 ? [] : rest[(newline + 1)..];
-            if (line == 1 && text.StartsWith(Utf8Bom))
-            {
-                text = text[Utf8Bom.Length..];
-            }
-
             if (TextOf(text, column, Path, line) is { Length: > 0 } document)
             {
                 documents.Add(document.AsMemory());
@@ -80,17 +71,8 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
     private PieceDocuments ReadExamples()
     {
         var examples = new List<ChatExample>();
-        var rest = bytes.AsSpan();
-        for (var line = firstLine; !rest.IsEmpty; line++)
+        foreach (var (line, text) in new Lines(bytes, firstLine))
         {
-            var newline = rest.IndexOf((byte)'\n');
-            var text = newline < 0 ? rest : rest[..newline];
-            rest = newline < 0 ? [] : rest[(newline + 1)..];
-            if (line == 1 && text.StartsWith(Utf8Bom))
-            {
-                text = text[Utf8Bom.Length..];
-            }
-
             if (FineTuningRecord.Parse(text, format, Path, line) is { } example)
             {
                 examples.Add(example);
@@ -98,6 +80,49 @@ internal sealed class JsonlChunk(string path, byte[] bytes, long firstLine, stri
         }
 
         return new PieceDocuments(examples);
+    }
+
+    /// <summary>The lines of a chunk with their numbers in the file, a UTF-8 byte order mark dropped from the file's
+    /// first line.</summary>
+    private ref struct Lines(ReadOnlySpan<byte> bytes, long firstLine)
+    {
+        private ReadOnlySpan<byte> _rest = bytes;
+        private long _next = firstLine;
+
+        public Line Current { get; private set; }
+
+        public readonly Lines GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (_rest.IsEmpty)
+            {
+                return false;
+            }
+
+            var newline = _rest.IndexOf((byte)'\n');
+            var text = newline < 0 ? _rest : _rest[..newline];
+            _rest = newline < 0 ? [] : _rest[(newline + 1)..];
+            if (_next == 1 && text.StartsWith(Utf8Bom))
+            {
+                text = text[Utf8Bom.Length..];
+            }
+
+            Current = new Line(_next++, text);
+            return true;
+        }
+    }
+
+    /// <summary>A line of a chunk and its number in the file.</summary>
+    private readonly ref struct Line(long number, ReadOnlySpan<byte> text)
+    {
+        private readonly ReadOnlySpan<byte> _text = text;
+
+        public void Deconstruct(out long lineNumber, out ReadOnlySpan<byte> lineText)
+        {
+            lineNumber = number;
+            lineText = _text;
+        }
     }
 
     /// <summary>The first non-blank line of a .jsonl or .jsonl.gz file as JSON, or null when it has none or that line
