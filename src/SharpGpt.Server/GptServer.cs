@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -90,6 +91,7 @@ public sealed class GptServer : IAsyncDisposable
     /// <returns>The started server.</returns>
     /// <exception cref="ArgumentException">The model has no tokenizer, or an option is out of range (named).</exception>
     /// <exception cref="IOException">The address is in use or cannot be bound.</exception>
+    /// <exception cref="SharpGptException">The host is not an address of this machine (<see cref="GptServerOptions.Host"/>).</exception>
     public static async Task<GptServer> StartAsync(GptModel model, GptServerOptions? options = null, CancellationToken cancellationToken = default)
     {
         var app = Build(model, options);
@@ -98,6 +100,13 @@ public sealed class GptServer : IAsyncDisposable
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             return new GptServer(app, new Uri(address.EndsWith('/') ? address : address + "/"));
+        }
+        catch (Exception e) when (e is SocketException { SocketErrorCode: SocketError.AddressNotAvailable }
+            || e.InnerException is SocketException { SocketErrorCode: SocketError.AddressNotAvailable })
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new SharpGptException(nameof(GptServerOptions.Host), $"{(options ?? new GptServerOptions()).Host} is not an address of this machine",
+                "listen on 127.0.0.1, on * (every address) or on one of its own.", e);
         }
         catch
         {

@@ -61,7 +61,9 @@ internal static class ServeCommand
                 console.TimestampFormat = "HH:mm:ss ";
             })
             .SetMinimumLevel(LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning));
+            .AddFilter("Microsoft", LogLevel.Warning)
+            // A start that fails is reported once, as one line (ErrorReport), not also as the host's stack trace.
+            .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
         using var model = GptModel.Open(checkpoint, modelOptions);
         var config = model.Config;
         await using var server = await StartAsync(model, options with { LoggerFactory = loggers }, cancellation);
