@@ -16,28 +16,8 @@ internal static class TokenMaskFile
         }
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-        if (stream.Length < TokenMaskFormat.HeaderBytes)
-        {
-            throw new SharpGptException(path, $"file is {stream.Length} bytes, shorter than the {TokenMaskFormat.HeaderBytes}-byte mask header.");
-        }
-
         Span<int> header = stackalloc int[TokenMaskFormat.HeaderInts];
-        stream.ReadExactly(MemoryMarshal.AsBytes(header));
-        if (!BitConverter.IsLittleEndian)
-        {
-            BinaryPrimitives.ReverseEndianness(header, header);
-        }
-
-        if (header[0] != TokenMaskFormat.Magic)
-        {
-            throw new SharpGptException(path, $"wrong magic {header[0]} (expected {TokenMaskFormat.Magic}); not a loss mask.");
-        }
-
-        if (header[1] != TokenMaskFormat.Version)
-        {
-            throw new SharpGptException(path, $"unsupported mask version {header[1]} (expected {TokenMaskFormat.Version}).");
-        }
-
+        DataFileHeader.Read(stream, path, header, TokenMaskFormat.HeaderBytes, TokenMaskFormat.Magic, TokenMaskFormat.Version, "mask", "loss mask");
         if (header[2] != tokenCount || stream.Length != TokenMaskFormat.FileLength(tokenCount))
         {
             throw new SharpGptException(path, $"the mask says {header[2]} tokens in {stream.Length} bytes, but its shard holds {tokenCount} (expected {TokenMaskFormat.FileLength(tokenCount)} bytes)", "prepare the data again.");

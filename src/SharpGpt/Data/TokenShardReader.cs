@@ -55,28 +55,8 @@ internal static class TokenShardReader
     private static int ReadHeader(FileStream stream, string path)
     {
         var length = stream.Length;
-        if (length < TokenShardFormat.HeaderBytes)
-        {
-            throw new SharpGptException(path, $"file is {length} bytes, shorter than the {TokenShardFormat.HeaderBytes}-byte shard header.");
-        }
-
         Span<int> header = stackalloc int[3];
-        stream.ReadExactly(MemoryMarshal.AsBytes(header));
-        if (!BitConverter.IsLittleEndian)
-        {
-            BinaryPrimitives.ReverseEndianness(header, header);
-        }
-
-        if (header[0] != TokenShardFormat.Magic)
-        {
-            throw new SharpGptException(path, $"wrong magic {header[0]} (expected {TokenShardFormat.Magic}); not a token shard.");
-        }
-
-        if (header[1] != TokenShardFormat.Version)
-        {
-            throw new SharpGptException(path, $"unsupported shard version {header[1]} (expected {TokenShardFormat.Version}).");
-        }
-
+        DataFileHeader.Read(stream, path, header, TokenShardFormat.HeaderBytes, TokenShardFormat.Magic, TokenShardFormat.Version, "shard", "token shard");
         var count = header[2];
         var held = (length - TokenShardFormat.HeaderBytes) / TokenShardFormat.BytesPerToken;
         if (count < 0 || TokenShardFormat.FileLength(count) != length)
