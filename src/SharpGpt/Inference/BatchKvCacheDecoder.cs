@@ -27,7 +27,6 @@ internal sealed unsafe class BatchKvCacheDecoder : IDisposable
     private readonly DeviceBuffer _tokenBuffer;       // the ids of the rows of a forward, in the backend's memory
     private readonly int* _tokens;
     private readonly float[] _hostLogits;             // (slots, Vp): the logits of a prefill's or an append's rows
-    private readonly float* _x, _x2, _ln, _qkv, _atty, _proj, _fch, _fchGelu, _mean, _rstd, _scores, _logits;
     private readonly int[] _rowTokens;                               // the ids of a forward's rows, staged on the host
     private readonly int[] _batchSlots, _batchPositions, _rowOf;     // an append's rows: slot, position; a caller's index -> host row
     private readonly int[] _groupSlots, _groupLengths, _groupOffsets; // a prefill's prompts: slot, tokens, first row
@@ -50,18 +49,6 @@ internal sealed unsafe class BatchKvCacheDecoder : IDisposable
         // Row buffers for a whole block (a prefill) or a whole batch, whichever is more.
         long rows = Math.Max(_maxT, slots);
         _rows = new DecoderRows(_k, cfg, rows, slots);
-        _x = _rows.X;
-        _x2 = _rows.X2;
-        _ln = _rows.Ln;
-        _qkv = _rows.Qkv;
-        _atty = _rows.Atty;
-        _proj = _rows.Proj;
-        _fch = _rows.Fch;
-        _fchGelu = _rows.FchGelu;
-        _mean = _rows.Mean;
-        _rstd = _rows.Rstd;
-        _scores = _rows.Scores;
-        _logits = _rows.Logits;
         _tokenBuffer = _k.Allocate(rows);
         _tokens = (int*)_tokenBuffer.Pointer;
         _hostLogits = new float[slots * (long)_vp];
@@ -232,21 +219,21 @@ internal sealed unsafe class BatchKvCacheDecoder : IDisposable
         for (int i = 0; i < count; i++)
         {
             long offset = _groupOffsets[i];
-            _k.EncoderForward(_x + (offset * c), _tokens + offset, p.Wte, p.Wpe, 1, _groupLengths[i], c);          // (n,C)
+            _k.EncoderForward(_rows.X + (offset * c), _tokens + offset, p.Wte, p.Wpe, 1, _groupLengths[i], c);          // (n,C)
         }
 
         Layers(rows, count, prefill: true);
 
-        // Only each prompt's last row is needed: gathered into rows 0..count-1 of _x2 (free after the layers).
+        // Only each prompt's last row is needed: gathered into rows 0..count-1 of _rows.X2 (free after the layers).
         for (int i = 0; i < count; i++)
         {
             long last = _groupOffsets[i] + _groupLengths[i] - 1;
-            _k.CopyOnDevice(_x2 + ((long)i * c), _x + (last * c), (long)c * sizeof(float));
+            _k.CopyOnDevice(_rows.X2 + ((long)i * c), _rows.X + (last * c), (long)c * sizeof(float));
         }
 
-        _k.LayerNormForward(_ln, _mean, _rstd, _x2, p.LnFW, p.LnFB, count, c);
-        _k.MatmulForward(_logits, _ln, p.Wte, null, count, c, _vp);                                                 // (count,Vp)
-        _k.Download(_hostLogits.AsSpan(hostRow * _vp, count * _vp), _logits);
+        _k.LayerNormForward(_rows.Ln, _rows.Mean, _rows.Rstd, _rows.X2, p.LnFW, p.LnFB, count, c);
+        _k.MatmulForward(_rows.Logits, _rows.Ln, p.Wte, null, count, c, _vp);                                                 // (count,Vp)
+        _k.Download(_hostLogits.AsSpan(hostRow * _vp, count * _vp), _rows.Logits);
         for (int i = 0; i < count; i++)
         {
             _slots[_groupSlots[i]].Length = _groupLengths[i];
@@ -271,20 +258,20 @@ internal sealed unsafe class BatchKvCacheDecoder : IDisposable
         // Each row at its own position: the encoder takes positions 0..t-1 of the wpe it is given.
         for (int r = 0; r < rows; r++)
         {
-            _k.EncoderForward(_x + ((long)r * c), _tokens + r, p.Wte, p.Wpe + ((long)_batchPositions[r] * c), 1, 1, c);
+            _k.EncoderForward(_rows.X + ((long)r * c), _tokens + r, p.Wte, p.Wpe + ((long)_batchPositions[r] * c), 1, 1, c);
         }
 
         Layers(rows, rows, prefill: false);
-        _k.LayerNormForward(_ln, _mean, _rstd, _x, p.LnFW, p.LnFB, rows, c);
-        _k.MatmulForward(_logits, _ln, p.Wte, null, rows, c, _vp);                             // (B,Vp)
-        _k.Download(_hostLogits.AsSpan(0, rows * _vp), _logits);
+        _k.LayerNormForward(_rows.Ln, _rows.Mean, _rows.Rstd, _rows.X, p.LnFW, p.LnFB, rows, c);
+        _k.MatmulForward(_rows.Logits, _rows.Ln, p.Wte, null, rows, c, _vp);                             // (B,Vp)
+        _k.Download(_hostLogits.AsSpan(0, rows * _vp), _rows.Logits);
         for (int r = 0; r < rows; r++)
         {
             _slots[_batchSlots[r]].Length = _batchPositions[r] + 1;
         }
     }
 
-    // The transformer blocks over `rows` rows of _x, each sequence's rows attending over its own slot's cache: the
+    // The transformer blocks over `rows` rows of _rows.X, each sequence's rows attending over its own slot's cache: the
     // prompts of the first `sequences` group slots (prefill), or one row of each of the first `sequences` batch slots.
     private void Layers(int rows, int sequences, bool prefill)
     {
@@ -293,23 +280,23 @@ internal sealed unsafe class BatchKvCacheDecoder : IDisposable
         long nc = (long)rows * c, tc = (long)_maxT * c;
         for (int l = 0; l < _layers; l++)
         {
-            _k.LayerNormForward(_ln, _mean, _rstd, _x, p.Ln1W + (l * c), p.Ln1B + (l * c), rows, c);
-            _k.MatmulForward(_qkv, _ln, p.QkvW + (l * 3L * c * c), p.QkvB + (l * 3 * c), rows, c, 3 * c);   // (n,3C)
+            _k.LayerNormForward(_rows.Ln, _rows.Mean, _rows.Rstd, _rows.X, p.Ln1W + (l * c), p.Ln1B + (l * c), rows, c);
+            _k.MatmulForward(_rows.Qkv, _rows.Ln, p.QkvW + (l * 3L * c * c), p.QkvB + (l * 3 * c), rows, c, 3 * c);   // (n,3C)
             for (int i = 0; i < sequences; i++)
             {
                 var s = _slots[prefill ? _groupSlots[i] : _batchSlots[i]];
                 long row = prefill ? _groupOffsets[i] : i;
-                _k.CachedAttentionForward(_atty + (row * c), _qkv + (row * 3 * c), s.Keys + (l * tc), s.Values + (l * tc), _scores,
+                _k.CachedAttentionForward(_rows.Atty + (row * c), _rows.Qkv + (row * 3 * c), s.Keys + (l * tc), s.Values + (l * tc), _rows.Scores,
                     prefill ? 0 : _batchPositions[i], prefill ? _groupLengths[i] : 1, c, _nh, _maxT);
             }
 
-            _k.MatmulForward(_proj, _atty, p.AttProjW + ((long)l * c * c), p.AttProjB + (l * c), rows, c, c);
-            _k.ResidualForward(_x2, _x, _proj, nc);
-            _k.LayerNormForward(_ln, _mean, _rstd, _x2, p.Ln2W + (l * c), p.Ln2B + (l * c), rows, c);
-            _k.MatmulForward(_fch, _ln, p.FcW + (l * 4L * c * c), p.FcB + (l * 4 * c), rows, c, 4 * c);       // (n,4C)
-            _k.GeluForward(_fchGelu, _fch, nc * 4);
-            _k.MatmulForward(_proj, _fchGelu, p.FcProjW + (l * 4L * c * c), p.FcProjB + (l * c), rows, 4 * c, c);
-            _k.ResidualForward(_x, _x2, _proj, nc);
+            _k.MatmulForward(_rows.Proj, _rows.Atty, p.AttProjW + ((long)l * c * c), p.AttProjB + (l * c), rows, c, c);
+            _k.ResidualForward(_rows.X2, _rows.X, _rows.Proj, nc);
+            _k.LayerNormForward(_rows.Ln, _rows.Mean, _rows.Rstd, _rows.X2, p.Ln2W + (l * c), p.Ln2B + (l * c), rows, c);
+            _k.MatmulForward(_rows.Fch, _rows.Ln, p.FcW + (l * 4L * c * c), p.FcB + (l * 4 * c), rows, c, 4 * c);       // (n,4C)
+            _k.GeluForward(_rows.FchGelu, _rows.Fch, nc * 4);
+            _k.MatmulForward(_rows.Proj, _rows.FchGelu, p.FcProjW + (l * 4L * c * c), p.FcProjB + (l * c), rows, 4 * c, c);
+            _k.ResidualForward(_rows.X, _rows.X2, _rows.Proj, nc);
         }
     }
 

@@ -26,7 +26,6 @@ internal sealed unsafe class KvCacheDecoder : IDisposable
     private readonly int* _tokens;
     private readonly int[] _hostTokens;               // the same ids on the host
     private readonly float[] _hostLogits;
-    private readonly float* _x, _x2, _ln, _qkv, _atty, _proj, _fch, _fchGelu, _mean, _rstd, _scores, _logits;
 
     public KvCacheDecoder(GptNetwork model)
     {
@@ -40,18 +39,6 @@ internal sealed unsafe class KvCacheDecoder : IDisposable
 
         // Row buffers for a whole block (a prefill).
         _rows = new DecoderRows(_k, cfg, _maxT, 1);
-        _x = _rows.X;
-        _x2 = _rows.X2;
-        _ln = _rows.Ln;
-        _qkv = _rows.Qkv;
-        _atty = _rows.Atty;
-        _proj = _rows.Proj;
-        _fch = _rows.Fch;
-        _fchGelu = _rows.FchGelu;
-        _mean = _rows.Mean;
-        _rstd = _rows.Rstd;
-        _scores = _rows.Scores;
-        _logits = _rows.Logits;
         _tokenBuffer = _k.Allocate(_maxT);
         _tokens = (int*)_tokenBuffer.Pointer;
         _hostTokens = new int[_maxT];
@@ -136,27 +123,27 @@ internal sealed unsafe class KvCacheDecoder : IDisposable
         _k.Upload(_tokens + start, _hostTokens.AsSpan(start, n));
 
         // wpe offset by start: the encoder takes positions 0..n-1 of the table it is given.
-        _k.EncoderForward(_x, _tokens + start, p.Wte, p.Wpe + ((long)start * c), 1, n, c);          // (n,C)
+        _k.EncoderForward(_rows.X, _tokens + start, p.Wte, p.Wpe + ((long)start * c), 1, n, c);          // (n,C)
         for (int l = 0; l < _layers; l++)
         {
             float* keys = _keys.Pointer + (l * tc), values = _values.Pointer + (l * tc);
-            _k.LayerNormForward(_ln, _mean, _rstd, _x, p.Ln1W + (l * c), p.Ln1B + (l * c), n, c);
-            _k.MatmulForward(_qkv, _ln, p.QkvW + (l * 3L * c * c), p.QkvB + (l * 3 * c), n, c, 3 * c);   // (n,3C)
-            _k.CachedAttentionForward(_atty, _qkv, keys, values, _scores, start, n, c, _nh, _maxT);          // (n,C), cache rows filled
-            _k.MatmulForward(_proj, _atty, p.AttProjW + ((long)l * c * c), p.AttProjB + (l * c), n, c, c);
-            _k.ResidualForward(_x2, _x, _proj, nc);
-            _k.LayerNormForward(_ln, _mean, _rstd, _x2, p.Ln2W + (l * c), p.Ln2B + (l * c), n, c);
-            _k.MatmulForward(_fch, _ln, p.FcW + (l * 4L * c * c), p.FcB + (l * 4 * c), n, c, 4 * c);       // (n,4C)
-            _k.GeluForward(_fchGelu, _fch, nc * 4);
-            _k.MatmulForward(_proj, _fchGelu, p.FcProjW + (l * 4L * c * c), p.FcProjB + (l * c), n, 4 * c, c);
-            _k.ResidualForward(_x, _x2, _proj, nc);
+            _k.LayerNormForward(_rows.Ln, _rows.Mean, _rows.Rstd, _rows.X, p.Ln1W + (l * c), p.Ln1B + (l * c), n, c);
+            _k.MatmulForward(_rows.Qkv, _rows.Ln, p.QkvW + (l * 3L * c * c), p.QkvB + (l * 3 * c), n, c, 3 * c);   // (n,3C)
+            _k.CachedAttentionForward(_rows.Atty, _rows.Qkv, keys, values, _rows.Scores, start, n, c, _nh, _maxT);          // (n,C), cache rows filled
+            _k.MatmulForward(_rows.Proj, _rows.Atty, p.AttProjW + ((long)l * c * c), p.AttProjB + (l * c), n, c, c);
+            _k.ResidualForward(_rows.X2, _rows.X, _rows.Proj, nc);
+            _k.LayerNormForward(_rows.Ln, _rows.Mean, _rows.Rstd, _rows.X2, p.Ln2W + (l * c), p.Ln2B + (l * c), n, c);
+            _k.MatmulForward(_rows.Fch, _rows.Ln, p.FcW + (l * 4L * c * c), p.FcB + (l * 4 * c), n, c, 4 * c);       // (n,4C)
+            _k.GeluForward(_rows.FchGelu, _rows.Fch, nc * 4);
+            _k.MatmulForward(_rows.Proj, _rows.FchGelu, p.FcProjW + (l * 4L * c * c), p.FcProjB + (l * c), n, 4 * c, c);
+            _k.ResidualForward(_rows.X, _rows.X2, _rows.Proj, nc);
         }
 
         // Only the last row's logits are needed to pick the next token.
-        float* last = _x + ((long)(n - 1) * c);
-        _k.LayerNormForward(_ln, _mean, _rstd, last, p.LnFW, p.LnFB, 1, c);
-        _k.MatmulForward(_logits, _ln, p.Wte, null, 1, c, _vp);                                       // (1,Vp)
-        _k.Download(_hostLogits.AsSpan(), _logits);
+        float* last = _rows.X + ((long)(n - 1) * c);
+        _k.LayerNormForward(_rows.Ln, _rows.Mean, _rows.Rstd, last, p.LnFW, p.LnFB, 1, c);
+        _k.MatmulForward(_rows.Logits, _rows.Ln, p.Wte, null, 1, c, _vp);                                       // (1,Vp)
+        _k.Download(_hostLogits.AsSpan(), _rows.Logits);
         Length = start + n;
     }
 
