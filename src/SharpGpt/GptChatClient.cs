@@ -123,8 +123,8 @@ public sealed class GptChatClient : IChatClient
     {
     }
 
-    /// <summary>The prompt's tokens (the conversation, its oldest messages dropped while it does not fit the block) and
-    /// the generation settings of <paramref name="options"/> over the defaults.</summary>
+    /// <summary>The prompt's tokens (the conversation, its oldest turns dropped while it does not fit the block:
+    /// <see cref="DropOldestTurns"/>) and the generation settings of <paramref name="options"/> over the defaults.</summary>
     internal (List<int> Prompt, GenerationOptions Generation) Prepare(IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         ArgumentNullException.ThrowIfNull(messages);
@@ -140,20 +140,13 @@ public sealed class GptChatClient : IChatClient
         generation.Validate();
         var tokenizer = _model.Tokenizer!;
         var conversation = messages.ToList();
-        var prompt = Template.PromptTokens(conversation, tokenizer);
-        int limit = _model.Config.MaxSeqLen - Math.Min(generation.MaxTokens, _model.Config.MaxSeqLen / 2);
-        while (prompt.Count > limit && conversation.FindIndex(m => m.Role != ChatRole.System) is int oldest and >= 0 && conversation.Count > 1)
-        {
-            conversation.RemoveAt(oldest);
-            prompt = Template.PromptTokens(conversation, tokenizer);
-        }
-
-        return (prompt, generation);
+        DropOldestTurns(conversation, generation.MaxTokens);
+        return (Template.PromptTokens(conversation, tokenizer), generation);
     }
 
     /// <summary>Drops the oldest turns of <paramref name="conversation"/> (a message and the replies after it; system
-    /// messages and the newest message stay) while its prompt leaves less room than <see cref="Prepare"/> keeps for a
-    /// reply of <paramref name="maxTokens"/>; returns the messages dropped. A chat calls it to say what it forgets.</summary>
+    /// messages and the newest message stay) while its prompt leaves less room than a reply of <paramref name="maxTokens"/>
+    /// needs (at most half the block); returns the messages dropped. A chat calls it to say what it forgets.</summary>
     internal int DropOldestTurns(List<ChatMessage> conversation, int maxTokens)
     {
         var tokenizer = _model.Tokenizer!;
