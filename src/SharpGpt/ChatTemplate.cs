@@ -91,10 +91,6 @@ public sealed class ChatTemplate
         }
     }
 
-    /// <summary>The tokens of a prompt/completion example: the prompt as a user message, the completion as the reply.</summary>
-    internal void Example(string prompt, string completion, GptTokenizer tokenizer, List<int> tokens, List<bool> trained) =>
-        Example([(ChatRole.User, prompt), (ChatRole.Assistant, completion)], tokenizer, tokens, trained);
-
     /// <summary>The texts the template tokenizes for a conversation (role markers, contents, separators, and the
     /// marker a prompt ends with): what a character vocabulary must cover.</summary>
     internal IEnumerable<string> Pieces(IEnumerable<(ChatRole Role, string Content)> messages)
